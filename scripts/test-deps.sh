@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the end-to-end tests need. Installed only when missing, and only as root.
+set -euo pipefail
+needed=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+for pkg in ${GRANARY_TEST_PACKAGES:-}; do have "$pkg" || needed+=("$pkg"); done
+[ ${#needed[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "[granary test] missing Debian packages: ${needed[*]} (run as root so the tests can install them)" >&2
+  exit 1
+fi
+echo "[granary test] installing Debian packages: ${needed[*]}" >&2
+apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${needed[@]}" >&2

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The one command that runs every test on a fresh machine: `npm test`.
+# It brings Node 22 and the npm dependencies, installs the Debian packages the end-to-end tests use
+# (when run as root), typechecks, then runs node's test runner over unit and end-to-end tests.
+set -euo pipefail
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/bootstrap.sh"
+cd "$GRANARY_ROOT"
+bash scripts/test-deps.sh
+echo "[granary test] typecheck" >&2
+node_modules/.bin/tsc -p tsconfig.json
+echo "[granary test] node --test" >&2
+files=("$@")
+if [ ${#files[@]} -eq 0 ]; then
+  mapfile -t files < <(find src test examples -name '*.test.ts' 2>/dev/null | sort)
+fi
+exec node --test --test-reporter=spec --test-timeout=600000 "${files[@]}"
