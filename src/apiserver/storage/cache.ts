@@ -1,0 +1,268 @@
+// The in-memory watch cache: the current state of every object plus a window of recent events,
+// kept in step with the backend's watch. It serves every LIST, GET and WATCH, so the backend only
+// sees writes and the rare exact-revision read.
+import type { KubeObject } from '../../api/meta.ts';
+import type { StorageBackend, StorageEvent, StoredEntry } from './backend.ts';
+
+export interface CacheEntry {
+  key: string;
+  object: KubeObject;
+  /** JSON of `object`, serialised once and reused by every LIST and WATCH that sends it. */
+  json: string;
+  modRevision: number;
+  createRevision: number;
+}
+
+export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheEvent {
+  type: CacheEventType;
+  revision: number;
+  /** For DELETED, the last state with resourceVersion set to the deletion's revision. */
+  entry: CacheEntry;
+  prev?: CacheEntry;
+}
+
+export type CacheListener = (event: CacheEvent) => void;
+
+/** Thrown when a watch asks to start before the oldest event the cache still holds. */
+export class WatchTooOld extends Error {
+  readonly oldest: number;
+  constructor(requested: number, oldest: number) {
+    super(`too old resource version: ${requested} (${oldest})`);
+    this.oldest = oldest;
+  }
+}
+
+interface Subscription { prefix: string; listener: CacheListener }
+
+/** "/core/pods/default/web-0" → "/core/pods/" (the resource a key belongs to). */
+export function resourcePrefixOf(key: string): string {
+  const second = key.indexOf('/', 1);
+  return key.slice(0, key.indexOf('/', second + 1) + 1);
+}
+
+function decode(key: string, value: string, revision: number, createRevision: number): CacheEntry {
+  const object = JSON.parse(value) as KubeObject;
+  object.metadata.resourceVersion = String(revision);
+  return { key, object, json: JSON.stringify(object), modRevision: revision, createRevision };
+}
+
+export class WatchCache {
+  private readonly backend: StorageBackend;
+  private readonly byResource = new Map<string, Map<string, CacheEntry>>();
+  private readonly sortedKeys = new Map<string, string[]>();
+  private history: CacheEvent[] = [];
+  private historyStart = 0;
+  private readonly historyLimit: number;
+  /** The revision the cache has caught up to; every event at or below it has been applied. */
+  private revision = 0;
+  /** Revision below which the cache has no events (the snapshot it started from, or the oldest evicted). */
+  private oldestRevision = 0;
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly revisionWaiters = new Map<number, (() => void)[]>();
+  private stopWatch: (() => void) | undefined;
+  private failure: Error | undefined;
+
+  constructor(backend: StorageBackend, opts: { historyLimit?: number } = {}) {
+    this.backend = backend;
+    this.historyLimit = opts.historyLimit ?? 100_000;
+  }
+
+  async start(): Promise<void> {
+    const { entries, revision } = await this.backend.listAll();
+    for (const e of entries) this.put(decode(e.key, e.value, e.modRevision, e.createRevision));
+    this.revision = this.oldestRevision = revision;
+    this.stopWatch = this.backend.watch(revision, (events) => this.apply(events), (err) => {
+      this.failure = err;
+    });
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+    this.subscriptions.clear();
+  }
+
+  currentRevision(): number {
+    return this.revision;
+  }
+
+  healthy(): Error | undefined {
+    return this.failure;
+  }
+
+  get(key: string): CacheEntry | undefined {
+    return this.byResource.get(resourcePrefixOf(key))?.get(key);
+  }
+
+  /** Entries under `keyPrefix` (which starts with a resource prefix), sorted by key. */
+  list(keyPrefix: string): CacheEntry[] {
+    const prefix = resourcePrefixOf(keyPrefix);
+    const entries = this.byResource.get(prefix);
+    if (!entries) return [];
+    let keys = this.sortedKeys.get(prefix);
+    if (!keys) {
+      keys = [...entries.keys()].sort();
+      this.sortedKeys.set(prefix, keys);
+    }
+    const out: CacheEntry[] = [];
+    if (keyPrefix === prefix) {
+      for (const k of keys) out.push(entries.get(k)!);
+      return out;
+    }
+    let i = lowerBound(keys, keyPrefix);
+    for (; i < keys.length && keys[i].startsWith(keyPrefix); i++) out.push(entries.get(keys[i])!);
+    return out;
+  }
+
+  count(prefix: string): number {
+    return this.byResource.get(prefix)?.size ?? 0;
+  }
+
+  /** Live entries as they were at an older revision, read from the backend (exact reads, paging). */
+  async listAt(keyPrefix: string, revision: number): Promise<CacheEntry[]> {
+    const rows: StoredEntry[] = await this.backend.listAt(keyPrefix, revision);
+    return rows.map((r) => decode(r.key, r.value, r.modRevision, r.createRevision));
+  }
+
+  async create(key: string, object: KubeObject): Promise<CacheEntry> {
+    const revision = await this.backend.create(key, serialise(object));
+    return this.entryAt(key, revision);
+  }
+
+  async update(key: string, object: KubeObject, expectedRevision: number): Promise<CacheEntry> {
+    const revision = await this.backend.update(key, serialise(object), expectedRevision);
+    return this.entryAt(key, revision);
+  }
+
+  async delete(key: string, expectedRevision: number): Promise<CacheEntry> {
+    const revision = await this.backend.delete(key, expectedRevision);
+    return this.entryAt(key, revision);
+  }
+
+  /**
+   * Subscribes to events of one resource after `fromRevision`: replays what the cache holds, then
+   * delivers live events. Throws WatchTooOld when events after fromRevision were already evicted.
+   */
+  watch(prefix: string, fromRevision: number, listener: CacheListener): () => void {
+    if (fromRevision < this.oldestRevision) throw new WatchTooOld(fromRevision, this.oldestRevision);
+    for (let i = this.historyIndexAfter(fromRevision); i < this.history.length; i++) {
+      const event = this.history[i];
+      if (event.entry.key.startsWith(prefix)) listener(event);
+    }
+    const sub: Subscription = { prefix, listener };
+    this.subscriptions.add(sub);
+    return () => this.subscriptions.delete(sub);
+  }
+
+  /** Resolves once every event up to `revision` has been applied. */
+  waitForRevision(revision: number): Promise<void> {
+    if (revision <= this.revision) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiters = this.revisionWaiters.get(revision);
+      if (waiters) waiters.push(resolve);
+      else this.revisionWaiters.set(revision, [resolve]);
+    });
+  }
+
+  /** The entry a write produced. History holds it unless a burst larger than the history evicted it. */
+  private async entryAt(key: string, revision: number): Promise<CacheEntry> {
+    await this.waitForRevision(revision);
+    const event = this.history[this.historyIndexAfter(revision - 1)];
+    if (event?.revision === revision) return event.entry;
+    const current = this.get(key);
+    if (current?.modRevision === revision) return current;
+    throw new Error(`the watch cache no longer holds revision ${revision} of ${key}; raise its history limit`);
+  }
+
+  private apply(events: StorageEvent[]): void {
+    for (const e of events) {
+      if (e.revision <= this.revision) continue;
+      const prefix = resourcePrefixOf(e.key);
+      const prev = this.byResource.get(prefix)?.get(e.key);
+      let event: CacheEvent;
+      if (e.type === 'put') {
+        const entry = decode(e.key, e.value, e.revision, e.createRevision);
+        this.put(entry);
+        event = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, entry, prev };
+      } else {
+        const entry = decode(e.key, e.value, e.revision, e.createRevision);
+        this.remove(e.key);
+        event = { type: 'DELETED', revision: e.revision, entry, prev };
+      }
+      this.record(event);
+      this.revision = e.revision;
+      for (const sub of this.subscriptions) {
+        if (e.key.startsWith(sub.prefix)) sub.listener(event);
+      }
+      const waiters = this.revisionWaiters.get(e.revision);
+      if (waiters) {
+        this.revisionWaiters.delete(e.revision);
+        for (const w of waiters) w();
+      }
+    }
+    // A waiter for a revision this backend skipped (another replica's write to a key we never saw) still wakes.
+    for (const [rev, waiters] of this.revisionWaiters) {
+      if (rev <= this.revision) {
+        this.revisionWaiters.delete(rev);
+        for (const w of waiters) w();
+      }
+    }
+  }
+
+  private record(event: CacheEvent): void {
+    this.history.push(event);
+    if (this.history.length - this.historyStart > this.historyLimit) {
+      this.historyStart++;
+      this.oldestRevision = this.history[this.historyStart - 1].revision;
+      if (this.historyStart > this.historyLimit) {
+        this.history = this.history.slice(this.historyStart);
+        this.historyStart = 0;
+      }
+    }
+  }
+
+  /** Index of the first held event with revision > rev. */
+  private historyIndexAfter(rev: number): number {
+    let lo = this.historyStart;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.history[mid].revision <= rev) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private put(entry: CacheEntry): void {
+    const prefix = resourcePrefixOf(entry.key);
+    let entries = this.byResource.get(prefix);
+    if (!entries) {
+      entries = new Map();
+      this.byResource.set(prefix, entries);
+    }
+    if (!entries.has(entry.key)) this.sortedKeys.delete(prefix);
+    entries.set(entry.key, entry);
+  }
+
+  private remove(key: string): void {
+    const prefix = resourcePrefixOf(key);
+    if (this.byResource.get(prefix)?.delete(key)) this.sortedKeys.delete(prefix);
+  }
+}
+
+function serialise(object: KubeObject): string {
+  const { resourceVersion: _dropped, ...metadata } = object.metadata;
+  return JSON.stringify({ ...object, metadata });
+}
+
+function lowerBound(sorted: string[], target: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
