@@ -1,0 +1,116 @@
+// Reading request bodies and writing responses: size limits, JSON and YAML decoding, content
+// negotiation (JSON, YAML, Table, aggregated discovery) and Status errors.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { ApiError, errors } from '../errors.ts';
+
+/** Kubernetes refuses request bodies over 3 MiB. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > MAX_BODY_BYTES) {
+    req.resume();
+    throw errors.tooLarge('Request entity too large: limit is 3145728');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw errors.tooLarge('Request entity too large: limit is 3145728');
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+/** Decodes a JSON or YAML body into a value, with a 400 that says where the syntax is wrong. */
+export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
+  const type = mediaType(contentType);
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw errors.badRequest('the request body is empty; send a JSON or YAML object');
+  if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml') {
+    const docs = parseAllDocuments(text);
+    if (Array.isArray(docs) && docs.length > 1) throw errors.badRequest('the request body holds several YAML documents; send one object per request');
+    try {
+      return parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
+    } catch (err) {
+      throw errors.badRequest(`error decoding YAML: ${(err as Error).message}`);
+    }
+  }
+  if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) {
+    throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw errors.badRequest(`error decoding JSON: ${(err as Error).message}`);
+  }
+}
+
+export interface AcceptedForm {
+  /** Whether the client asked for a meta.k8s.io Table. */
+  table: boolean;
+  /** Aggregated discovery version asked for, if any. */
+  discovery?: 'v2' | 'v2beta1';
+  yaml: boolean;
+}
+
+/** Picks what to send from an Accept header, preferring the client's first acceptable entry. */
+export function negotiate(accept: string | undefined): AcceptedForm {
+  const form: AcceptedForm = { table: false, yaml: false };
+  if (!accept) return form;
+  for (const raw of accept.split(',')) {
+    const [type, ...paramParts] = raw.split(';').map((s) => s.trim());
+    const params = new Map(paramParts.map((p) => p.split('=').map((s) => s.trim()) as [string, string]));
+    if (type === 'application/json' && params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io' && (params.get('v') === 'v1' || params.get('v') === 'v1beta1')) {
+      form.table = true;
+      return form;
+    }
+    if (type === 'application/json' && params.get('as') === 'APIGroupDiscoveryList' && params.get('g') === 'apidiscovery.k8s.io') {
+      const v = params.get('v');
+      if (v === 'v2' || v === 'v2beta1') {
+        form.discovery = v;
+        return form;
+      }
+      continue;
+    }
+    if (type === 'application/yaml') {
+      form.yaml = true;
+      return form;
+    }
+    if (type === 'application/json' || type === '*/*' || type === 'application/*') return form;
+  }
+  return form;
+}
+
+export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  sendRaw(res, code, typeof body === 'string' ? body : JSON.stringify(body), contentType);
+}
+
+export function sendRaw(res: ServerResponse, code: number, payload: string | Buffer, contentType: string): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-cache, private' });
+  res.end(payload);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const apiError = err instanceof ApiError ? err : errors.internal(`an unexpected error occurred: ${(err as Error)?.message ?? String(err)}`);
+  if (apiError.details?.retryAfterSeconds !== undefined && !res.headersSent) res.setHeader('Retry-After', String(apiError.details.retryAfterSeconds));
+  sendJson(res, apiError.code, apiError.toStatus());
+}
+
+/** Warning headers in the form kubectl prints: `299 - "message"`. */
+export function setWarnings(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length === 0) return;
+  res.setHeader('Warning', [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`));
+}

@@ -1,0 +1,80 @@
+// Turns a request path and method into what Kubernetes calls RequestInfo: which resource, which
+// object, which verb. Everything after routing (authorization, auditing, handlers) works from it.
+
+export interface ResourceRequest {
+  kind: 'resource';
+  /** get, list, watch, create, update, patch, delete, deletecollection */
+  verb: string;
+  group: string;
+  version: string;
+  namespace?: string;
+  resource: string;
+  name?: string;
+  subresource?: string;
+}
+
+export interface NonResourceRequest {
+  kind: 'nonresource';
+  verb: string;
+  path: string;
+}
+
+export type RequestInfo = ResourceRequest | NonResourceRequest;
+
+const METHOD_VERBS: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
+/**
+ * /api/v1/namespaces/{ns}/{resource}/{name}/{subresource}, /apis/{group}/{version}/..., and the
+ * legacy /api/v1/watch/... form. A path of /api, /apis, /apis/{group} or /api/v1 (discovery) is
+ * a non-resource request.
+ */
+export function requestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
+  const verb = METHOD_VERBS[method] ?? method.toLowerCase();
+  const parts = path.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  let rest: string[];
+  let group: string;
+  let version: string;
+  if (parts[0] === 'api' && parts.length >= 3) {
+    group = '';
+    version = parts[1];
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    group = parts[1];
+    version = parts[2];
+    rest = parts.slice(3);
+  } else {
+    return { kind: 'nonresource', verb, path };
+  }
+  let watchPath = false;
+  if (rest[0] === 'watch') {
+    watchPath = true;
+    rest = rest.slice(1);
+  }
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    // namespaces/{ns}/{resource}/... — but namespaces/{name}/{subresource} is the namespace itself
+    // when {subresource} is one of the namespace's own subresources.
+    if (rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize')) {
+      return finish({ kind: 'resource', verb, group, version, resource: 'namespaces', name: rest[1], subresource: rest[2] }, method, query, watchPath);
+    }
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const info: ResourceRequest = { kind: 'resource', verb, group, version, namespace, resource: rest[0] ?? '', name: rest[1], subresource: rest[2] };
+  if (rest.length > 3) info.subresource = rest.slice(2).join('/');
+  return finish(info, method, query, watchPath);
+}
+
+function finish(info: ResourceRequest, method: string, query: URLSearchParams, watchPath: boolean): ResourceRequest {
+  if (info.name === undefined) {
+    if (method === 'GET' || method === 'HEAD') info.verb = watchPath || isTrue(query.get('watch')) ? 'watch' : 'list';
+    if (method === 'DELETE') info.verb = 'deletecollection';
+  } else if ((method === 'GET' || method === 'HEAD') && (watchPath || isTrue(query.get('watch')))) {
+    info.verb = 'watch';
+  }
+  return info;
+}
+
+export function isTrue(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}

@@ -1,0 +1,105 @@
+// The registry ties the catalogue of resources to their stores: one ResourceStore per served
+// version, all sharing the watch cache, each with its kind's strategy.
+import type { KubeObject } from '../../api/meta.ts';
+import type { ResourceDefinition } from '../../api/resources.ts';
+import { errors } from '../errors.ts';
+import type { WatchCache } from '../storage/cache.ts';
+import { keyPrefix, objectKey, type ResourceCatalog } from './catalog.ts';
+import { ResourceStore, type NamespaceGate } from './store.ts';
+import type { Strategy } from './strategy.ts';
+import { namespaceStrategy } from './strategies/namespace.ts';
+import { podStrategy } from './strategies/pod.ts';
+import { configMapStrategy, secretStrategy } from './strategies/data.ts';
+import { coreEventStrategy, defaultStrategy, eventsV1Strategy, nodeStrategy } from './strategies/simple.ts';
+import { crdStrategy } from './strategies/crd.ts';
+
+const BUILTIN_STRATEGIES: Record<string, Strategy> = {
+  '/namespaces': namespaceStrategy,
+  '/pods': podStrategy,
+  '/configmaps': configMapStrategy,
+  '/secrets': secretStrategy,
+  '/nodes': nodeStrategy,
+  '/events': coreEventStrategy,
+  'events.k8s.io/events': eventsV1Strategy,
+  'apiextensions.k8s.io/customresourcedefinitions': crdStrategy,
+  'rbac.authorization.k8s.io/roles': { nameRule: 'path-segment' },
+  'rbac.authorization.k8s.io/rolebindings': { nameRule: 'path-segment' },
+  'rbac.authorization.k8s.io/clusterroles': { nameRule: 'path-segment' },
+  'rbac.authorization.k8s.io/clusterrolebindings': { nameRule: 'path-segment' },
+};
+
+export class Registry {
+  readonly catalog: ResourceCatalog;
+  readonly cache: WatchCache;
+  private readonly builtinGroups: Set<string>;
+  private readonly stores = new Map<ResourceDefinition, ResourceStore>();
+  private readonly namespaces: NamespaceGate;
+
+  constructor(catalog: ResourceCatalog, cache: WatchCache, builtin: ResourceDefinition[]) {
+    this.catalog = catalog;
+    this.cache = cache;
+    this.builtinGroups = new Set(builtin.map((r) => `${r.group}/${r.plural}`));
+    this.namespaces = {
+      checkCreate: (namespace: string) => {
+        const ns = this.cache.get(objectKey({ group: '', plural: 'namespaces', namespaced: false }, undefined, namespace));
+        if (!ns) throw errors.notFound('namespaces', '', namespace, 'Namespace');
+        if (ns.object.metadata.deletionTimestamp) {
+          throw errors.forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`);
+        }
+      },
+    };
+    catalog.onChange(() => {
+      // Stores of definitions no longer served are dropped; new definitions get fresh stores on demand.
+      const served = new Set(catalog.all());
+      for (const def of this.stores.keys()) if (!served.has(def)) this.stores.delete(def);
+    });
+  }
+
+  isBuiltin(r: Pick<ResourceDefinition, 'group' | 'plural'>): boolean {
+    return this.builtinGroups.has(`${r.group}/${r.plural}`);
+  }
+
+  storeFor(def: ResourceDefinition): ResourceStore {
+    let store = this.stores.get(def);
+    if (!store) {
+      const builtin = this.isBuiltin(def);
+      const strategy = builtin ? BUILTIN_STRATEGIES[`${def.group}/${def.plural}`] ?? defaultStrategy : defaultStrategy;
+      store = new ResourceStore(def, strategy, this.cache, this.namespaces, !builtin);
+      this.stores.set(def, store);
+    }
+    return store;
+  }
+
+  /** The store of a resource's storage version, for the server's own controllers. */
+  storageStore(group: string, plural: string): ResourceStore | undefined {
+    const versions = this.catalog.all().filter((r) => r.group === group && r.plural === plural);
+    const def = versions.find((r) => r.version === r.storageVersion) ?? versions[0];
+    return def ? this.storeFor(def) : undefined;
+  }
+
+  /** The store responsible for a storage key, e.g. "/core/pods/default/web-0". */
+  storeForKey(key: string): ResourceStore | undefined {
+    const [, group, plural] = key.split('/');
+    return this.storageStore(group === 'core' ? '' : group, plural);
+  }
+
+  /** Resolves an owner or referent by apiVersion and kind to the object stored for it. */
+  lookup(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
+    const slash = apiVersion.indexOf('/');
+    const group = slash < 0 ? '' : apiVersion.slice(0, slash);
+    const def = this.catalog.anyVersionOfKind(group, kind);
+    if (!def) return undefined;
+    return this.cache.get(objectKey(def, def.namespaced ? namespace : undefined, name))?.object;
+  }
+
+  /** One definition per stored resource (its storage version), for controllers that walk every kind. */
+  storedResources(): ResourceDefinition[] {
+    const byPrefix = new Map<string, ResourceDefinition>();
+    for (const r of this.catalog.all()) {
+      const prefix = keyPrefix(r);
+      const known = byPrefix.get(prefix);
+      if (!known || r.version === r.storageVersion) byPrefix.set(prefix, r);
+    }
+    return [...byPrefix.values()];
+  }
+}

@@ -1,0 +1,75 @@
+// ConfigMaps and Secrets: key names, the 1 MiB size bound, `immutable`, and Secret's stringData
+// (a write-only convenience folded into base64 data).
+import type { KubeObject, StatusCause } from '../../../api/meta.ts';
+import { fieldCause } from '../../errors.ts';
+import type { Strategy } from '../strategy.ts';
+
+const KEY = /^[-._a-zA-Z0-9]+$/;
+const MAX_DATA_BYTES = 1024 * 1024;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+type DataObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string>; stringData?: Record<string, string>; immutable?: boolean; type?: string };
+
+function validateKeys(obj: DataObject, fields: ('data' | 'binaryData')[]): StatusCause[] {
+  const causes: StatusCause[] = [];
+  let size = 0;
+  const seen = new Set<string>();
+  for (const field of fields) {
+    for (const [key, value] of Object.entries(obj[field] ?? {})) {
+      if (!KEY.test(key) || key.length > 253) {
+        causes.push(fieldCause('FieldValueInvalid', `${field}[${key}]`, `Invalid value: ${JSON.stringify(key)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')`));
+      }
+      if (seen.has(key)) causes.push(fieldCause('FieldValueInvalid', `${field}[${key}]`, `Invalid value: ${JSON.stringify(key)}: duplicate of key present in ${fields[0]}`));
+      seen.add(key);
+      if (typeof value !== 'string') causes.push(fieldCause('FieldValueTypeInvalid', `${field}[${key}]`, 'Invalid value: the value must be a string'));
+      else size += value.length;
+    }
+  }
+  if (size > MAX_DATA_BYTES) causes.push(fieldCause('FieldValueTooLong', fields[0], `Too long: must have at most ${MAX_DATA_BYTES} bytes`));
+  return causes;
+}
+
+function immutableCauses(obj: DataObject, old: DataObject, fields: string[]): StatusCause[] {
+  if (old.immutable !== true) return [];
+  const causes: StatusCause[] = [];
+  if (obj.immutable !== true) causes.push(fieldCause('FieldValueForbidden', 'immutable', 'Forbidden: field is immutable when `immutable` is set'));
+  for (const f of fields) {
+    if (JSON.stringify((obj as Record<string, unknown>)[f] ?? {}) !== JSON.stringify((old as Record<string, unknown>)[f] ?? {})) {
+      causes.push(fieldCause('FieldValueForbidden', f, 'Forbidden: field is immutable when `immutable` is set'));
+    }
+  }
+  return causes;
+}
+
+export const configMapStrategy: Strategy = {
+  validate: (obj) => validateKeys(obj as DataObject, ['data', 'binaryData']),
+  validateUpdate: (obj, old) => immutableCauses(obj as DataObject, old as DataObject, ['data', 'binaryData']),
+};
+
+export const secretStrategy: Strategy = {
+  defaults(obj) {
+    const secret = obj as DataObject;
+    secret.type ??= 'Opaque';
+    if (secret.stringData && typeof secret.stringData === 'object') {
+      secret.data = { ...secret.data };
+      for (const [k, v] of Object.entries(secret.stringData)) secret.data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+    }
+    delete secret.stringData;
+  },
+  validate(obj) {
+    const secret = obj as DataObject;
+    const causes = validateKeys(secret, ['data']);
+    for (const [key, value] of Object.entries(secret.data ?? {})) {
+      if (typeof value === 'string' && !BASE64.test(value)) {
+        causes.push(fieldCause('FieldValueInvalid', `data[${key}]`, 'Invalid value: "<secret contents redacted>": illegal base64 data'));
+      }
+    }
+    return causes;
+  },
+  validateUpdate(obj, old) {
+    const causes = immutableCauses(obj as DataObject, old as DataObject, ['data']);
+    if ((obj as DataObject).type !== (old as DataObject).type) causes.push(fieldCause('FieldValueInvalid', 'type', `Invalid value: ${JSON.stringify((obj as DataObject).type)}: field is immutable`));
+    return causes;
+  },
+  selectableFields: (obj) => ({ type: (obj as DataObject).type ?? '' }),
+};

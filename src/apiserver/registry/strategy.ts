@@ -1,0 +1,33 @@
+// Per-kind behaviour the generic store defers to, in the manner of Kubernetes' REST strategies.
+import type { KubeObject, StatusCause } from '../../api/meta.ts';
+import type { ResourceDefinition } from '../../api/resources.ts';
+
+export interface DeleteDecision {
+  /** Seconds the object stays, marked for deletion, until its owner (e.g. a node agent) confirms. */
+  gracePeriodSeconds: number;
+}
+
+export interface Strategy {
+  /** How metadata.name is validated. Default: RFC 1123 subdomain. */
+  nameRule?: 'dns1123subdomain' | 'dns1123label' | 'path-segment';
+  /** Fills defaults on a create or update body (before validation). */
+  defaults?(obj: KubeObject): void;
+  /** Resets what a create may not set (e.g. a new pod's status), and sets initial system state. */
+  prepareForCreate?(obj: KubeObject): void;
+  /** Carries over what an update may not change. Runs after the generic status/spec split. */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  validate?(obj: KubeObject): StatusCause[];
+  validateUpdate?(obj: KubeObject, old: KubeObject): StatusCause[];
+  /** Fields beyond metadata.name and metadata.namespace that field selectors may use. */
+  selectableFields?(obj: KubeObject): Record<string, string>;
+  /** Decides whether a delete is graceful (pods bound to a node). */
+  gracefulDelete?(obj: KubeObject, requestedGracePeriod: number | undefined): DeleteDecision | undefined;
+  /** Called once when an object is marked for deletion, to record that in its own fields. */
+  onDeleteRequested?(obj: KubeObject): void;
+  /** True while something other than metadata.finalizers holds the deletion (a namespace's spec.finalizers). */
+  deletionBlocked?(obj: KubeObject): boolean;
+  /** Refuses a delete outright (e.g. the default namespace), with the message a user sees. */
+  forbidDelete?(obj: KubeObject): string | undefined;
+}
+
+export type StrategyFor = (resource: ResourceDefinition) => Strategy;

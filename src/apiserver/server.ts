@@ -1,0 +1,185 @@
+// `granary apiserver`: assembles storage, watch cache, registry, the server's own controllers and
+// the HTTPS front end, and runs them until asked to stop.
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { join } from 'node:path';
+import { BUILTIN_RESOURCES, INITIAL_NAMESPACES } from '../api/builtin.ts';
+import { ResourceCatalog } from './registry/catalog.ts';
+import { Registry } from './registry/registry.ts';
+import { SqliteBackend } from './storage/sqlite.ts';
+import type { StorageBackend } from './storage/backend.ts';
+import { WatchCache } from './storage/cache.ts';
+import { createHandler, type SubresourceHandler } from './http/handler.ts';
+import { sendError } from './http/codec.ts';
+import { ApiError } from './errors.ts';
+import { ensurePki } from './pki.ts';
+import { OpenApiCache } from './openapi/cache.ts';
+import { CrdController } from './controllers/crd.ts';
+import { NamespaceController } from './controllers/namespace.ts';
+import { GarbageCollector } from './controllers/garbage-collector.ts';
+import { podBinding, namespaceFinalize } from './subresources.ts';
+import { createLogger, type Logger } from './log.ts';
+import { ApiMetrics } from './metrics.ts';
+
+export interface ApiServerOptions {
+  dataDir: string;
+  /** host:port to listen on; port 0 picks a free one. */
+  listen: string;
+  /** How often an idle watch with bookmarks gets one. */
+  bookmarkIntervalMs?: number;
+  /** How often storage history is compacted (kept one interval back). */
+  compactIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** The Kubernetes version whose API this server speaks (reported at /version). */
+export const KUBERNETES_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.0+granary' };
+
+const HEALTH_PATHS = /^\/(livez|readyz|healthz)(\/.*)?$/;
+
+export class ApiServer {
+  readonly registry: Registry;
+  readonly log: Logger;
+  private readonly https: Server;
+  private readonly backend: StorageBackend;
+  private readonly controllers: { stop(): void }[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private ready = false;
+  private readonly opts: ApiServerOptions;
+  readonly kubeconfigPath: string;
+  private port = 0;
+  private readonly host: string;
+
+  private constructor(opts: ApiServerOptions, backend: StorageBackend, registry: Registry, https: Server, log: Logger, kubeconfigPath: string, host: string) {
+    this.opts = opts;
+    this.backend = backend;
+    this.registry = registry;
+    this.https = https;
+    this.log = log;
+    this.kubeconfigPath = kubeconfigPath;
+    this.host = host;
+  }
+
+  static async start(opts: ApiServerOptions): Promise<ApiServer> {
+    const log = opts.logger ?? createLogger('apiserver');
+    const { host, port } = parseListen(opts.listen);
+    const pki = await ensurePki(opts.dataDir, { listenHost: host });
+    const backend = new SqliteBackend(join(opts.dataDir, 'state.db'));
+    const cache = new WatchCache(backend);
+    await cache.start();
+    const catalog = new ResourceCatalog(BUILTIN_RESOURCES);
+    const registry = new Registry(catalog, cache, BUILTIN_RESOURCES);
+    const metrics = new ApiMetrics();
+    const openapi = new OpenApiCache(catalog, KUBERNETES_VERSION.gitVersion);
+    const subresources = new Map<string, SubresourceHandler>([
+      ['pods/binding', podBinding],
+      ['namespaces/finalize', namespaceFinalize],
+    ]);
+    let server!: ApiServer;
+    const handler = createHandler({
+      catalog,
+      storeFor: (def) => registry.storeFor(def),
+      openapi,
+      version: { ...KUBERNETES_VERSION, gitCommit: '', gitTreeState: 'clean', buildDate: '', goVersion: '', compiler: 'node', platform: `${process.platform}/${process.arch}` },
+      serverAddress: `${host}:${port}`,
+      subresources,
+      ready: () => server.ready,
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000,
+      observe: (o) => metrics.observe(o),
+    });
+    const https = createServer({
+      key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caPem,
+      requestCert: true, rejectUnauthorized: false,
+      keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000,
+    }, (req: IncomingMessage, res: ServerResponse) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/metrics' && authenticated(req)) {
+        void metrics.render().then((body) => { res.writeHead(200, { 'Content-Type': metrics.contentType }); res.end(body); });
+        return;
+      }
+      if (!HEALTH_PATHS.test(path) && !authenticated(req)) return sendError(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
+      void handler(req, res);
+    });
+    https.on('clientError', (err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      log.debug({ err: String(err) }, 'client connection error');
+    });
+    server = new ApiServer(opts, backend, registry, https, log, pki.kubeconfigPath, host);
+    await server.bootstrap();
+    await new Promise<void>((resolve, reject) => {
+      https.once('error', reject);
+      https.listen(port, host, () => {
+        https.off('error', reject);
+        resolve();
+      });
+    });
+    server.port = (https.address() as { port: number }).port;
+    await pki.writeAdminKubeconfig(`https://${formatHost(host)}:${server.port}`);
+    server.ready = true;
+    log.info({ listen: `${host}:${server.port}`, kubeconfig: pki.kubeconfigPath }, 'API server ready');
+    return server;
+  }
+
+  get url(): string {
+    return `https://${formatHost(this.host)}:${this.port}`;
+  }
+
+  private async bootstrap(): Promise<void> {
+    const namespaces = this.registry.storageStore('', 'namespaces')!;
+    for (const name of INITIAL_NAMESPACES) {
+      try {
+        namespaces.get(undefined, name);
+      } catch {
+        await namespaces.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { warnings: [], fieldManager: 'granary-apiserver' });
+      }
+    }
+    const crds = new CrdController(this.registry, this.log.child({ controller: 'crd' }));
+    await crds.start();
+    const namespaceController = new NamespaceController(this.registry, this.log.child({ controller: 'namespace' }));
+    namespaceController.start();
+    const gc = new GarbageCollector(this.registry, this.log.child({ controller: 'garbage-collector' }));
+    gc.start();
+    this.controllers.push(crds, namespaceController, gc);
+    const interval = this.opts.compactIntervalMs ?? 5 * 60_000;
+    let previous = this.backend.currentRevision();
+    this.timers.push(setInterval(() => {
+      const target = previous;
+      previous = this.backend.currentRevision();
+      this.backend.compact(target).catch((err) => this.log.warn({ err: String(err) }, 'compaction failed'));
+    }, interval).unref());
+  }
+
+  /** Stops taking requests, lets in-flight ones finish (up to `graceMs`), ends watches, closes storage. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.ready = false;
+    for (const t of this.timers) clearInterval(t);
+    const closed = new Promise<void>((resolve) => this.https.close(() => resolve()));
+    this.https.closeIdleConnections();
+    for (const c of this.controllers) c.stop();
+    this.registry.cache.stop();
+    const deadline = setTimeout(() => this.https.closeAllConnections(), graceMs);
+    // Watches hold connections open forever; end them now that no new events will come.
+    setTimeout(() => this.https.closeAllConnections(), 100).unref();
+    await closed;
+    clearTimeout(deadline);
+    await this.backend.close();
+    this.log.info('API server stopped');
+  }
+}
+
+function authenticated(req: IncomingMessage): boolean {
+  return (req.socket as TLSSocket).authorized === true;
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(listen);
+  if (!m) throw new Error(`--listen must be HOST:PORT (e.g. 127.0.0.1:6443), got ${JSON.stringify(listen)}`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new Error(`--listen port must be at most 65535, got ${port}`);
+  return { host: m[1] ?? m[2], port };
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
