@@ -19,7 +19,7 @@ import { CrdController } from './controllers/crd.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { podBinding, namespaceFinalize } from './subresources.ts';
-import { createLogger, type Logger } from './log.ts';
+import { createLogger, type Logger } from '../common/log.ts';
 import { ApiMetrics } from './metrics.ts';
 
 export interface ApiServerOptions {

@@ -6,7 +6,7 @@ import { ApiError } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { CRD_CLEANUP_FINALIZER } from '../registry/strategies/crd.ts';
 import { crdNamesStatus, crdResourceDefinitions } from '../crd/names.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../common/log.ts';
 import { KeyedLoop } from './work-queue.ts';
 import { timestamp } from '../registry/store.ts';
 

@@ -8,7 +8,7 @@ import type { KubeObject, OwnerReference } from '../../api/meta.ts';
 import { ApiError } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { CacheEvent } from '../storage/cache.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../common/log.ts';
 import { KeyedLoop } from './work-queue.ts';
 
 const RECHECK_MS = 500;

@@ -5,7 +5,7 @@ import type { KubeObject } from '../../api/meta.ts';
 import { ApiError } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { NAMESPACE_FINALIZER } from '../registry/strategies/namespace.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../common/log.ts';
 import { KeyedLoop } from './work-queue.ts';
 
 const NAMESPACE_PREFIX = '/core/namespaces/';

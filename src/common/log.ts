@@ -1,4 +1,5 @@
-// Structured logs as JSON lines on stderr (pino), one child logger per component.
+// Structured logs as JSON lines on stderr (pino), one child logger per component. Shared by every
+// layer (like src/api, it depends on nothing of ours).
 import { pino, type Logger as PinoLogger } from 'pino';
 
 export type Logger = PinoLogger;
