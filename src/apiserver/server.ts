@@ -30,6 +30,8 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** How often storage history is compacted (kept one interval back). */
   compactIntervalMs?: number;
+  /** Events the watch cache keeps for watches that resume from an older resourceVersion. */
+  watchHistory?: number;
   logger?: Logger;
 }
 
@@ -66,7 +68,7 @@ export class ApiServer {
     const { host, port } = parseListen(opts.listen);
     const pki = await ensurePki(opts.dataDir, { listenHost: host });
     const backend = new SqliteBackend(join(opts.dataDir, 'state.db'));
-    const cache = new WatchCache(backend);
+    const cache = new WatchCache(backend, { historyLimit: opts.watchHistory });
     await cache.start();
     const catalog = new ResourceCatalog(BUILTIN_RESOURCES);
     const registry = new Registry(catalog, cache, BUILTIN_RESOURCES);

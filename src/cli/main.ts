@@ -17,7 +17,9 @@ async function apiserver(argv: string[]): Promise<void> {
     strict: true,
   });
   if (!values['data-dir']) throw new UsageError('granary apiserver needs --data-dir DIR (where state, certificates and admin.kubeconfig live)');
-  const server = await ApiServer.start({ dataDir: resolve(values['data-dir']), listen: values.listen! });
+  // GRANARY_WATCH_HISTORY tunes how many events a watch may resume across (tests make it small).
+  const watchHistory = process.env.GRANARY_WATCH_HISTORY ? Number(process.env.GRANARY_WATCH_HISTORY) : undefined;
+  const server = await ApiServer.start({ dataDir: resolve(values['data-dir']), listen: values.listen!, watchHistory });
   process.stdout.write(`granary apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await new Promise<void>((done) => {
     let stopping = false;
