@@ -1,0 +1,316 @@
+// The cluster's own PKI: a CA, the API server's serving certificate, an admin client certificate,
+// and the admin kubeconfig that carries them. Everything lives under DATA_DIR/pki so a restart
+// reuses it; a leaf certificate is re-issued only when it is about to expire or (serving) no longer
+// covers the listen host. Keys are ECDSA P-256 (fast to make, accepted by Go's TLS and so kubectl).
+import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { webcrypto } from 'node:crypto';
+// @peculiar/x509 resolves its parts through a DI container that needs the Reflect metadata API.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { stringify as toYaml } from 'yaml';
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
+
+const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
+const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Certificates start a little in the past so a client whose clock lags still accepts them. */
+const BACKDATE_MS = 5 * 60 * 1000;
+const CA_DAYS = 3650;
+const LEAF_DAYS = 365;
+/** A leaf certificate closer than this to expiry is re-issued at start. */
+const RENEW_BEFORE_DAYS = 30;
+
+export const ADMIN_USER = 'granary:admin';
+export const ADMIN_GROUP = 'system:masters';
+export const KUBECONFIG_CONTEXT = 'granary';
+
+export interface CertificateAuthority {
+  certPem: string;
+  keyPem: string;
+  certificate: x509.X509Certificate;
+  privateKey: CryptoKey;
+}
+
+export interface ClientCertificateRequest {
+  /** Becomes the user name Kubernetes authenticates (subject CN). */
+  commonName: string;
+  /** Become the user's groups (subject O). */
+  organizations?: string[];
+  days: number;
+  /** The requester's public key as SPKI PEM (from a CSR); when absent a new key pair is made here. */
+  publicKeyPem?: string;
+}
+
+export interface IssuedCertificate {
+  certPem: string;
+  /** PKCS#8 PEM of the key, present only when the key pair was generated here. */
+  keyPem?: string;
+}
+
+export interface ServingCertificateRequest {
+  /** DNS names and IP addresses the certificate is valid for. */
+  hosts: string[];
+  days: number;
+}
+
+export interface KubeconfigContent {
+  /** e.g. https://127.0.0.1:6443 */
+  server: string;
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  /** Name of the user entry. */
+  user: string;
+}
+
+export interface Pki {
+  ca: CertificateAuthority;
+  caPem: string;
+  serverCertPem: string;
+  serverKeyPem: string;
+  adminCertPem: string;
+  adminKeyPem: string;
+  kubeconfigPath: string;
+  /** Writes DATA_DIR/admin.kubeconfig pointing at `server`; called once the listening port is known. */
+  writeAdminKubeconfig(server: string): Promise<void>;
+}
+
+const pem = (der: ArrayBuffer, label: string) => x509.PemConverter.encode(der, label);
+
+async function exportKeyPem(key: CryptoKey): Promise<string> {
+  return pem(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+}
+
+async function importPrivateKey(keyPem: string): Promise<CryptoKey> {
+  const der = x509.PemConverter.decodeFirst(keyPem);
+  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, true, ['sign']);
+}
+
+async function generateKeyPair(): Promise<CryptoKeyPair> {
+  return webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
+}
+
+/** A random positive 128-bit serial, as RFC 5280 asks (unique per CA, at most 20 octets). */
+function randomSerial(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] &= 0x7f;
+  return Buffer.from(bytes).toString('hex');
+}
+
+function validity(days: number, now = Date.now()) {
+  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
+}
+
+/** RFC 4514 string for x509's name parser; values are escaped so user input cannot add attributes. */
+function distinguishedName(commonName: string, organizations: string[] = []): string {
+  const escape = (v: string) => v.replace(/([\\,+"<>;=#])/g, '\\$1');
+  return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
+}
+
+export async function createCertificateAuthority(commonName = 'granary-ca', days = CA_DAYS): Promise<CertificateAuthority> {
+  const keys = await generateKeyPair();
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: randomSerial(),
+    name: distinguishedName(commonName),
+    ...validity(days),
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { certPem: certificate.toString('pem'), keyPem: await exportKeyPem(keys.privateKey), certificate, privateKey: keys.privateKey };
+}
+
+export async function loadCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
+  return { certPem, keyPem, certificate: new x509.X509Certificate(certPem), privateKey: await importPrivateKey(keyPem) };
+}
+
+async function signLeaf(
+  ca: CertificateAuthority,
+  subject: string,
+  publicKey: CryptoKey | x509.PublicKey,
+  days: number,
+  usage: x509.ExtendedKeyUsage,
+  more: x509.Extension[] = [],
+): Promise<string> {
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerial(),
+    subject,
+    issuer: ca.certificate.subject,
+    ...validity(days),
+    publicKey,
+    signingKey: ca.privateKey,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([usage]),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey),
+      ...more,
+    ],
+  });
+  return certificate.toString('pem');
+}
+
+/** A client certificate Kubernetes maps to user `commonName` in groups `organizations`. */
+export async function signClientCertificate(ca: CertificateAuthority, req: ClientCertificateRequest): Promise<IssuedCertificate> {
+  const subject = distinguishedName(req.commonName, req.organizations);
+  if (req.publicKeyPem) {
+    const publicKey = new x509.PublicKey(req.publicKeyPem);
+    return { certPem: await signLeaf(ca, subject, publicKey, req.days, x509.ExtendedKeyUsage.clientAuth) };
+  }
+  const keys = await generateKeyPair();
+  const certPem = await signLeaf(ca, subject, keys.publicKey, req.days, x509.ExtendedKeyUsage.clientAuth);
+  return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/** A TLS serving certificate for the given DNS names and IP addresses, with a new key pair. */
+export async function signServingCertificate(ca: CertificateAuthority, req: ServingCertificateRequest): Promise<Required<IssuedCertificate>> {
+  if (req.hosts.length === 0) throw new Error('a serving certificate needs at least one host name or IP address');
+  const keys = await generateKeyPair();
+  const names = req.hosts.map((h) => ({ type: isIP(h) ? 'ip' as const : 'dns' as const, value: h }));
+  const certPem = await signLeaf(ca, distinguishedName(req.hosts[0]), keys.publicKey, req.days, x509.ExtendedKeyUsage.serverAuth, [
+    new x509.SubjectAlternativeNameExtension(names),
+  ]);
+  return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '']);
+
+/** Names a client may use to reach a server listening on `listenHost`. */
+export function servingHosts(listenHost: string): string[] {
+  const hosts = WILDCARD_ADDRESSES.has(listenHost) ? [hostname()] : [listenHost];
+  for (const h of ['localhost', '127.0.0.1', '::1']) if (!hosts.includes(h)) hosts.push(h);
+  return hosts;
+}
+
+/** The DNS names and IP addresses in a certificate's subjectAltName, IPs in canonical text form. */
+export function certificateHosts(cert: x509.X509Certificate): string[] {
+  const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+  return (san?.names.items ?? []).filter((n) => n.type === 'dns' || n.type === 'ip').map((n) => n.value);
+}
+
+function sameHost(a: string, b: string): boolean {
+  if (isIP(a) && isIP(b)) return canonicalIp(a) === canonicalIp(b);
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** IPv6 addresses have many spellings (::1, 0:0:0:0:0:0:0:1); the URL parser prints one. */
+function canonicalIp(ip: string): string {
+  return isIP(ip) === 6 ? new URL(`http://[${ip}]`).hostname : ip;
+}
+
+/** Whether a leaf certificate can be kept: issued by this CA, not near expiry, covering `hosts`. */
+async function stillUsable(certPem: string, ca: CertificateAuthority, hosts: string[] = []): Promise<boolean> {
+  let cert: x509.X509Certificate;
+  try {
+    cert = new x509.X509Certificate(certPem);
+  } catch {
+    return false;
+  }
+  if (cert.notAfter.getTime() - Date.now() < RENEW_BEFORE_DAYS * DAY_MS) return false;
+  if (!(await cert.verify({ publicKey: ca.certificate.publicKey, signatureOnly: true }))) return false;
+  const covered = certificateHosts(cert);
+  return hosts.every((h) => covered.some((c) => sameHost(c, h)));
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Writes through a temporary file and a rename, so a crash never leaves half a key behind. */
+async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, content, { mode });
+  await chmod(tmp, mode);
+  await rename(tmp, path);
+}
+
+/** Writes a standard kubeconfig with everything embedded, one cluster/user/context named `granary`. */
+export async function writeKubeconfig(path: string, c: KubeconfigContent): Promise<void> {
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  const doc = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: KUBECONFIG_CONTEXT, cluster: { server: c.server, 'certificate-authority-data': b64(c.caPem) } }],
+    users: [{ name: c.user, user: { 'client-certificate-data': b64(c.certPem), 'client-key-data': b64(c.keyPem) } }],
+    contexts: [{ name: KUBECONFIG_CONTEXT, context: { cluster: KUBECONFIG_CONTEXT, user: c.user } }],
+    'current-context': KUBECONFIG_CONTEXT,
+    preferences: {},
+  };
+  await writeAtomically(path, toYaml(doc), 0o600);
+}
+
+/**
+ * Loads the PKI under `dataDir/pki`, creating what is missing: on first start a CA (10 years), a
+ * serving certificate for the listen host plus localhost (1 year) and an admin client certificate
+ * (CN=granary:admin, O=system:masters, 1 year). Leaf certificates are re-issued when they expire
+ * within 30 days, were not signed by the CA on disk, or (serving) do not cover the listen host.
+ */
+export async function ensurePki(dataDir: string, opts: { listenHost: string }): Promise<Pki> {
+  const dir = join(dataDir, 'pki');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = (name: string) => join(dir, name);
+
+  const caCert = await readIfExists(file('ca.crt'));
+  const caKey = await readIfExists(file('ca.key'));
+  let ca: CertificateAuthority;
+  if (caCert && caKey) {
+    ca = await loadCertificateAuthority(caCert, caKey);
+  } else {
+    ca = await createCertificateAuthority();
+    await writeAtomically(file('ca.key'), ca.keyPem, 0o600);
+    await writeAtomically(file('ca.crt'), ca.certPem, 0o644);
+  }
+
+  const hosts = servingHosts(opts.listenHost);
+  const server = await ensureLeaf(file('server.crt'), file('server.key'), ca, hosts, () => signServingCertificate(ca, { hosts, days: LEAF_DAYS }));
+  const admin = await ensureLeaf(file('admin.crt'), file('admin.key'), ca, [], async () => {
+    const issued = await signClientCertificate(ca, { commonName: ADMIN_USER, organizations: [ADMIN_GROUP], days: LEAF_DAYS });
+    return { certPem: issued.certPem, keyPem: issued.keyPem! };
+  });
+
+  const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
+  return {
+    ca,
+    caPem: ca.certPem,
+    serverCertPem: server.certPem,
+    serverKeyPem: server.keyPem,
+    adminCertPem: admin.certPem,
+    adminKeyPem: admin.keyPem,
+    kubeconfigPath,
+    writeAdminKubeconfig: (serverUrl: string) =>
+      writeKubeconfig(kubeconfigPath, { server: serverUrl, caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem, user: ADMIN_USER }),
+  };
+}
+
+async function ensureLeaf(
+  certPath: string,
+  keyPath: string,
+  ca: CertificateAuthority,
+  hosts: string[],
+  issue: () => Promise<Required<IssuedCertificate>>,
+): Promise<Required<IssuedCertificate>> {
+  const certPem = await readIfExists(certPath);
+  const keyPem = await readIfExists(keyPath);
+  if (certPem && keyPem && (await stillUsable(certPem, ca, hosts))) return { certPem, keyPem };
+  const issued = await issue();
+  await writeAtomically(keyPath, issued.keyPem, 0o600);
+  await writeAtomically(certPath, issued.certPem, 0o644);
+  return issued;
+}
