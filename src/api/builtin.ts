@@ -1,0 +1,131 @@
+// The built-in resources the API server serves, with the groups, versions, names, verbs and
+// subresources Kubernetes' own discovery reports for them (kubectl relies on these), and the
+// structural schema of each kind.
+import type { TSchema } from '@sinclair/typebox';
+import { ALL_VERBS, type ResourceDefinition } from './resources.ts';
+import type { JSONSchemaProps } from './schema.ts';
+import { ConfigMapSchema, CoreEventSchema, NamespaceSchema, NodeSchema, PodSchema, SecretSchema, ServiceAccountSchema } from './kinds/core.ts';
+import { EventSchema } from './kinds/events.ts';
+import { LeaseSchema } from './kinds/coordination.ts';
+import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSchema } from './kinds/rbac.ts';
+import { CustomResourceDefinitionSchema } from './kinds/apiextensions.ts';
+
+/** Namespaces that exist from the start, as in every Kubernetes cluster. */
+export const INITIAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+const OPENAPI_PREFIX = {
+  core: 'io.k8s.api.core.v1',
+  events: 'io.k8s.api.events.v1',
+  coordination: 'io.k8s.api.coordination.v1',
+  rbac: 'io.k8s.api.rbac.v1',
+  apiextensions: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1',
+};
+
+interface BuiltinSpec {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+  schema: TSchema;
+  openapiPrefix: string;
+  shortNames?: string[];
+  categories?: string[];
+  verbs?: string[];
+  subresources?: string[];
+}
+
+/** Fills in what Kubernetes derives the same way for every built-in resource. */
+function builtin(spec: BuiltinSpec): ResourceDefinition {
+  const subresources = spec.subresources ?? [];
+  return {
+    group: spec.group,
+    version: spec.version,
+    kind: spec.kind,
+    listKind: `${spec.kind}List`,
+    plural: spec.plural,
+    singular: spec.kind.toLowerCase(),
+    namespaced: spec.namespaced,
+    ...(spec.shortNames ? { shortNames: spec.shortNames } : {}),
+    ...(spec.categories ? { categories: spec.categories } : {}),
+    verbs: [...(spec.verbs ?? ALL_VERBS)],
+    subresources,
+    // TypeBox schemas are plain JSON schema objects (plus symbol keys nobody serializes).
+    schema: spec.schema as JSONSchemaProps,
+    storageVersion: spec.version,
+    hasStatus: subresources.includes('status'),
+    openapiPrefix: spec.openapiPrefix,
+  };
+}
+
+export const BUILTIN_RESOURCES: ResourceDefinition[] = [
+  builtin({
+    group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false, shortNames: ['ns'],
+    // Namespaces are removed one at a time, through the namespace lifecycle: no deletecollection.
+    verbs: ALL_VERBS.filter((verb) => verb !== 'deletecollection'),
+    subresources: ['finalize', 'status'], schema: NamespaceSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'],
+    schema: ConfigMapSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    group: '', version: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true,
+    schema: SecretSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'],
+    subresources: ['token'], schema: ServiceAccountSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    group: '', version: 'v1', kind: 'Pod', plural: 'pods', namespaced: true, shortNames: ['po'], categories: ['all'],
+    subresources: ['binding', 'log', 'status'], schema: PodSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'],
+    subresources: ['status'], schema: NodeSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
+    schema: CoreEventSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
+    schema: EventSchema, openapiPrefix: OPENAPI_PREFIX.events,
+  }),
+  builtin({
+    group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true,
+    schema: LeaseSchema, openapiPrefix: OPENAPI_PREFIX.coordination,
+  }),
+  builtin({
+    group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', namespaced: true,
+    schema: RoleSchema, openapiPrefix: OPENAPI_PREFIX.rbac,
+  }),
+  builtin({
+    group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true,
+    schema: RoleBindingSchema, openapiPrefix: OPENAPI_PREFIX.rbac,
+  }),
+  builtin({
+    group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false,
+    schema: ClusterRoleSchema, openapiPrefix: OPENAPI_PREFIX.rbac,
+  }),
+  builtin({
+    group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false,
+    schema: ClusterRoleBindingSchema, openapiPrefix: OPENAPI_PREFIX.rbac,
+  }),
+  builtin({
+    group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false,
+    shortNames: ['crd', 'crds'], categories: ['api-extensions'],
+    subresources: ['status'], schema: CustomResourceDefinitionSchema, openapiPrefix: OPENAPI_PREFIX.apiextensions,
+  }),
+];
+
+/** The built-in resource served at /{group}/{version}/{plural}, if any. */
+export function findBuiltin(group: string, version: string, plural: string): ResourceDefinition | undefined {
+  return BUILTIN_RESOURCES.find((r) => r.group === group && r.version === version && r.plural === plural);
+}
+
+/** The built-in resource of a kind in a group and version, if any. */
+export function findBuiltinByKind(group: string, version: string, kind: string): ResourceDefinition | undefined {
+  return BUILTIN_RESOURCES.find((r) => r.group === group && r.version === version && r.kind === kind);
+}
