@@ -89,6 +89,19 @@ test('large roles are placed one pod per node, and extra pods evenly', () => {
   assert.equal(plan.placed[999].node, 'node-0999');
 });
 
+test('long chains of moves are found when they let one more pod have a node of its own', () => {
+  // Pod k may use slots k and k+1, and greedily takes slot k; the last pod may only use slot 1,
+  // so every other pod has to move one slot up.
+  const n = 1500;
+  const nodes = Array.from({ length: n + 1 }, (_, i) => node(`n${String(i + 1).padStart(5, '0')}`, { slot: String(i + 1) }));
+  const chain = Array.from({ length: n }, (_, i) => req('chain', i + 1, { matchExpressions: [{ key: 'slot', operator: 'In', values: [String(i + 1), String(i + 2)] }] }));
+  const plan = placePods([...chain, req('last', n + 1, { matchLabels: { slot: '1' } })], nodes, []);
+  const used = new Set(plan.placed.map((p) => p.node));
+  assert.equal(used.size, n + 1, 'every pod has a node of its own');
+  assert.equal(where(plan)[n + 1], 'n00001');
+  assert.equal(where(plan)[1], 'n00002');
+});
+
 test('nodeInfo reads readiness, cordoning and labels from a Node', () => {
   assert.deepEqual(nodeInfo({
     apiVersion: 'v1', kind: 'Node', metadata: { name: 'h1', labels: { disk: 'ssd' } },

@@ -3,7 +3,7 @@
 // the node it ran on whenever it can, and replicas spread over distinct hosts when they can.
 import type { KubeObject } from '../api/meta.ts';
 import type { PodIdentity } from './pod-identity.ts';
-import { selectorMatches, validateLabelSelector, type LabelSelector } from './selector.ts';
+import { compileLabelSelector, type LabelSelector } from './selector.ts';
 
 export interface NodeInfo {
   name: string;
@@ -67,14 +67,15 @@ export function nodeInfo(node: KubeObject): NodeInfo {
  */
 export function placePods(desired: readonly PlacementRequest[], nodes: readonly NodeInfo[], previous: readonly PreviousPlacement[]): PlacementPlan {
   const sortedNodes = [...nodes].sort((a, b) => compare(a.name, b.name));
+  const nodeIndex = new Map(sortedNodes.map((n, i) => [n.name, i]));
   const requests = [...desired].sort((a, b) => a.id - b.id);
   const eligibleFor = eligibility(sortedNodes);
   const previousNode = new Map(previous.map((p) => [identityKey(p), p.node]));
-  const load = new Map<string, number>();
-  const nodeOf = new Map<PlacementRequest, { node: string; sticky: boolean }>();
-  const assign = (req: PlacementRequest, node: string, sticky: boolean) => {
+  const load = new Int32Array(sortedNodes.length);
+  const nodeOf = new Map<PlacementRequest, { node: number; sticky: boolean }>();
+  const assign = (req: PlacementRequest, node: number, sticky: boolean) => {
     nodeOf.set(req, { node, sticky });
-    load.set(node, (load.get(node) ?? 0) + 1);
+    load[node]++;
   };
 
   const unplaced: Unplaced[] = [];
@@ -85,89 +86,141 @@ export function placePods(desired: readonly PlacementRequest[], nodes: readonly 
       unplaced.push({ roleGroup: req.roleGroup, id: req.id, reason: eligible });
       continue;
     }
-    const before = previousNode.get(identityKey(req));
-    if (before !== undefined && eligible.some((n) => n.name === before)) assign(req, before, true);
+    const before = nodeIndex.get(previousNode.get(identityKey(req)) ?? '');
+    if (before !== undefined && eligible.members.has(before)) assign(req, before, true);
     else open.push(req);
   }
 
-  const spread = matchToEmptyNodes(open, (req) => (eligibleFor(req.selector) as NodeInfo[]).filter((n) => !load.has(n.name)));
-  for (const req of open) {
-    const node = spread.get(req);
-    if (node !== undefined) assign(req, node, false);
-  }
+  // Empty nodes per selector, shared by the pods of a group like the eligibility itself.
+  const emptyLists = new Map<LabelSelector | undefined, number[]>();
+  const emptyFor = (req: PlacementRequest) => {
+    let list = emptyLists.get(req.selector);
+    if (!list) {
+      list = (eligibleFor(req.selector) as Eligible).nodes.filter((n) => load[n] === 0);
+      emptyLists.set(req.selector, list);
+    }
+    return list;
+  };
+  const spread = matchToEmptyNodes(open.map(emptyFor), sortedNodes.length);
+  open.forEach((req, i) => {
+    if (spread[i] >= 0) assign(req, spread[i], false);
+  });
   for (const req of open) {
     if (nodeOf.has(req)) continue;
-    const eligible = eligibleFor(req.selector) as NodeInfo[];
-    let best = eligible[0].name;
-    for (const n of eligible) if ((load.get(n.name) ?? 0) < (load.get(best) ?? 0)) best = n.name;
+    const eligible = (eligibleFor(req.selector) as Eligible).nodes;
+    let best = eligible[0];
+    for (const n of eligible) if (load[n] < load[best]) best = n;
     assign(req, best, false);
   }
 
-  const placed = requests.filter((r) => nodeOf.has(r)).map((r) => ({ roleGroup: r.roleGroup, id: r.id, ...nodeOf.get(r)! }));
+  const placed = requests.filter((r) => nodeOf.has(r)).map((r) => {
+    const { node, sticky } = nodeOf.get(r)!;
+    return { roleGroup: r.roleGroup, id: r.id, node: sortedNodes[node].name, sticky };
+  });
   return { placed, unplaced };
 }
 
+/** Indexes of eligible nodes, ascending (so in name order). */
+interface Eligible {
+  nodes: number[];
+  members: Set<number>;
+}
+
 /**
- * Per selector, the eligible nodes in name order, or why there are none. Computed once per
- * selector object, since all pods of a role group share theirs.
+ * Per selector, the eligible nodes, or why there are none. Computed once per selector object,
+ * since all pods of a role group share theirs.
  */
-function eligibility(nodes: readonly NodeInfo[]): (selector: LabelSelector | undefined) => NodeInfo[] | string {
-  const usable = nodes.filter((n) => n.ready && !n.unschedulable);
-  const cache = new Map<LabelSelector | undefined, NodeInfo[] | string>();
+function eligibility(nodes: readonly NodeInfo[]): (selector: LabelSelector | undefined) => Eligible | string {
+  const cache = new Map<LabelSelector | undefined, Eligible | string>();
   return (selector) => {
     let result = cache.get(selector);
     if (result === undefined) {
-      result = computeEligible(usable, nodes.length, selector);
+      result = computeEligible(nodes, selector);
       cache.set(selector, result);
     }
     return result;
   };
 }
 
-function computeEligible(usable: NodeInfo[], total: number, selector: LabelSelector | undefined): NodeInfo[] | string {
-  if (selector) {
-    const problems = validateLabelSelector(selector);
-    if (problems.length > 0) return `the role group's node selector is invalid: ${problems.join('; ')}`;
-  }
-  const eligible = selector ? usable.filter((n) => selectorMatches(selector, n.labels)) : usable;
-  if (eligible.length > 0) return eligible;
-  if (total === 0) return 'there are no nodes: register a node (start the granary agent on a host)';
-  if (usable.length === 0) return `none of the ${total} nodes is Ready and schedulable: check the nodes and their agents`;
-  return `no Ready, schedulable node matches the role group's node selector: label a node to match it or change the selector`;
+function computeEligible(nodes: readonly NodeInfo[], selector: LabelSelector | undefined): Eligible | string {
+  const compiled = selector ? compileLabelSelector(selector) : undefined;
+  if (compiled && !compiled.ok) return `the role group's node selector is invalid: ${compiled.problems.join('; ')}`;
+  const usable = (n: NodeInfo) => n.ready && !n.unschedulable;
+  const eligible: number[] = [];
+  nodes.forEach((n, i) => {
+    if (usable(n) && (!compiled || compiled.matches(n.labels))) eligible.push(i);
+  });
+  if (eligible.length > 0) return { nodes: eligible, members: new Set(eligible) };
+  if (nodes.length === 0) return 'there are no nodes: register a node (start the granary agent on a host)';
+  if (!nodes.some(usable)) return `none of the ${nodes.length} nodes is Ready and schedulable: check the nodes and their agents`;
+  return 'no Ready, schedulable node matches the role group\'s node selector: label a node to match it or change the selector';
 }
 
 /**
- * A maximum matching of pods to distinct nodes (augmenting paths, Kuhn's algorithm). Pods are
- * tried in the given order and nodes in the order `candidates` lists them, and a free node is
- * always taken before trying to move another pod, so the result is deterministic and a pod only
- * moves off a node when that lets one more pod have a node of its own.
+ * A maximum matching of pods to distinct nodes (augmenting paths, Kuhn's algorithm), returning
+ * each pod's node index or -1. Pods are tried in order and each pod's candidates in the order
+ * given, and a free node is always taken before moving another pod, so the result is
+ * deterministic and a pod only moves when that lets one more pod have a node of its own.
+ * Pods given the same candidate array share a cursor past its taken nodes, so the common case
+ * (enough nodes for everyone) takes linear time; the search uses an explicit stack, so
+ * thousands of nodes cannot overflow the call stack.
  */
-function matchToEmptyNodes<P>(pods: readonly P[], candidates: (pod: P) => NodeInfo[]): Map<P, string> {
-  const candidateNames = new Map(pods.map((p) => [p, candidates(p).map((n) => n.name)]));
-  const holder = new Map<string, P>();
+function matchToEmptyNodes(candidates: readonly number[][], nodeCount: number): Int32Array {
+  const nodeOfPod = new Int32Array(candidates.length).fill(-1);
+  const podOnNode = new Int32Array(nodeCount).fill(-1);
+  const cursors = new Map<number[], number>();
   // Nodes from which a failed search found no free node stay hopeless until the matching
-  // changes, so the set is only cleared after a success: failures cost one search in total.
-  let visited = new Set<string>();
-  const tryPlace = (pod: P): boolean => {
-    const names = candidateNames.get(pod)!;
-    for (const node of names) {
-      if (holder.has(node) || visited.has(node)) continue;
-      visited.add(node);
-      holder.set(node, pod);
-      return true;
-    }
-    for (const node of names) {
-      if (visited.has(node)) continue;
-      visited.add(node);
-      if (tryPlace(holder.get(node)!)) {
-        holder.set(node, pod);
-        return true;
-      }
-    }
-    return false;
+  // changes, so they stay marked until the next success: failures cost one search in total.
+  const seen = new Uint32Array(nodeCount);
+  let epoch = 1;
+
+  const firstFree = (pod: number): number => {
+    const list = candidates[pod];
+    let i = cursors.get(list) ?? 0;
+    while (i < list.length && podOnNode[list[i]] >= 0) i++;
+    cursors.set(list, i);
+    return i < list.length ? list[i] : -1;
   };
-  for (const pod of pods) if (tryPlace(pod)) visited = new Set();
-  return new Map([...holder].map(([node, pod]) => [pod, node]));
+  const take = (pod: number, node: number) => {
+    podOnNode[node] = pod;
+    nodeOfPod[pod] = node;
+  };
+
+  for (let start = 0; start < candidates.length; start++) {
+    // path[k] is a pod; via[k] the node of path[k-1] it would move to make room (k > 0).
+    const path = [start];
+    const via = [-1];
+    const position = [0];
+    let found = false;
+    while (path.length > 0 && !found) {
+      const top = path.length - 1;
+      const pod = path[top];
+      if (position[top] === 0) {
+        const free = firstFree(pod);
+        if (free >= 0) {
+          take(pod, free);
+          for (let k = top; k > 0; k--) take(path[k - 1], via[k]);
+          found = true;
+          break;
+        }
+      }
+      const list = candidates[pod];
+      while (position[top] < list.length && seen[list[position[top]]] === epoch) position[top]++;
+      if (position[top] === list.length) {
+        path.pop();
+        via.pop();
+        position.pop();
+        continue;
+      }
+      const node = list[position[top]++];
+      seen[node] = epoch;
+      path.push(podOnNode[node]);
+      via.push(node);
+      position.push(0);
+    }
+    if (found) epoch++;
+  }
+  return nodeOfPod;
 }
 
 function identityKey(p: PodIdentity): string {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatLabelSelector, selectorMatches, validateLabelSelector, type LabelSelector } from './selector.ts';
+import { compileLabelSelector, formatLabelSelector, selectorMatches, validateLabelSelector, type LabelSelector } from './selector.ts';
 
 const node = { 'kubernetes.io/hostname': 'n1', 'granary.dev/rack': 'r1', disk: 'ssd' };
 
@@ -67,4 +67,15 @@ test('the string form sorts requirements by key', () => {
       { key: 'rack', operator: 'Exists' },
     ],
   }), 'app.kubernetes.io/name=zookeeper,disk in (ssd),!gpu,rack,zone notin (a,b)');
+});
+
+test('a compiled selector matches like selectorMatches, or carries the problems', () => {
+  const compiled = compileLabelSelector({ matchLabels: { disk: 'ssd' }, matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }] });
+  assert.ok(compiled.ok);
+  assert.ok(compiled.matches(node));
+  assert.ok(!compiled.matches({ ...node, gpu: 'yes' }));
+  assert.ok(!compiled.matches({}));
+  const broken = compileLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] });
+  assert.ok(!broken.ok);
+  assert.deepEqual(broken.problems, ['selector.matchExpressions[0].values: must be empty when operator is Exists']);
 });

@@ -57,11 +57,23 @@ export function validateLabelSelector(selector: LabelSelector, path = 'selector'
  * mistake never selects more than intended; report `validateLabelSelector`'s problems instead.
  */
 export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>> = {}): boolean {
-  if (validateLabelSelector(selector).length > 0) return false;
-  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
-    if (labels[key] !== value) return false;
-  }
-  return (selector.matchExpressions ?? []).every((req) => requirementMatches(req, labels));
+  const compiled = compileLabelSelector(selector);
+  return compiled.ok && compiled.matches(labels);
+}
+
+/** Validates `selector` once, for matching it against many label sets. */
+export function compileLabelSelector(selector: LabelSelector):
+  | { ok: true; matches: (labels: Readonly<Record<string, string>>) => boolean }
+  | { ok: false; problems: string[] } {
+  const problems = validateLabelSelector(selector);
+  if (problems.length > 0) return { ok: false, problems };
+  const pairs = Object.entries(selector.matchLabels ?? {});
+  const requirements = selector.matchExpressions ?? [];
+  return {
+    ok: true,
+    matches: (labels) => pairs.every(([key, value]) => Object.hasOwn(labels, key) && labels[key] === value)
+      && requirements.every((req) => requirementMatches(req, labels)),
+  };
 }
 
 function requirementMatches(req: LabelSelectorRequirement, labels: Readonly<Record<string, string>>): boolean {
