@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILTIN_RESOURCES, INITIAL_NAMESPACES, findBuiltin, findBuiltinByKind } from './builtin.ts';
 import type { JSONSchemaProps } from './schema.ts';
-import { ObjectMetaSchema } from './kinds/meta.ts';
+import { ConditionSchema, DeleteOptionsSchema, LabelSelectorSchema, ObjectMetaSchema, StatusSchema, TableSchema, WatchEventSchema } from './kinds/meta.ts';
+import { BindingSchema } from './kinds/core.ts';
 
 /**
  * Map-list keys Kubernetes itself declares on optional properties without a default; kept for
@@ -81,6 +82,13 @@ test('every built-in schema is structural and its merge metadata is usable', () 
   for (const r of BUILTIN_RESOURCES) {
     assert.ok(r.schema, `${r.plural} has no schema`);
     assert.deepEqual(structuralProblems(r.schema, r.kind), [], `${r.group}/${r.version} ${r.kind}`);
+  }
+});
+
+test('the shared meta.k8s.io shapes and the Binding kind are structural too', () => {
+  const shared = { StatusSchema, DeleteOptionsSchema, WatchEventSchema, TableSchema, ConditionSchema, LabelSelectorSchema, BindingSchema };
+  for (const [name, schema] of Object.entries(shared)) {
+    assert.deepEqual(structuralProblems(schema as JSONSchemaProps, name), [], name);
   }
 });
 
