@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existingPod, planPodIds, type ExistingPod } from './pod-identity.ts';
+import { desiredPods, existingPod, planPodIds, type ExistingPod } from './pod-identity.ts';
 
 const pod = (roleGroup: string, id: number | undefined, terminating = false): ExistingPod =>
   ({ name: `zk-server-${roleGroup}-${id ?? 'x'}`, roleGroup, id, terminating });
@@ -79,4 +79,11 @@ test('existingPod reads group, id and termination from the pod', () => {
   for (const bad of ['0', '-1', '1.5', '01', 'x', '']) {
     assert.equal(existingPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', labels: { 'granary.dev/pod-id': bad } } }).id, undefined, bad);
   }
+});
+
+test('desiredPods plans from the role\'s groups, one pod for a group without replicas', () => {
+  const role = { roleGroups: { ssd: { replicas: 2 }, default: {} } };
+  assert.deepEqual(desiredPods(role).desired, [{ roleGroup: 'default', id: 1 }, { roleGroup: 'ssd', id: 2 }, { roleGroup: 'ssd', id: 3 }]);
+  const plan = desiredPods(role, [pod('ssd', 1), pod('default', 2)]);
+  assert.deepEqual(plan.desired, [{ roleGroup: 'ssd', id: 1 }, { roleGroup: 'default', id: 2 }, { roleGroup: 'ssd', id: 3 }]);
 });

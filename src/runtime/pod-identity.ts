@@ -8,6 +8,7 @@
 // The numbers live on the pods themselves, in the LABEL_POD_ID label.
 import type { KubeObject } from '../api/meta.ts';
 import { LABEL_ROLE_GROUP } from './labels.ts';
+import { desiredReplicas, type Role } from './roles.ts';
 
 /** The label holding a pod's number within its role. */
 export const LABEL_POD_ID = 'granary.dev/pod-id';
@@ -50,6 +51,11 @@ export function existingPod(pod: KubeObject): ExistingPod {
     id,
     terminating: pod.metadata.deletionTimestamp !== undefined,
   };
+}
+
+/** The id plan for `role` given its pods now: `planPodIds` with each group's desired replicas. */
+export function desiredPods<T>(role: Role<T>, existing: readonly ExistingPod[] = []): IdPlan {
+  return planPodIds(existing, desiredReplicas(role));
 }
 
 /**
