@@ -27,7 +27,7 @@ export interface Comparison {
 export { rootType };
 export type { NodeType };
 
-/** The path element naming one item of a granular list. */
+/** The path element naming one item of the granular list typed `t` (key defaults come from its items). */
 export function itemElement(item: unknown, relation: ListRelation, t: NodeType, path: FieldPath, index: number): PathElement {
   if (relation.kind === 'set') {
     if (item === null || typeof item === 'object') {
@@ -70,7 +70,7 @@ export function collectFields(v: unknown, t: NodeType, path: PathElement[], set:
     }
     const items = itemType(t);
     v.forEach((item, i) => {
-      const itemPath = [...path, itemElement(item, relation, items, path, i)];
+      const itemPath = [...path, itemElement(item, relation, t, path, i)];
       collectFields(item, items, itemPath, set);
       set.insert(itemPath);
     });
@@ -188,9 +188,9 @@ function compareChildren(l: unknown, r: unknown, shape: Shape, t: NodeType, path
 
 interface Group { element: PathElement; items: unknown[] }
 
-function groupItems(list: unknown[], relation: ListRelation, items: NodeType, path: FieldPath, into: Map<string, { l: Group; r: Group }>, side: 'l' | 'r'): void {
+function groupItems(list: unknown[], relation: ListRelation, t: NodeType, path: FieldPath, into: Map<string, { l: Group; r: Group }>, side: 'l' | 'r'): void {
   list.forEach((item, i) => {
-    const pe = itemElement(item, relation, items, path, i);
+    const pe = itemElement(item, relation, t, path, i);
     const id = serializeElement(pe);
     let entry = into.get(id);
     if (!entry) into.set(id, (entry = { l: { element: pe, items: [] }, r: { element: pe, items: [] } }));
@@ -201,8 +201,8 @@ function groupItems(list: unknown[], relation: ListRelation, items: NodeType, pa
 function compareListItems(l: unknown[], r: unknown[], relation: ListRelation, t: NodeType, path: PathElement[], c: Comparison): void {
   const items = itemType(t);
   const groups = new Map<string, { l: Group; r: Group }>();
-  groupItems(l, relation, items, path, groups, 'l');
-  groupItems(r, relation, items, path, groups, 'r');
+  groupItems(l, relation, t, path, groups, 'l');
+  groupItems(r, relation, t, path, groups, 'r');
   for (const { l: lg, r: rg } of groups.values()) {
     const itemPath = [...path, lg.element];
     const [ln, rn] = [lg.items.length, rg.items.length];
@@ -269,7 +269,7 @@ function dropNulls(v: unknown): unknown {
 function mergeListItems(lhs: unknown[], rhs: unknown[], relation: ListRelation, t: NodeType, path: PathElement[]): unknown[] {
   const items = itemType(t);
   const ids = (list: unknown[]) => list.map((item, i) => {
-    const pe = itemElement(item, relation, items, path, i);
+    const pe = itemElement(item, relation, t, path, i);
     return { pe, id: serializeElement(pe) };
   });
   const left = ids(lhs);
@@ -343,7 +343,7 @@ function removeBelow(v: unknown, set: FieldSet, t: NodeType, path: PathElement[]
     const items = itemType(t);
     const out: unknown[] = [];
     v.forEach((item, i) => {
-      const pe = itemElement(item, relation, items, path, i);
+      const pe = itemElement(item, relation, t, path, i);
       if (set.hasMember(pe)) return;
       const below = set.child(pe);
       out.push(below ? removeBelow(item, below, items, [...path, pe]) : item);
