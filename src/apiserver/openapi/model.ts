@@ -2,21 +2,24 @@
 // the paths of a set of resources, plus every shared definition they reach.
 //
 // What real kubectl (1.27 to 1.33) needs from these documents, and so what the model guarantees:
-// - Field validation (create, apply, edit, replace): kubectl sends fieldValidation=Strict only
-//   when the PATCH operation of the object's group-version-kind lists a `fieldValidation` query
-//   parameter. It looks in the group-version's v3 document first (the patch operation's
-//   x-kubernetes-group-version-kind is a single {group, version, kind} object; parameters
-//   inline on the operation), then in the v2 protobuf document (the first path whose PATCH has
-//   that kind decides). Paths are walked in map order, so every PATCH of a kind, subresources
-//   included, must carry the parameter. Otherwise kubectl falls back to validating on the client.
+// - Field validation (create, apply, edit, replace): kubectl always sends fieldValidation
+//   (Strict by default) but trusts the server to honour it only when the PATCH operation of the
+//   object's group-version-kind lists a `fieldValidation` query parameter. It looks in the
+//   group-version's v3 document first (the operation's x-kubernetes-group-version-kind is a
+//   single {group, version, kind} object; parameters inline on the operation), then in the v2
+//   protobuf document (the first path whose PATCH has that kind decides). Paths are walked in
+//   map order, so every PATCH of a kind, subresources included, must carry the parameter.
+//   Otherwise kubectl also validates on the client against the v2 schemas, rejecting any field
+//   a published schema lacks. kubectl before 1.29 downloads the v2 document for that validator
+//   up front whatever it decides.
 // - Client-side apply: for a kind whose PATCH operation consumes
-//   application/strategic-merge-patch+json, kubectl 1.28+ computes a strategic merge patch from
+//   application/strategic-merge-patch+json, kubectl 1.29+ computes a strategic merge patch from
 //   the v3 document: it finds the components schema whose x-kubernetes-group-version-kind list
 //   holds the kind and follows properties, `items` and references (`allOf[0]`, then `$ref`),
 //   reading x-kubernetes-patch-strategy and x-kubernetes-patch-merge-key on the property
 //   schemas. A property missing from a schema fails the computation (kubectl warns and retries
-//   with v2). kubectl 1.27 uses the v2 protobuf document the same way. Without strategic merge
-//   patch in `consumes` (custom resources) kubectl sends a JSON merge patch.
+//   with v2). Earlier kubectl uses the v2 protobuf document only, the same way. Without
+//   strategic merge patch in `consumes` (custom resources) kubectl sends a JSON merge patch.
 // - The v2 protobuf document must parse with kube-openapi's model builder, or kubectl discards
 //   all of it: a `$ref` may not sit beside `type` or `properties`, it must point into
 //   #/definitions and resolve, and an array must have exactly one `items` schema.

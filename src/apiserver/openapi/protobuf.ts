@@ -1,5 +1,5 @@
-// The protobuf form of a Swagger 2.0 document that kubectl asks /openapi/v2 for (Accept:
-// application/com.github.proto-openapi.spec.v2@v1.0+protobuf): gnostic's openapi.v2.Document.
+// The protobuf form of a Swagger 2.0 document that kubectl asks /openapi/v2 for: gnostic's
+// openapi.v2.Document.
 // JSON values that have no message of their own (defaults, enums, examples, x-* extensions)
 // travel as YAML text in `Any.yaml`; kubectl parses that text with a YAML 1.1 parser.
 //
@@ -124,7 +124,12 @@ message StringArray { repeated string value = 1; }
 /** The openapi.v2.Document message, for encoding and (in tests and tools) decoding. Field names are the .proto's snake_case ones. */
 export const OpenApiV2DocumentType: protobuf.Type = protobuf.parse(OPENAPI_V2_PROTO, { keepCase: true }).root.lookupType('openapi.v2.Document');
 
-export const OPENAPI_V2_PROTOBUF_MEDIA_TYPE = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/**
+ * The Content-Type of the protobuf form. Clients ask for it with either this name or the older
+ * `...spec.v2@v1.0+protobuf`, but the `@` makes that one invalid as a response media type:
+ * kubectl's HTTP client refuses a response labelled with it.
+ */
+export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 /**
  * Encodes a Swagger 2.0 document (as JSON-compatible values) as gnostic's openapi.v2.Document.
