@@ -1,7 +1,8 @@
 // A complete operator in under 100 lines: a Greeting custom resource becomes a ConfigMap holding
 // its message. It is the sample that docs/operator-guide.md walks through, and it is tested.
 import { Type, type Static } from '@sinclair/typebox';
-import type { KubeObject } from '../../src/api/meta.ts';
+import type { Condition, KubeObject } from '../../src/api/meta.ts';
+import { ConditionSchema } from '../../src/api/kinds/meta.ts';
 import type { KubeClient } from '../../src/client/client.ts';
 import { Controller, generationChanged } from '../../src/runtime/controller.ts';
 import { customResourceDefinition } from '../../src/runtime/crd.ts';
@@ -14,7 +15,7 @@ const GreetingSchema = Type.Object({
   }),
   status: Type.Optional(Type.Object({
     observedGeneration: Type.Optional(Type.Integer()),
-    conditions: Type.Optional(Type.Array(Type.Object({}, { 'x-kubernetes-preserve-unknown-fields': true }))),
+    conditions: Type.Optional(Type.Array(ConditionSchema)),
   })),
 });
 export type Greeting = KubeObject & Static<typeof GreetingSchema>;
@@ -39,9 +40,10 @@ async function reconcile(greeting: Greeting, client: KubeClient): Promise<void> 
     },
     data: { message: greeting.spec.message },
   }, { fieldManager: 'greeter', force: true });
-  const conditions = setCondition(greeting.status?.conditions ?? [], {
+  const conditions = setCondition(greeting.status?.conditions as Condition[] | undefined, {
     type: 'Available', status: 'True', reason: 'ConfigMapWritten', message: `greeting-${name} holds the message`,
-  }, greeting.metadata.generation);
+    observedGeneration: greeting.metadata.generation,
+  });
   await client.resource<Greeting>('example.granary.dev/v1alpha1', 'Greeting').apply({
     metadata: { name, namespace },
     status: { observedGeneration: greeting.metadata.generation, conditions },

@@ -31,7 +31,7 @@ export interface NodeIdentity {
   runtime: string;
 }
 
-export interface Capacity { cpu: string; memory: string; 'ephemeral-storage': string; pods: string }
+export type Capacity = Record<'cpu' | 'memory' | 'ephemeral-storage' | 'pods', string>;
 
 /** Capacity of this host: cores, memory, the filesystem under `root`, and a pod limit. */
 export function measureCapacity(root: string, maxPods = 110): Capacity {

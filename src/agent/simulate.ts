@@ -12,7 +12,7 @@ import { allRunning, nowRfc3339 } from './pod-status.ts';
 
 const SIMULATED_CAPACITY: Capacity = { cpu: '32', memory: '134217728Ki', 'ephemeral-storage': '1073741824Ki', pods: '110' };
 
-type Pod = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
+type Pod = KubeObject & { spec?: { nodeName?: string; containers?: { name: string; image?: string }[] }; status?: { phase?: string } };
 
 export interface SimulationOptions {
   client: KubeClient;
