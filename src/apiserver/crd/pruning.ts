@@ -50,8 +50,16 @@ const appendIndex = (path: string, i: number) => `${path}[${i}]`;
  * the paths of the removed fields, sorted.
  */
 export function pruneUnknownFields(obj: Record<string, unknown>, schema: JSONSchemaProps): string[] {
+  return pruneValue(obj, schema, true);
+}
+
+/**
+ * Prunes any JSON value in place; `isResourceRoot` says whether the value is a whole resource
+ * (whose apiVersion, kind and metadata follow the embedded-resource rules).
+ */
+export function pruneValue(value: unknown, schema: JSONSchemaProps, isResourceRoot: boolean): string[] {
   const unknown: string[] = [];
-  prune(obj, schema, '', true, unknown);
+  prune(value, schema, '', isResourceRoot, unknown);
   return unknown.sort();
 }
 
