@@ -2,6 +2,7 @@
 // fit Kubernetes' limits. Long or unusual inputs are shortened deterministically: the same input
 // always gives the same name, and different inputs stay different thanks to a hash suffix.
 import { createHash } from 'node:crypto';
+import { labelValueErrors } from '../api/selectors.ts';
 
 export const LABEL_NAME = 'app.kubernetes.io/name';
 export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
@@ -20,8 +21,6 @@ export const LABEL_VALUE_MAX = 63;
 const HASH_LENGTH = 8;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const LABEL_KEY_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
 export interface AppLabelsInput {
   /** The product, e.g. "zookeeper". */
@@ -65,32 +64,6 @@ export function selectorLabels(input: Pick<AppLabelsInput, 'name' | 'instance' |
   return labels;
 }
 
-/** Why `value` is not a valid label value, or undefined when it is. */
-export function validateLabelValue(value: string): string | undefined {
-  if (value.length > LABEL_VALUE_MAX) return `label value must be at most ${LABEL_VALUE_MAX} characters, "${value}" has ${value.length}`;
-  if (!LABEL_VALUE.test(value)) {
-    return `label value "${value}" must be empty or consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit`;
-  }
-  return undefined;
-}
-
-/** Why `key` is not a valid label key ("[prefix/]name"), or undefined when it is. */
-export function validateLabelKey(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash < 0 ? undefined : key.slice(0, slash);
-  const name = slash < 0 ? key : key.slice(slash + 1);
-  if (prefix !== undefined) {
-    if (prefix.length > DNS_SUBDOMAIN_MAX || !DNS_SUBDOMAIN.test(prefix)) {
-      return `label key prefix "${prefix}" must be a lowercase DNS subdomain (e.g. "example.com") of at most ${DNS_SUBDOMAIN_MAX} characters`;
-    }
-  }
-  if (name.length > DNS_LABEL_MAX) return `label key name "${name}" must be at most ${DNS_LABEL_MAX} characters`;
-  if (!LABEL_KEY_NAME.test(name)) {
-    return `label key name "${name}" must consist of letters, digits, '-', '_' or '.', and start and end with a letter or digit`;
-  }
-  return undefined;
-}
-
 /** True when `name` may name a pod or a service (DNS-1123 label). */
 export function isDnsLabel(name: string): boolean {
   return name.length <= DNS_LABEL_MAX && DNS_LABEL.test(name);
@@ -106,7 +79,7 @@ export function isDnsSubdomain(name: string): boolean {
  * (others become '-'), shortened so that '-' and a hash of `raw` fit in 63 characters.
  */
 export function toLabelValue(raw: string): string {
-  if (validateLabelValue(raw) === undefined) return raw;
+  if (labelValueErrors(raw).length === 0) return raw;
   const cleaned = trimToAlphanumeric(raw.replace(/[^-A-Za-z0-9_.]/g, '-'), /[A-Za-z0-9]/);
   return withHash(cleaned, raw, LABEL_VALUE_MAX, /[A-Za-z0-9]/);
 }

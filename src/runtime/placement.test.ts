@@ -64,7 +64,7 @@ test('pods with no eligible node are reported with a reason to act on', () => {
   assert.deepEqual(plan.unplaced.map((u) => [u.roleGroup, u.id]), [['b', 2]]);
   assert.match(plan.unplaced[0].reason, /no Ready, schedulable node matches the role group's node selector/);
   const invalid = placePods([req('a', 1, { matchExpressions: [{ key: 'gpu', operator: 'In', values: [] }] })], [node('n1')], []);
-  assert.match(invalid.unplaced[0].reason, /node selector is invalid: selector\.matchExpressions\[0\]\.values: must be non-empty/);
+  assert.match(invalid.unplaced[0].reason, /node selector is invalid: selector\.matchExpressions\[0\]: values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty/);
 });
 
 test('the plan does not depend on the order of the inputs', () => {

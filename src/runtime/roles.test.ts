@@ -41,7 +41,7 @@ test('validateRole reports what the schema cannot, with field paths', () => {
     'spec.servers.envOverrides: "1BAD" is not a valid environment variable name: use letters, digits and \'_\', not starting with a digit',
     'spec.servers.roleGroups: "Default" is not a valid role group name: use at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit',
     'spec.servers.roleGroups.ok.replicas: must be a whole number of at least 0, got 1.5',
-    'spec.servers.roleGroups.ok.selector.matchExpressions[0].values: must be non-empty when operator is In',
+    'spec.servers.roleGroups.ok.selector.matchExpressions[0]: values: Invalid value: null: for \'in\', \'notin\' operators, values set can\'t be empty',
     'spec.servers.roleGroups.ok.envOverrides: "A-B" is not a valid environment variable name: use letters, digits and \'_\', not starting with a digit',
   ]);
   assert.deepEqual(validateRole({ roleGroups: {} }, 'spec.servers'), ['spec.servers.roleGroups: must name at least one role group']);

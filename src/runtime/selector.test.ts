@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileLabelSelector, formatLabelSelector, selectorMatches, validateLabelSelector, type LabelSelector } from './selector.ts';
+import { Value } from '@sinclair/typebox/value';
+import { LabelSelectorSchema, compileLabelSelector, selectorMatches, validateLabelSelector, type LabelSelector } from './selector.ts';
 
 const node = { 'kubernetes.io/hostname': 'n1', 'granary.dev/rack': 'r1', disk: 'ssd' };
 
@@ -45,28 +46,22 @@ test('invalid selectors are reported with field paths and match nothing', () => 
       { key: 'c', operator: 'Near' as 'In', values: ['x'] },
     ],
   };
-  const problems = validateLabelSelector(bad, 'spec.servers.roleGroups.default.selector');
+  const at = 'spec.servers.roleGroups.default.selector';
+  const problems = validateLabelSelector(bad, at);
   assert.equal(problems.length, 5, problems.join('\n'));
-  assert.match(problems[0], /^spec\.servers\.roleGroups\.default\.selector\.matchLabels: label key name "Bad Key"/);
-  assert.match(problems[1], /matchLabels\[ok\]: label value "bad value"/);
-  assert.match(problems[2], /matchExpressions\[0\]\.values: must be non-empty when operator is In/);
-  assert.match(problems[3], /matchExpressions\[1\]\.values: must be empty when operator is Exists/);
-  assert.match(problems[4], /matchExpressions\[2\]\.operator: "Near" is not one of/);
+  assert.ok(problems[0].startsWith(`${at}.matchLabels[Bad Key]: key: Invalid value: "Bad Key": name part must consist of`), problems[0]);
+  assert.ok(problems[1].startsWith(`${at}.matchLabels[ok]: values[0][ok]: Invalid value: "bad value"`), problems[1]);
+  assert.equal(problems[2], `${at}.matchExpressions[0]: values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty`);
+  assert.equal(problems[3], `${at}.matchExpressions[1]: values: Invalid value: ["x"]: values set must be empty for exists and does not exist`);
+  assert.equal(problems[4], `${at}.matchExpressions[2]: "Near" is not a valid label selector operator`);
   assert.ok(!selectorMatches({ matchExpressions: [{ key: 'disk', operator: 'NotIn', values: [] }] }, node));
   assert.deepEqual(validateLabelSelector({ matchLabels: { disk: 'ssd' } }), []);
 });
 
-test('the string form sorts requirements by key', () => {
-  assert.equal(formatLabelSelector({}), '');
-  assert.equal(formatLabelSelector({
-    matchLabels: { 'app.kubernetes.io/name': 'zookeeper' },
-    matchExpressions: [
-      { key: 'zone', operator: 'NotIn', values: ['b', 'a'] },
-      { key: 'disk', operator: 'In', values: ['ssd'] },
-      { key: 'gpu', operator: 'DoesNotExist' },
-      { key: 'rack', operator: 'Exists' },
-    ],
-  }), 'app.kubernetes.io/name=zookeeper,disk in (ssd),!gpu,rack,zone notin (a,b)');
+test('the schema accepts selectors and rejects unknown operators', () => {
+  assert.ok(Value.Check(LabelSelectorSchema, { matchLabels: { a: 'b' }, matchExpressions: [{ key: 'c', operator: 'NotIn', values: ['d'] }] }));
+  assert.ok(!Value.Check(LabelSelectorSchema, { matchExpressions: [{ key: 'c', operator: 'Near' }] }));
+  assert.ok(!Value.Check(LabelSelectorSchema, { matchLabels: { a: 1 } }));
 });
 
 test('a compiled selector matches like selectorMatches, or carries the problems', () => {
@@ -77,5 +72,5 @@ test('a compiled selector matches like selectorMatches, or carries the problems'
   assert.ok(!compiled.matches({}));
   const broken = compileLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Exists', values: ['x'] }] });
   assert.ok(!broken.ok);
-  assert.deepEqual(broken.problems, ['selector.matchExpressions[0].values: must be empty when operator is Exists']);
+  assert.deepEqual(broken.problems, ['selector.matchExpressions[0]: values: Invalid value: ["x"]: values set must be empty for exists and does not exist']);
 });
