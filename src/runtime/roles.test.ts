@@ -31,18 +31,15 @@ test('the role schema accepts a full role and its static type is a Role', () => 
 
 test('validateRole reports what the schema cannot, with field paths', () => {
   const role: Role<ServerConfig> = {
-    envOverrides: { '1BAD': 'x' },
     roleGroups: {
       Default: {},
-      ok: { replicas: 1.5, selector: { matchExpressions: [{ key: 'disk', operator: 'In' }] }, envOverrides: { 'A-B': 'x', GOOD_NAME: 'y' } },
+      ok: { replicas: 1.5, selector: { matchExpressions: [{ key: 'disk', operator: 'In' }] } },
     },
   };
   assert.deepEqual(validateRole(role, 'spec.servers'), [
-    'spec.servers.envOverrides: "1BAD" is not a valid environment variable name: use letters, digits and \'_\', not starting with a digit',
     'spec.servers.roleGroups: "Default" is not a valid role group name: use at most 63 lowercase letters, digits and \'-\', starting and ending with a letter or digit',
     'spec.servers.roleGroups.ok.replicas: must be a whole number of at least 0, got 1.5',
     'spec.servers.roleGroups.ok.selector.matchExpressions[0]: values: Invalid value: null: for \'in\', \'notin\' operators, values set can\'t be empty',
-    'spec.servers.roleGroups.ok.envOverrides: "A-B" is not a valid environment variable name: use letters, digits and \'_\', not starting with a digit',
   ]);
   assert.deepEqual(validateRole({ roleGroups: {} }, 'spec.servers'), ['spec.servers.roleGroups: must name at least one role group']);
   assert.deepEqual(validateRole({ roleGroups: { default: { replicas: 0 } } }, 'spec.servers'), []);

@@ -6,14 +6,12 @@
 // settings win over the role's. Overrides are the escape hatch: raw file properties, environment
 // variables and command-line arguments written as given.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DNS_LABEL_MAX, isDnsLabel } from './labels.ts';
 import { LabelSelectorSchema, validateLabelSelector, type LabelSelector } from './selector.ts';
 
 /** Replicas of a role group that does not say. */
 export const DEFAULT_REPLICAS = 1;
 
-const ROLE_GROUP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ROLE_GROUP_NAME_MAX = 63;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** File name → property → value, written into that file as given. */
 export const ConfigOverridesSchema = Type.Record(Type.String(), Type.Record(Type.String(), Type.String()), {
@@ -75,30 +73,24 @@ export function RoleSchema<T extends TSchema>(config: T) {
 /**
  * Problems the schema cannot express, each prefixed with its field path under `path`
  * (e.g. "spec.servers"): role group names usable in object names and labels, whole replica
- * counts, valid node selectors and environment variable names.
+ * counts and valid node selectors. (Override names and values are checked when the
+ * configuration is merged, see product-config/merge.ts.)
  */
 export function validateRole<T>(role: Role<T>, path: string): string[] {
-  const problems: string[] = [...validateOverrides(role, path)];
+  const problems: string[] = [];
   const groups = Object.entries(role.roleGroups ?? {});
   if (groups.length === 0) problems.push(`${path}.roleGroups: must name at least one role group`);
   for (const [name, group] of groups) {
     const at = `${path}.roleGroups.${name}`;
-    if (name.length > ROLE_GROUP_NAME_MAX || !ROLE_GROUP_NAME.test(name)) {
-      problems.push(`${path}.roleGroups: "${name}" is not a valid role group name: use at most ${ROLE_GROUP_NAME_MAX} lowercase letters, digits and '-', starting and ending with a letter or digit`);
+    if (!isDnsLabel(name)) {
+      problems.push(`${path}.roleGroups: "${name}" is not a valid role group name: use at most ${DNS_LABEL_MAX} lowercase letters, digits and '-', starting and ending with a letter or digit`);
     }
     if (group.replicas !== undefined && !(Number.isInteger(group.replicas) && group.replicas >= 0)) {
       problems.push(`${at}.replicas: must be a whole number of at least 0, got ${group.replicas}`);
     }
     if (group.selector) problems.push(...validateLabelSelector(group.selector, `${at}.selector`));
-    problems.push(...validateOverrides(group, at));
   }
   return problems;
-}
-
-function validateOverrides<T>(c: Configurable<T>, path: string): string[] {
-  return Object.keys(c.envOverrides ?? {})
-    .filter((name) => !ENV_NAME.test(name))
-    .map((name) => `${path}.envOverrides: "${name}" is not a valid environment variable name: use letters, digits and '_', not starting with a digit`);
 }
 
 /** Desired pods per role group. */
