@@ -34,7 +34,7 @@ export interface ResourceDefinition {
   scale?: ScaleSubresource;
   /** The structural schema of the whole object (apiVersion, kind, metadata included). */
   schema?: JSONSchemaProps;
-  /** Extra table columns beyond NAME and AGE, for kubectl get. */
+  /** A CRD version's additionalPrinterColumns: the table columns after NAME (AGE alone when absent), for kubectl get. */
   printerColumns?: PrinterColumn[];
   /** The version objects of this resource are stored in; other versions are converted. */
   storageVersion: string;
