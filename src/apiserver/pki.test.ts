@@ -14,8 +14,9 @@ import { webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { parse as parseYaml } from 'yaml';
+import { hostname } from 'node:os';
 import {
-  certificateHosts, createCertificateAuthority, ensurePki, signClientCertificate, signServingCertificate, type Pki,
+  certificateHosts, createCertificateAuthority, ensurePki, servingHosts, signClientCertificate, signServingCertificate, type Pki,
 } from './pki.ts';
 
 const KUBECTL = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
@@ -91,6 +92,16 @@ test('first start creates a CA, serving and admin certificates with private keys
   assert.deepEqual([...serving.getExtension(x509.ExtendedKeyUsageExtension)!.usages], [x509.ExtendedKeyUsage.serverAuth]);
   assert.equal(admin.subject, 'CN=granary:admin, O=system:masters');
   assert.deepEqual([...admin.getExtension(x509.ExtendedKeyUsageExtension)!.usages], [x509.ExtendedKeyUsage.clientAuth]);
+});
+
+test('a wildcard listen address is replaced by the host name and interface addresses', () => {
+  for (const wildcard of ['0.0.0.0', '::']) {
+    const hosts = servingHosts(wildcard);
+    assert.ok(!hosts.includes(wildcard));
+    assert.equal(hosts[0], hostname());
+    for (const loopback of ['localhost', '127.0.0.1', '::1']) assert.equal(hosts.filter((h) => h === loopback).length, 1, loopback);
+  }
+  assert.deepEqual(servingHosts('127.0.0.3'), ['127.0.0.3', 'localhost', '127.0.0.1', '::1']);
 });
 
 test('a restart reuses the files and re-issues the serving certificate only when the host changes', async (t) => {

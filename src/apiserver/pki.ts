@@ -3,7 +3,7 @@
 // reuses it; a leaf certificate is re-issued only when it is about to expire or (serving) no longer
 // covers the listen host. Keys are ECDSA P-256 (fast to make, accepted by Go's TLS and so kubectl).
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
@@ -187,11 +187,15 @@ export async function signServingCertificate(ca: CertificateAuthority, req: Serv
 
 const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '']);
 
-/** Names a client may use to reach a server listening on `listenHost`. */
+/**
+ * Names a client may use to reach a server listening on `listenHost`: that host, or for a wildcard
+ * address the machine's host name and every interface address; always localhost and loopback.
+ */
 export function servingHosts(listenHost: string): string[] {
-  const hosts = WILDCARD_ADDRESSES.has(listenHost) ? [hostname()] : [listenHost];
-  for (const h of ['localhost', '127.0.0.1', '::1']) if (!hosts.includes(h)) hosts.push(h);
-  return hosts;
+  const hosts = WILDCARD_ADDRESSES.has(listenHost)
+    ? [hostname(), ...Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address))]
+    : [listenHost];
+  return [...new Set([...hosts, 'localhost', '127.0.0.1', '::1'])];
 }
 
 /** The DNS names and IP addresses in a certificate's subjectAltName, IPs in canonical text form. */
