@@ -82,10 +82,8 @@ export interface Pki {
   writeAdminKubeconfig(server: string): Promise<void>;
 }
 
-const pem = (der: ArrayBuffer, label: string) => x509.PemConverter.encode(der, label);
-
 async function exportKeyPem(key: CryptoKey): Promise<string> {
-  return pem(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
+  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
 }
 
 async function importPrivateKey(keyPem: string): Promise<CryptoKey> {
@@ -104,7 +102,8 @@ function randomSerial(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-function validity(days: number, now = Date.now()) {
+function validity(days: number) {
+  const now = Date.now();
   return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
 }
 
