@@ -6,7 +6,7 @@
 import type { Condition, KubeObject } from '../../api/meta.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { ALL_VERBS, type PrinterColumn, type ResourceDefinition } from '../../api/resources.ts';
-import type { CustomResourceDefinition, CustomResourceDefinitionNames } from './types.ts';
+import type { CustomResourceDefinition, CustomResourceDefinitionNames } from '../../api/kinds/apiextensions.ts';
 
 export interface CrdNamesStatus {
   acceptedNames: CustomResourceDefinitionNames;
@@ -35,7 +35,7 @@ export function crdNamesStatus(obj: KubeObject, others: KubeObject[]): CrdNamesS
   const kindsInUse = new Set<string>();
   for (const other of others as CustomResourceDefinition[]) {
     if (other.spec?.group !== crd.spec.group || other.metadata.name === crd.metadata.name) continue;
-    const names = other.status?.acceptedNames ?? {};
+    const names: Partial<CustomResourceDefinitionNames> = other.status?.acceptedNames ?? {};
     for (const n of [names.plural, names.singular, ...(names.shortNames ?? [])]) if (n) resourcesInUse.add(n);
     for (const n of [names.kind, names.listKind]) if (n) kindsInUse.add(n);
   }
@@ -94,7 +94,7 @@ function withoutEmpty(names: Partial<CustomResourceDefinitionNames>): Partial<Cu
 export function crdResourceDefinitions(obj: KubeObject): ResourceDefinition[] {
   const crd = obj as CustomResourceDefinition;
   const requested = requestedNames(crd);
-  const accepted = crd.status?.acceptedNames ?? {};
+  const accepted: Partial<CustomResourceDefinitionNames> = crd.status?.acceptedNames ?? {};
   const names = {
     plural: accepted.plural || requested.plural,
     singular: accepted.singular || requested.singular!,

@@ -8,14 +8,13 @@
 import type { KubeObject, StatusCause } from '../../api/meta.ts';
 import { byteLength, child, fieldError, index, isRecord } from '../validation/field.ts';
 import { isDns1035Label, isDns1123Subdomain } from '../validation/names.ts';
-import { CUSTOM_RESOURCE_DEFINITION_SCHEMA } from './crd-schema.ts';
 import { jsonPathError } from './json-path.ts';
 import { validateValue } from './openapi-validation.ts';
 import { validateVersionSchema } from './version-schema.ts';
-import type {
-  CustomResourceColumnDefinition, CustomResourceDefinition, CustomResourceDefinitionNames,
-  CustomResourceDefinitionVersion, CustomResourceSubresources,
-} from './types.ts';
+import {
+  CustomResourceDefinitionSchema, type CustomResourceColumnDefinition, type CustomResourceDefinition,
+  type CustomResourceDefinitionNames, type CustomResourceDefinitionVersion,
+} from '../../api/kinds/apiextensions.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
 
 const SCOPES = ['Cluster', 'Namespaced'];
@@ -36,9 +35,30 @@ export function defaultCrd(obj: KubeObject): void {
   if (spec.conversion === undefined || spec.conversion === null) spec.conversion = { strategy: 'None' };
 }
 
+/**
+ * The CRD schema reduced to JSON types: what must hold before the object can be read at all.
+ * Required fields and allowed values are checked below, with Kubernetes' messages; metadata is
+ * validateObjectMeta's.
+ */
+const CRD_TYPES: JSONSchemaProps = (() => {
+  const typesOnly = (s: JSONSchemaProps): JSONSchemaProps => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'required' || k === 'enum') continue;
+      if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v as Record<string, JSONSchemaProps>).map(([p, sub]) => [p, typesOnly(sub)]));
+      else if ((k === 'items' || k === 'additionalProperties') && isRecord(v)) out[k] = typesOnly(v as JSONSchemaProps);
+      else out[k] = v;
+    }
+    return out as JSONSchemaProps;
+  };
+  const types = typesOnly(CustomResourceDefinitionSchema as JSONSchemaProps);
+  delete types.properties!.metadata;
+  return types;
+})();
+
 /** Everything Kubernetes checks on a CustomResourceDefinition, except the generic metadata rules. */
 export function validateCrd(obj: KubeObject): StatusCause[] {
-  const shape = validateValue(obj, CUSTOM_RESOURCE_DEFINITION_SCHEMA, '');
+  const shape = validateValue(obj, CRD_TYPES, '');
   if (shape.length > 0) return shape;
   const crd = obj as CustomResourceDefinition;
   const spec = crd.spec ?? ({} as CustomResourceDefinition['spec']);
@@ -166,7 +186,7 @@ function simpleJsonPathError(path: string): string | undefined {
   return undefined;
 }
 
-function validateSubresources(subresources: CustomResourceSubresources | undefined, path: string): StatusCause[] {
+function validateSubresources(subresources: CustomResourceDefinitionVersion['subresources'], path: string): StatusCause[] {
   const scale = subresources?.scale;
   if (!scale) return [];
   const causes: StatusCause[] = [];
