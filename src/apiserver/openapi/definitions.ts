@@ -1,7 +1,9 @@
 // The definitions one resource contributes: its kind and its list kind, derived from the
 // resource's structural schema. Shared parts are replaced by references to the shared
-// definitions: metadata (of the object and of embedded resources) becomes ObjectMeta, and in
-// built-in kinds int-or-string fields become IntOrString, as Kubernetes publishes them.
+// definitions, as Kubernetes publishes them: metadata becomes ObjectMeta (in custom resources
+// that of the object and of embedded resources; in built-in kinds every `metadata` field, such
+// as a pod template's, since all of them are ObjectMeta there), and in built-in kinds
+// int-or-string fields become IntOrString.
 import type { ResourceDefinition } from '../../api/resources.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { gvkList, isBuiltin, kindDefinitionName, listDefinitionName } from './names.ts';
@@ -71,6 +73,9 @@ function prepare(schema: JSONSchemaProps, builtin: boolean): JSONSchemaProps {
   if (out['x-kubernetes-embedded-resource'] === true) {
     out = withObjectHeader(out);
     out.required = [...new Set([...(out.required ?? []), 'apiVersion', 'kind'])];
+  } else if (builtin && out.properties?.metadata) {
+    const metadata = out.properties.metadata;
+    out.properties = { ...out.properties, metadata: ref(OBJECT_META, { description: metadata.description ?? METADATA_DESCRIPTION }) };
   }
   return out;
 }

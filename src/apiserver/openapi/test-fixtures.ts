@@ -87,6 +87,13 @@ export const gadgets: ResourceDefinition = {
         description: 'What the gadget should be.',
         properties: {
           replicas: { type: 'integer', format: 'int32' },
+          template: {
+            type: 'object',
+            properties: {
+              metadata: { type: 'object', description: 'Labels of the parts.', properties: { labels: { type: 'object', additionalProperties: { type: 'string' } } } },
+              spec: { type: 'object', properties: { size: { type: 'integer' } } },
+            },
+          },
           ports: {
             type: 'array',
             description: 'The ports the gadget listens on.',
@@ -124,6 +131,7 @@ export const zookeeperClusters: ResourceDefinition = {
             properties: { spec: { type: 'object', properties: { priority: { type: 'integer' } } } },
           },
           mode: { type: 'string', enum: ['standalone', 'replicated'], 'x-kubernetes-validations': [{ rule: 'self != ""', message: 'mode must not be empty' }] },
+          backup: { type: 'object', properties: { metadata: { type: 'object', properties: { bucket: { type: 'string' } } } } },
         },
         oneOf: [{ required: ['image'] }],
       },

@@ -67,6 +67,14 @@ describe('buildOpenApiV2', () => {
     assert.equal(meta.creationTimestamp.$ref, `#/definitions/${META}.Time`);
   });
 
+  test('in built-in kinds every metadata field is ObjectMeta; in custom resources only that of embedded resources', () => {
+    const template = doc.definitions['dev.granary.gadgets.v1.Gadget'].properties!.spec.properties!.template;
+    assert.deepEqual(template.properties!.metadata, { description: 'Labels of the parts.', $ref: `#/definitions/${META}.ObjectMeta` });
+    assert.equal(template.properties!.spec.properties!.size.type, 'integer');
+    const backup = doc.definitions['dev.granary.zookeeper.v1alpha1.ZookeeperCluster'].properties!.spec.properties!.backup;
+    assert.deepEqual(backup.properties!.metadata, { type: 'object', properties: { bucket: { type: 'string' } } });
+  });
+
   test('keeps the patch metadata of built-in lists and publishes built-in int-or-string fields as IntOrString', () => {
     const containers = doc.definitions['io.k8s.api.core.v1.Pod'].properties!.spec.properties!.containers;
     assert.equal(containers['x-kubernetes-patch-merge-key'], 'name');

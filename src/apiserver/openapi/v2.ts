@@ -59,7 +59,7 @@ function operation(op: OperationSpec): Record<string, unknown> {
     schemes: ['https'],
     tags: [op.tag],
     operationId: op.operationId,
-    parameters,
+    ...(parameters.length > 0 && { parameters }),
     responses,
     'x-kubernetes-action': op.action,
     'x-kubernetes-group-version-kind': { group: op.gvk.group, version: op.gvk.version, kind: op.gvk.kind },
