@@ -14,14 +14,19 @@ export interface CrdNamesStatus {
   conditions: Condition[];
 }
 
-/** spec.names with Kubernetes' defaults for singular and listKind. */
-export function requestedNames(crd: CustomResourceDefinition): CustomResourceDefinitionNames {
-  const names = crd.spec.names;
+/** Names with Kubernetes' defaults: singular is the lower-case kind, listKind the kind + "List". */
+export function defaultedNames<T extends Partial<CustomResourceDefinitionNames>>(names: T): T {
+  const kind = names.kind ?? '';
   return {
     ...names,
-    singular: names.singular || names.kind.toLowerCase(),
-    listKind: names.listKind || `${names.kind}List`,
+    singular: names.singular || kind.toLowerCase(),
+    listKind: names.listKind || (kind ? `${kind}List` : ''),
   };
+}
+
+/** spec.names with Kubernetes' defaults applied. */
+export function requestedNames(crd: CustomResourceDefinition): CustomResourceDefinitionNames {
+  return defaultedNames(crd.spec.names);
 }
 
 /** Decides which of `crd`'s names it may use, given the other definitions' accepted names. */

@@ -43,9 +43,12 @@ test('a well-formed CRD is valid', () => {
   assert.deepEqual(validateCrd(crd()), []);
 });
 
-test('defaultCrd fills singular, listKind and the conversion strategy as Kubernetes does', () => {
+test('singular and listKind default from kind; defaultCrd stores them and the conversion strategy', () => {
   const c = crd((x) => { delete x.spec.names.singular; delete x.spec.names.listKind; delete x.spec.conversion; });
-  assert.deepEqual(fields(c).filter((f) => f.includes('names')), ['spec.names.singular: Required value', 'spec.names.listKind: Required value']);
+  assert.deepEqual(validateCrd(c), [], 'validated as if defaulted, as Kubernetes defaults before validating');
+  assert.deepEqual(fields(crd((x) => { x.spec.names = { plural: 'widgets' }; })), [
+    'spec.names.singular: Required value', 'spec.names.kind: Required value', 'spec.names.listKind: Required value',
+  ]);
   defaultCrd(c);
   assert.deepEqual((c.spec as any).names, { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList', shortNames: ['wd'] });
   assert.deepEqual((c.spec as any).conversion, { strategy: 'None' });

@@ -11,6 +11,7 @@ import { isDns1035Label, isDns1123Subdomain } from '../validation/names.ts';
 import { jsonPathError } from './json-path.ts';
 import { validateValue } from './openapi-validation.ts';
 import { validateVersionSchema } from './version-schema.ts';
+import { defaultedNames } from './names.ts';
 import {
   CustomResourceDefinitionSchema, type CustomResourceColumnDefinition, type CustomResourceDefinition,
   type CustomResourceDefinitionNames, type CustomResourceDefinitionVersion,
@@ -62,7 +63,8 @@ export function validateCrd(obj: KubeObject): StatusCause[] {
   if (shape.length > 0) return shape;
   const crd = obj as CustomResourceDefinition;
   const spec = crd.spec ?? ({} as CustomResourceDefinition['spec']);
-  const names = spec.names ?? ({} as CustomResourceDefinitionNames);
+  // Kubernetes defaults singular and listKind before it validates; so do we (see defaultCrd).
+  const names = defaultedNames(spec.names ?? ({} as Partial<CustomResourceDefinitionNames>));
   const causes: StatusCause[] = [];
 
   const name = crd.metadata?.name;
