@@ -6,10 +6,12 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kubectl, KUBECTL_VERSIONS } from '../../../test/support/kubectl.ts';
+import { BUILTIN_RESOURCES } from '../../api/builtin.ts';
+import type { ResourceDefinition } from '../../api/resources.ts';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from '../http/discovery.ts';
 import { ResourceCatalog } from '../registry/catalog.ts';
 import { OpenApiCache } from './cache.ts';
@@ -18,21 +20,38 @@ import { ALL_FIXTURES } from './test-fixtures.ts';
 
 interface RecordedRequest { method: string; path: string; query: URLSearchParams; contentType: string; body: string }
 
+/** An object as kubectl apply left it: its last applied configuration in an annotation. */
+function applied(config: { apiVersion: string; kind: string; metadata: { name: string; namespace: string } } & Record<string, unknown>) {
+  return {
+    ...config,
+    metadata: { ...config.metadata, uid: 'u1', resourceVersion: '5', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(config) } },
+  };
+}
+
 const GADGET_PATH = '/apis/gadgets.granary.dev/v1/namespaces/default/gadgets/g1';
-const appliedBefore = { apiVersion: 'gadgets.granary.dev/v1', kind: 'Gadget', metadata: { name: 'g1', namespace: 'default' }, spec: { ports: [{ name: 'a', port: 1 }, { name: 'b', port: 2 }] } };
-const liveGadget = {
-  ...appliedBefore,
-  metadata: { ...appliedBefore.metadata, uid: 'u1', resourceVersion: '5', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(appliedBefore) } },
-};
+const liveGadget = applied({ apiVersion: 'gadgets.granary.dev/v1', kind: 'Gadget', metadata: { name: 'g1', namespace: 'default' }, spec: { ports: [{ name: 'a', port: 1 }, { name: 'b', port: 2 }] } });
+const POD_PATH = '/api/v1/namespaces/default/pods/web';
+const livePod = applied({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' },
+  spec: { containers: [{ name: 'a', image: 'busybox:1' }, { name: 'b', image: 'busybox:1', env: [{ name: 'X', value: '1' }] }] },
+});
 
 class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   /** Which OpenAPI endpoints answer; a test switches one off to see that kubectl manages with the other. */
   readonly serving = { v2: true, v3: true };
-  private readonly catalog = new ResourceCatalog(ALL_FIXTURES);
-  private readonly openapi = new OpenApiCache(this.catalog, 'v1.33.0');
+  private readonly catalog: ResourceCatalog;
+  private readonly openapi: OpenApiCache;
+  /** Path → the object a GET of it returns (and a PATCH echoes). */
+  private readonly live: Record<string, object>;
   private readonly server: Server = createServer((req, res) => void this.handle(req, res));
   url = '';
+
+  constructor(resources: ResourceDefinition[], live: Record<string, object>) {
+    this.catalog = new ResourceCatalog(resources);
+    this.openapi = new OpenApiCache(this.catalog, 'v1.33.0');
+    this.live = live;
+  }
 
   async start(): Promise<void> {
     await new Promise<void>((done) => this.server.listen(0, '127.0.0.1', done));
@@ -72,11 +91,29 @@ class FakeApiServer {
       const doc = this.openapi.v3Document(url.pathname.slice('/openapi/v3/'.length));
       if (doc) return void res.writeHead(200, { 'Content-Type': 'application/json', ETag: `"${doc.etag}"` }).end(doc.body);
     }
-    if (url.pathname === GADGET_PATH && req.method === 'GET') return json(200, liveGadget);
-    if (req.method === 'PATCH') return json(200, liveGadget);
+    const object = this.live[url.pathname];
+    if (object && (req.method === 'GET' || req.method === 'PATCH')) return json(200, object);
     if (req.method === 'POST') return json(201, JSON.parse(body));
     return json(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' });
   }
+}
+
+function writeKubeconfig(serverUrl: string): { dir: string; kubeconfig: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'granary-openapi-kubectl-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfig, JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'test',
+    clusters: [{ name: 'test', cluster: { server: serverUrl } }],
+    users: [{ name: 'test', user: {} }],
+    contexts: [{ name: 'test', context: { cluster: 'test', user: 'test', namespace: 'default' } }],
+  }));
+  return { dir, kubeconfig };
+}
+
+function writeManifest(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
 }
 
 for (const version of KUBECTL_VERSIONS) {
@@ -85,34 +122,26 @@ for (const version of KUBECTL_VERSIONS) {
   const v2Always = Number(version.split('.')[1]) < 29;
 
   describe(`kubectl ${version} reading the OpenAPI documents`, () => {
-    const server = new FakeApiServer();
+    const server = new FakeApiServer(ALL_FIXTURES, { [GADGET_PATH]: liveGadget });
     let kubectl: Kubectl;
     let kubeconfig: string;
     let dir: string;
 
     before(async () => {
       await server.start();
-      dir = mkdtempSync(join(tmpdir(), 'granary-openapi-kubectl-'));
-      kubeconfig = join(dir, 'kubeconfig');
-      writeFileSync(kubeconfig, JSON.stringify({
-        apiVersion: 'v1', kind: 'Config', 'current-context': 'test',
-        clusters: [{ name: 'test', cluster: { server: server.url } }],
-        users: [{ name: 'test', user: {} }],
-        contexts: [{ name: 'test', context: { cluster: 'test', user: 'test', namespace: 'default' } }],
-      }));
+      ({ dir, kubeconfig } = writeKubeconfig(server.url));
       kubectl = new Kubectl(version, kubeconfig);
     });
-    after(() => server.stop());
+    after(async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
     afterEach(() => {
       server.serving.v2 = true;
       server.serving.v3 = true;
     });
 
-    const manifest = (name: string, text: string) => {
-      const path = join(dir, name);
-      writeFileSync(path, text);
-      return path;
-    };
+    const manifest = (name: string, text: string) => writeManifest(dir, name, text);
 
     // A field the schema lacks: kubectl rejects it itself unless the server is known to validate.
     const createsWithServerValidation = async (client: Kubectl) => {
@@ -187,5 +216,48 @@ for (const version of KUBECTL_VERSIONS) {
       const zk = await kubectl.ok(['explain', 'zookeeperclusters.spec', '--output', 'plaintext-openapiv2']);
       assert.match(zk, /replicas\s+<integer> -required-/);
     });
+  });
+  describe(`kubectl ${version} reading the documents of the built-in kinds`, () => {
+    const server = new FakeApiServer(BUILTIN_RESOURCES, { [POD_PATH]: livePod });
+    let kubectl: Kubectl;
+    let dir: string;
+
+    before(async () => {
+      await server.start();
+      let kubeconfig: string;
+      ({ dir, kubeconfig } = writeKubeconfig(server.url));
+      kubectl = new Kubectl(version, kubeconfig);
+    });
+    after(async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('explain finds pod containers with both documents', async () => {
+      for (const output of ['plaintext', 'plaintext-openapiv2']) {
+        const out = await kubectl.ok(['explain', 'pods.spec.containers', '--output', output]);
+        assert.match(out, /KIND:\s+Pod/, output);
+        assert.match(out, /image\s+<string>/, output);
+      }
+    });
+
+    for (const [label, env] of [['default', {}], ['v2', { KUBECTL_OPENAPIV3_PATCH: 'false' }]] as const) {
+      test(`apply patches a pod's containers by name (${label} document)`, async () => {
+        const file = writeManifest(dir, `pod-${label}.yaml`, [
+          'apiVersion: v1', 'kind: Pod', 'metadata: {name: web, namespace: default}', 'spec:', '  containers:',
+          '  - {name: a, image: "busybox:1"}', '  - {name: b, image: "busybox:2", env: [{name: X, value: "1"}]}', '',
+        ].join('\n'));
+        const before = server.writes().length;
+        const r = await kubectl.run(['apply', '-f', file], { env });
+        assert.equal(r.code, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /warning/i);
+        const patch = server.writes().slice(before).find((w) => w.method === 'PATCH');
+        assert.ok(patch, 'kubectl sent no PATCH');
+        assert.equal(patch.contentType, 'application/strategic-merge-patch+json');
+        const body = JSON.parse(patch.body);
+        assert.deepEqual(body.spec.containers, [{ name: 'b', image: 'busybox:2' }]);
+        assert.deepEqual(body.spec['$setElementOrder/containers'], [{ name: 'a' }, { name: 'b' }]);
+      });
+    }
   });
 }

@@ -208,6 +208,12 @@ describe('buildOpenApiV2', () => {
     });
   });
 
+  test('drops types Swagger 2.0 does not have, which kubectl would reject the whole document for', () => {
+    const odd = { type: 'object', properties: { gone: { type: 'null' }, either: { type: ['string', 'integer'] } } } as unknown as JSONSchemaProps;
+    const spec = buildOpenApiV2([{ ...leases, schema: { type: 'object', properties: { spec: odd } } }], INFO).definitions['io.k8s.api.coordination.v1.Lease'].properties!.spec;
+    assert.deepEqual(spec.properties, { gone: {}, either: {} });
+  });
+
   test('drops references the resource schema brings, which could not resolve', () => {
     const withRef: ResourceDefinition = { ...leases, schema: { type: 'object', properties: { spec: { $ref: '#/definitions/Elsewhere', description: 'spec' } } } };
     const spec = buildOpenApiV2([withRef], INFO).definitions['io.k8s.api.coordination.v1.Lease'].properties!.spec;

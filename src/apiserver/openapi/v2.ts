@@ -70,6 +70,8 @@ function parameter(p: ParameterSpec): object {
   return { name: p.name, in: p.in, type: p.type, description: p.description, ...(p.required && { required: true }) };
 }
 
+const V2_TYPES = new Set<unknown>(['object', 'array', 'string', 'integer', 'number', 'boolean']);
+
 /** Converts a schema from the v3 dialect to what Swagger 2.0 clients (kubectl's model builder above all) accept. */
 export function toV2Schema(schema: JSONSchemaProps): JSONSchemaProps {
   const out = mapChildren(schema, toV2Schema);
@@ -86,6 +88,8 @@ export function toV2Schema(schema: JSONSchemaProps): JSONSchemaProps {
     delete out.additionalProperties;
     return out;
   }
+  // kubectl's model builder fails the whole document on any other type (JSON schema's "null", a list of types).
+  if (out.type !== undefined && !V2_TYPES.has(out.type)) delete out.type;
   if (schema.nullable) {
     // An untyped value with structure breaks kubectl; a nullable one is published untyped.
     delete out.type;
