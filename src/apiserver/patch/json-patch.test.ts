@@ -53,14 +53,16 @@ test('add inserts into a list at an index, and an index past the end is refused'
   assert.equal(err.reason, 'Invalid');
 });
 
-test('a failed test is 422 Invalid and nothing is applied', () => {
-  const err = apiError(() => applyJsonPatch(pod(), [
+test('a failed test is 422 Invalid and leaves the document as it was', () => {
+  const doc = pod();
+  const err = apiError(() => applyJsonPatch(doc, [
+    { op: 'remove', path: '/metadata/labels' },
     { op: 'test', path: '/metadata/finalizers', value: ['a'] },
-    { op: 'remove', path: '/metadata/finalizers' },
   ]));
   assert.equal(err.code, 422);
   assert.equal(err.reason, 'Invalid');
   assert.match(err.message, /^the server rejected our request due to an error in our request: testing value \/metadata\/finalizers failed/);
+  assert.deepEqual(doc, pod());
 });
 
 test('test passes on equal values, and a missing key tests equal to null', () => {
