@@ -47,7 +47,7 @@ export function managerId(e: Pick<ManagerEntry, 'manager' | 'operation' | 'apiVe
   return JSON.stringify(id);
 }
 
-/** How a manager is named in conflict messages: `"kubectl" `, `"x" with subresource "status" using v1`. */
+/** How a manager is named in conflict messages: `"kubectl"`, `"x" with subresource "status" using v1`. */
 export function describeManager(e: Pick<ManagerEntry, 'manager' | 'operation' | 'apiVersion' | 'subresource'>): string {
   let text = JSON.stringify(e.manager);
   if (e.subresource) text += ` with subresource ${JSON.stringify(e.subresource)}`;

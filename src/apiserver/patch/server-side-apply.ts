@@ -11,7 +11,8 @@ import {
   decodeManagedFields, describeManager, encodeManagedFields, managerId, recordUpdate, resetPredicate,
   withoutManagedFields, withoutServerOwned, type ManagerEntry, type Managers,
 } from './managed-fields.ts';
-import { compareValues, fieldsOf, FieldPathError, mergeValues, removeFields, rootType, withNamedParents } from './typed-value.ts';
+import { rootType } from './schema-shape.ts';
+import { compareValues, fieldsOf, FieldPathError, mergeValues, removeFields, withNamedParents } from './typed-value.ts';
 
 export interface ApplyOptions {
   manager: string;

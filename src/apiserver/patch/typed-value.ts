@@ -24,25 +24,23 @@ export interface Comparison {
   removed: FieldSet;
 }
 
-export { rootType };
-export type { NodeType };
-
 /** The path element naming one item of the granular list typed `t` (key defaults come from its items). */
 export function itemElement(item: unknown, relation: ListRelation, t: NodeType, path: FieldPath, index: number): PathElement {
-  if (relation.kind === 'set') {
+  if (relation.kind !== 'map') {
     if (item === null || typeof item === 'object') {
       throw new FieldPathError(path, `element ${index}: items of a set must be strings, numbers or booleans`);
     }
     return { kind: 'value', value: item };
   }
-  if (!isJsonObject(item)) throw new FieldPathError(path, `element ${index}: items of a list keyed by ${JSON.stringify(relation.kind === 'map' ? relation.keys : [])} must be objects`);
+  const names = JSON.stringify(relation.keys);
+  if (!isJsonObject(item)) throw new FieldPathError(path, `element ${index}: items of a list keyed by ${names} must be objects`);
   const keys: Record<string, unknown> = {};
-  for (const k of relation.kind === 'map' ? relation.keys : []) {
-    if (item[k] !== undefined) keys[k] = item[k];
-    else if (keyDefault(t, k) !== undefined) keys[k] = keyDefault(t, k);
+  for (const k of relation.keys) {
+    const value = item[k] ?? keyDefault(t, k);
+    if (value !== undefined) keys[k] = value;
   }
   if (Object.keys(keys).length === 0) {
-    throw new FieldPathError(path, `element ${index}: associative list with keys has an element that omits all key fields ${JSON.stringify(relation.kind === 'map' ? relation.keys : [])}`);
+    throw new FieldPathError(path, `element ${index}: associative list with keys has an element that omits all key fields ${names}`);
   }
   return keyElement(keys);
 }
@@ -61,7 +59,7 @@ export function fieldsOf(obj: unknown, schema: JSONSchemaProps | undefined): Fie
   return set;
 }
 
-export function collectFields(v: unknown, t: NodeType, path: PathElement[], set: FieldSet): void {
+function collectFields(v: unknown, t: NodeType, path: PathElement[], set: FieldSet): void {
   if (Array.isArray(v)) {
     const relation = granularList(t);
     if (!relation) {
