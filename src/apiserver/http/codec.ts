@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { ApiError, errors } from '../errors.ts';
+import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from '../protobuf/index.ts';
 
 /** Kubernetes refuses request bodies over 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -30,9 +31,10 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 
-/** Decodes a JSON or YAML body into a value, with a 400 that says where the syntax is wrong. */
+/** Decodes a JSON, YAML or Kubernetes protobuf body into a value, with a 400 that says what is wrong. */
 export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType);
+  if (type === PROTOBUF_MEDIA_TYPE) return decodeProtobufBody(body);
   const text = body.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the request body is empty; send a JSON or YAML object');
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml') {
@@ -45,7 +47,7 @@ export function decodeBody(body: Buffer, contentType: string | undefined): unkno
     }
   }
   if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) {
-    throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
+    throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
   }
   try {
     return JSON.parse(text);
