@@ -8,39 +8,12 @@
 // x-kubernetes-preserve-unknown-fields keeps unspecified fields but still prunes inside specified ones.
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { isRecord } from '../validation/field.ts';
-
-const META_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
-
-const str: JSONSchemaProps = { type: 'string' };
-const stringMap: JSONSchemaProps = { type: 'object', additionalProperties: str };
+import { ObjectMetaSchema } from '../../api/kinds/meta.ts';
 
 /** The fields of metav1.ObjectMeta, the only ones a resource's metadata keeps. */
-export const OBJECT_META_SCHEMA: JSONSchemaProps = {
-  type: 'object',
-  properties: {
-    name: str, generateName: str, namespace: str, selfLink: str, uid: str, resourceVersion: str,
-    generation: { type: 'integer' }, creationTimestamp: str, deletionTimestamp: str,
-    deletionGracePeriodSeconds: { type: 'integer' }, labels: stringMap, annotations: stringMap,
-    ownerReferences: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { apiVersion: str, kind: str, name: str, uid: str, controller: { type: 'boolean' }, blockOwnerDeletion: { type: 'boolean' } },
-      },
-    },
-    finalizers: { type: 'array', items: str },
-    managedFields: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          manager: str, operation: str, apiVersion: str, time: str, fieldsType: str, subresource: str,
-          fieldsV1: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-        },
-      },
-    },
-  },
-};
+const OBJECT_META_SCHEMA = ObjectMetaSchema as JSONSchemaProps;
+
+const META_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
 
 const appendKey = (path: string, k: string) => (path ? `${path}.${k}` : k);
 const appendIndex = (path: string, i: number) => `${path}[${i}]`;
