@@ -39,7 +39,7 @@ export function crdNamesStatus(obj: KubeObject, others: KubeObject[]): CrdNamesS
   const resourcesInUse = new Set<string>();
   const kindsInUse = new Set<string>();
   for (const other of others as CustomResourceDefinition[]) {
-    if (other.spec?.group !== crd.spec.group || other.metadata.name === crd.metadata.name) continue;
+    if (other.spec?.group !== crd.spec.group || other.metadata?.name === crd.metadata?.name) continue;
     const names: Partial<CustomResourceDefinitionNames> = other.status?.acceptedNames ?? {};
     for (const n of [names.plural, names.singular, ...(names.shortNames ?? [])]) if (n) resourcesInUse.add(n);
     for (const n of [names.kind, names.listKind]) if (n) kindsInUse.add(n);
