@@ -24,6 +24,8 @@ if [ ! -x "$NODE_HOME/bin/node" ]; then
   mv "$NODE_HOME.partial" "$NODE_HOME"
 fi
 export PATH="$NODE_HOME/bin:$PATH"
+# node:sqlite is stable enough for us but still flagged experimental in Node 22; keep logs clean.
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-warning=ExperimentalWarning"
 
 # npm itself runs on whatever Node the machine has; our dependencies are pure JavaScript.
 stamp="$GRANARY_ROOT/node_modules/.granary-lock-stamp"

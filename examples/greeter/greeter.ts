@@ -7,6 +7,7 @@ import type { KubeClient } from '../../src/client/client.ts';
 import { Controller, generationChanged } from '../../src/runtime/controller.ts';
 import { customResourceDefinition } from '../../src/runtime/crd.ts';
 import { setCondition } from '../../src/runtime/conditions.ts';
+import type { Logger } from '../../src/common/log.ts';
 
 // 1. The schema: one TypeBox definition gives the TypeScript type and the CRD.
 const GreetingSchema = Type.Object({
@@ -51,9 +52,9 @@ async function reconcile(greeting: Greeting, client: KubeClient): Promise<void> 
 }
 
 // 3. The controller: watch Greetings, own their ConfigMaps, reconcile on spec changes.
-export function greeterController(client: KubeClient): Controller<Greeting> {
+export function greeterController(client: KubeClient, log?: Logger): Controller<Greeting> {
   return new Controller<Greeting>({
-    name: 'greeter', client, apiVersion: 'example.granary.dev/v1alpha1', kind: 'Greeting',
+    name: 'greeter', client, log, apiVersion: 'example.granary.dev/v1alpha1', kind: 'Greeting',
     predicates: [generationChanged],
     reconcile: async (greeting) => reconcile(greeting, client),
   }).owns('v1', 'ConfigMap', { labelSelector: 'app.kubernetes.io/managed-by=greeter' });

@@ -1,7 +1,7 @@
 // A controller: watches one primary kind (and, optionally, the kinds it owns or depends on),
 // keeps them in local stores, and reconciles primary objects one key at a time through a work
 // queue — de-duplicated, bounded in concurrency, requeued after a delay on request, backed off
-// per key on error, and never retried after a TerminalError.
+// per key on error, and never retried after a terminal ReconcileError.
 import { context as otelContext, trace, SpanStatusCode } from '@opentelemetry/api';
 import type { KubeObject } from '../api/meta.ts';
 import type { KubeClient } from '../client/client.ts';
@@ -12,14 +12,10 @@ import { WorkQueue } from './queue.ts';
 import { Store, keyOf, refKey, type ObjectRef } from './store.ts';
 import { watcher, type WatcherOptions } from './watcher.ts';
 import { runtimeMetrics } from './metrics.ts';
+import { isTerminal } from './reconcile.ts';
 
 /** Reconcile outcome: nothing to do until something changes, or look again after a delay. */
 export type Action = { requeueAfterMs: number } | undefined | void;
-
-/** An error retrying cannot fix (bad user input): logged and reported, never retried. */
-export class TerminalError extends Error {
-  override readonly name = 'TerminalError';
-}
 
 /** Decides whether a change to a primary object is worth a reconcile. */
 export type Predicate<T> = (previous: T | undefined, current: T) => boolean;
@@ -123,23 +119,58 @@ export class Controller<T extends KubeObject> {
 
   private async informPrimary(signal: AbortSignal): Promise<void> {
     const predicates = this.opts.predicates ?? [];
+    // Objects of a (re)list become visible in the store only at InitDone; reconciling them earlier
+    // would read the state from before the relist.
+    let listed: string[] = [];
     for await (const event of watcher(this.api, { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector, ...this.opts.watcher }, signal)) {
-      const previous = event.type === 'Apply' || event.type === 'InitApply' ? this.store.get(refOf(event.object)) : undefined;
+      const previous = event.type === 'Apply' ? this.store.get(refOf(event.object)) : undefined;
       const vanished = this.store.apply(event);
-      for (const gone of vanished) this.queue.add(keyOf(gone));
-      if (event.type === 'Delete') this.queue.add(keyOf(event.object));
-      if (event.type === 'Apply' || event.type === 'InitApply') {
-        if (event.type === 'InitApply' || predicates.every((p) => p(previous, event.object))) this.queue.add(keyOf(event.object));
+      switch (event.type) {
+        case 'Init':
+          listed = [];
+          break;
+        case 'InitApply':
+          listed.push(keyOf(event.object));
+          break;
+        case 'InitDone':
+          for (const key of [...listed, ...vanished.map(keyOf)]) this.queue.add(key);
+          listed = [];
+          break;
+        case 'Apply':
+          if (predicates.every((p) => p(previous, event.object))) this.queue.add(keyOf(event.object));
+          break;
+        case 'Delete':
+          this.queue.add(keyOf(event.object));
+          break;
       }
     }
   }
 
   private async informSecondary(s: Secondary, signal: AbortSignal): Promise<void> {
+    let listed: KubeObject[] = [];
+    let before = new Map<string, string | undefined>();
+    let synced = false;
     for await (const event of watcher(s.api, { namespace: s.namespace, labelSelector: s.labelSelector, ...this.opts.watcher }, signal)) {
-      const previous = 'object' in event ? s.store.get(refOf(event.object)) : undefined;
+      const previous = event.type === 'Apply' || event.type === 'Delete' ? s.store.get(refOf(event.object)) : undefined;
+      if (event.type === 'Init') before = new Map(s.store.list().map((o) => [keyOf(o), o.metadata.resourceVersion]));
       const vanished = s.store.apply(event);
-      const touched = [...vanished, ...('object' in event ? [event.object] : []), ...(previous ? [previous] : [])];
-      if (event.type === 'InitApply') continue; // the primary's own initial list reconciles everything once
+      const touched: KubeObject[] = [];
+      switch (event.type) {
+        case 'Init':
+          listed = [];
+          break;
+        case 'InitApply':
+          listed.push(event.object);
+          break;
+        case 'InitDone':
+          // The primary's own initial list reconciles everything once; a relist reports what changed unseen.
+          if (synced) touched.push(...listed.filter((o) => before.get(keyOf(o)) !== o.metadata.resourceVersion), ...vanished);
+          synced = true;
+          listed = [];
+          break;
+        default:
+          touched.push(event.object, ...(previous ? [previous] : []));
+      }
       for (const obj of touched) for (const ref of s.mapper(obj)) this.queue.add(refKey(ref));
     }
   }
@@ -162,6 +193,7 @@ export class Controller<T extends KubeObject> {
     const log = this.log.child({ object: key });
     const ctx: ReconcileContext<T> = { controller: this, log, signal };
     const started = performance.now();
+    log.debug({ exists: obj !== undefined }, 'reconciling');
     runtimeMetrics.activeWorkers.inc({ controller: this.name });
     const span = tracer.startSpan(`reconcile ${this.name}`, { attributes: { 'k8s.object': key } });
     try {
@@ -178,7 +210,8 @@ export class Controller<T extends KubeObject> {
       runtimeMetrics.reconcileErrors.inc({ controller: this.name });
       span.recordException(err as Error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-      if (err instanceof TerminalError) {
+      // A terminal ReconcileError (bad user input) is not retried until the object changes.
+      if (isTerminal(err)) {
         runtimeMetrics.reconcileTotal.inc({ controller: this.name, result: 'error' });
         log.error({ err: (err as Error).message }, 'reconcile failed and will not be retried until the object changes');
         this.queue.forget(key);

@@ -133,7 +133,7 @@ for (const version of KUBECTL_VERSIONS) {
       await k.ok(['apply', '-f', '-'], { input: widget });
       const obj = parseYaml(await k.ok(['get', `widgets.${group}`, 'w1', '-o', 'yaml']));
       assert.equal(obj.spec.color, 'blue', 'defaulting from the schema');
-      assert.match(await k.ok(['get', `widgets.${group}`]), /NAME\s+SIZE\s+AGE[\s\S]*w1\s+3/);
+      assert.match(await k.ok(['get', `widgets.${group}`]), /NAME\s+SIZE\s*\n[\s\S]*w1\s+3/);
       const invalid = await k.run(['apply', '-f', '-'], { input: widget.replace('size: 3', 'size: 0').replace('w1', 'w2') });
       assert.notEqual(invalid.code, 0);
       assert.match(invalid.stderr, /spec\.size/);

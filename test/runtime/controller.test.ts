@@ -27,7 +27,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-const log = createLogger('test', 'warn');
+const log = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'warn');
 
 describe('runtime against granary apiserver', () => {
   let server: RunningApiServer;
@@ -60,7 +60,7 @@ describe('runtime against granary apiserver', () => {
 
   test('the sample operator converges, repairs its children, and survives a restart and a 410', async () => {
     const restarts: string[] = [];
-    const controller = greeterController(client);
+    const controller = greeterController(client, log.child({ controller: 'greeter' }));
     const stop = new AbortController();
     const running = controller.run(stop.signal);
     try {

@@ -222,7 +222,7 @@ export class ResourceStore {
 
   // ---- writes -------------------------------------------------------------------------------
 
-  async create(namespace: string | undefined, body: KubeObject, opts: WriteOptions): Promise<KubeObject> {
+  async create(namespace: string | undefined, body: KubeObject, opts: WriteOptions, appliedBy?: 'apply'): Promise<KubeObject> {
     const obj = this.admitBody(body, namespace, opts);
     if (this.resource.namespaced) this.namespaces.checkCreate(obj.metadata.namespace!);
     const meta = obj.metadata;
@@ -237,7 +237,8 @@ export class ResourceStore {
     if (this.resource.hasStatus && this.isCustom) delete obj.status;
     this.strategy.prepareForCreate?.(obj);
     this.validate(obj, undefined);
-    meta.managedFields = this.managedFieldsAfter(undefined, obj, opts, undefined);
+    // An object created by server-side apply keeps the Apply entry apply computed.
+    if (appliedBy !== 'apply') meta.managedFields = this.managedFieldsAfter(undefined, obj, opts, undefined);
     if (opts.dryRun) return obj;
     try {
       return this.present(await this.cache.create(this.key(meta.namespace, meta.name!), this.toStorage(obj)));
@@ -280,7 +281,7 @@ export class ResourceStore {
         this.checkApplyIdentity(applied, namespace, name);
         const { object } = serverSideApply(undefined, applied, this.applyOptions(opts), this.schema());
         try {
-          return await this.create(namespace, object as KubeObject, { ...opts, fieldValidation: opts.fieldValidation ?? 'Strict' });
+          return await this.create(namespace, object as KubeObject, { ...opts, fieldValidation: opts.fieldValidation ?? 'Strict' }, 'apply');
         } catch (err) {
           if (err instanceof ApiError && err.reason === 'AlreadyExists' && attempt < MAX_CONFLICT_RETRIES) continue;
           throw err;
@@ -513,12 +514,17 @@ export class ResourceStore {
 
   private managedFieldsAfter(old: KubeObject | undefined, next: KubeObject, opts: WriteOptions, subresource: string | undefined) {
     return updateManagedFields(old, next, {
-      manager: opts.fieldManager ?? 'unknown', operation: 'Update', apiVersion: this.apiVersion, time: timestamp(), subresource,
+      manager: opts.fieldManager ?? 'unknown', operation: 'Update', apiVersion: this.apiVersion, time: timestamp(), subresource, resetFields: this.resetFields(),
     }, this.schema());
   }
 
   private applyOptions(opts: WriteOptions & { force?: boolean }, subresource?: string) {
-    return { manager: opts.fieldManager!, force: opts.force ?? false, apiVersion: this.apiVersion, time: timestamp(), subresource };
+    return { manager: opts.fieldManager!, force: opts.force ?? false, apiVersion: this.apiVersion, time: timestamp(), subresource, resetFields: this.resetFields() };
+  }
+
+  /** Without a status subresource, status is part of the object like any field: nothing is reset. */
+  private resetFields(): string[] | undefined {
+    return this.resource.hasStatus ? undefined : [];
   }
 
   private checkApplyIdentity(applied: KubeObject, namespace: string | undefined, name: string): void {
