@@ -1,10 +1,14 @@
 // SQLite storage as a revision log (the kine model): one table, one row per write, row id = revision.
-// Writes that arrive in the same turn of the event loop are committed in one transaction (group
-// commit), and each is acknowledged only after that transaction is durable (WAL, synchronous=FULL).
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+// Writes are checked and given their revision at once on the main thread; a writer thread commits
+// them in batches, one transaction per batch (group commit), and each write is acknowledged only
+// after its transaction is durable (WAL, synchronous=FULL). While one batch commits, the next
+// gathers. Reads of history use a separate connection on the main thread.
+import { DatabaseSync } from 'node:sqlite';
+import { Worker } from 'node:worker_threads';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PreconditionFailed, RevisionCompacted, type StorageBackend, type StorageEvent, type StoredEntry } from './backend.ts';
+import type { WriterReply, WriterRequest, WriterRow } from './sqlite-writer.ts';
 
 interface LiveKey { modRevision: number; createRevision: number; value: string }
 
@@ -16,9 +20,15 @@ interface PendingWrite {
   reject: (err: Error) => void;
 }
 
+interface Batch { writes: PendingWrite[]; undo: Map<string, LiveKey | undefined> }
+type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
+
 export class SqliteBackend implements StorageBackend {
   private readonly db: DatabaseSync;
-  private readonly insert: StatementSync;
+  private readonly writer: Worker;
+  private writerSeq = 0;
+  private readonly writerReplies = new Map<number, (reply: WriterReply) => void>();
+  private inflight: Batch | undefined;
   /** Latest state of every live key, including writes not yet committed (so conflicts are seen at once). */
   private readonly live = new Map<string, LiveKey>();
   private revision = 0;
@@ -50,7 +60,6 @@ export class SqliteBackend implements StorageBackend {
       CREATE INDEX IF NOT EXISTS kv_name_id ON kv (name, id);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `);
-    this.insert = this.db.prepare('INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, value) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const max = this.db.prepare('SELECT COALESCE(MAX(id), 0) AS rev FROM kv').get() as { rev: number };
     const compact = this.db.prepare("SELECT value FROM meta WHERE key = 'compact_revision'").get() as { value: number } | undefined;
     this.compacted = compact?.value ?? 0;
@@ -60,6 +69,24 @@ export class SqliteBackend implements StorageBackend {
       JOIN (SELECT MAX(id) AS id FROM kv GROUP BY name) latest ON kv.id = latest.id
       WHERE kv.deleted = 0`).all() as { name: string; value: string; id: number; create_revision: number }[];
     for (const row of rows) this.live.set(row.name, { modRevision: Number(row.id), createRevision: Number(row.create_revision), value: row.value });
+    this.writer = new Worker(new URL('./sqlite-writer.ts', import.meta.url), { workerData: { path } });
+    this.writer.on('message', (reply: WriterReply) => {
+      const done = this.writerReplies.get(reply.seq);
+      this.writerReplies.delete(reply.seq);
+      done?.(reply);
+    });
+    this.writer.on('error', (err) => {
+      for (const done of this.writerReplies.values()) done({ seq: -1, error: `storage writer failed: ${err.message}` });
+      this.writerReplies.clear();
+    });
+  }
+
+  private send(req: WithoutSeq<WriterRequest>): Promise<void> {
+    const seq = ++this.writerSeq;
+    return new Promise((resolve, reject) => {
+      this.writerReplies.set(seq, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve()));
+      this.writer.postMessage({ ...req, seq });
+    });
   }
 
   currentRevision(): number {
@@ -67,10 +94,11 @@ export class SqliteBackend implements StorageBackend {
   }
 
   async listAll(): Promise<{ entries: StoredEntry[]; revision: number }> {
-    // Pending writes are excluded: the snapshot must match committedRevision exactly.
+    // Writes not yet durable are excluded: the snapshot must match committedRevision exactly.
     const entries: StoredEntry[] = [];
     for (const [key, state] of this.live) {
-      const before = this.undo.has(key) ? this.undo.get(key) : state;
+      // A key touched by writes not yet durable is listed as it was before them.
+      const before = this.inflight?.undo.has(key) ? this.inflight.undo.get(key) : this.undo.has(key) ? this.undo.get(key) : state;
       if (before) entries.push({ key, value: before.value, modRevision: before.modRevision, createRevision: before.createRevision });
     }
     return { entries, revision: this.committedRevision };
@@ -129,18 +157,8 @@ export class SqliteBackend implements StorageBackend {
   async compact(revision: number): Promise<void> {
     const target = Math.min(revision, this.committedRevision);
     if (target <= this.compacted) return;
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      // Keep, for each key, its newest row at or below the target unless that row is a deletion.
-      this.db.prepare(`
-        DELETE FROM kv WHERE id <= ? AND (deleted = 1 OR id NOT IN (SELECT MAX(id) FROM kv WHERE id <= ? GROUP BY name))`).run(target, target);
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('compact_revision', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(target);
-      this.db.exec('COMMIT');
-    } catch (err) {
-      this.db.exec('ROLLBACK');
-      throw err;
-    }
-    this.compacted = target;
+    await this.send({ op: 'compact', revision: target });
+    this.compacted = Math.max(this.compacted, target);
   }
 
   compactedRevision(): number {
@@ -149,11 +167,18 @@ export class SqliteBackend implements StorageBackend {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
     this.closed = true;
+    while (this.inflight || this.pending.length > 0) {
+      if (!this.inflight) this.commitNext();
+      await new Promise<void>((resolve) => this.drained.push(resolve));
+    }
+    await this.send({ op: 'close' });
+    await this.writer.terminate();
     this.watchers.clear();
     this.db.close();
   }
+
+  private drained: (() => void)[] = [];
 
   private enqueue(key: string, next: LiveKey | undefined, event: StorageEvent, deleted: boolean, prevRevision: number): Promise<number> {
     if (this.closed) return Promise.reject(new Error('storage is closed'));
@@ -162,47 +187,66 @@ export class SqliteBackend implements StorageBackend {
     else this.live.delete(key);
     return new Promise<number>((resolve, reject) => {
       this.pending.push({ event, deleted, prevRevision, resolve, reject });
-      if (!this.flushScheduled) {
+      if (!this.flushScheduled && !this.inflight) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        // Gather every write of this turn of the event loop into one batch.
+        setImmediate(() => {
+          this.flushScheduled = false;
+          if (!this.inflight) this.commitNext();
+        });
       }
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.pending;
-    const undo = this.undo;
-    if (batch.length === 0) return;
+  /** Sends the gathered writes to the writer thread as one transaction. */
+  private commitNext(): void {
+    if (this.pending.length === 0) return;
+    const batch: Batch = { writes: this.pending, undo: this.undo };
     this.pending = [];
     this.undo = new Map();
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        for (const w of batch) {
-          const e = w.event;
-          this.insert.run(e.revision, e.key, e.type === 'put' && w.prevRevision === 0 ? 1 : 0, w.deleted ? 1 : 0, e.createRevision, w.prevRevision, e.value);
-        }
-        this.db.exec('COMMIT');
-      } catch (err) {
-        this.db.exec('ROLLBACK');
-        throw err;
-      }
-    } catch (err) {
-      // Nothing of the batch is durable: restore the keys and hand the revisions back.
+    this.inflight = batch;
+    const rows: WriterRow[] = batch.writes.map((w) => ({
+      id: w.event.revision, name: w.event.key, created: w.event.type === 'put' && w.prevRevision === 0 ? 1 : 0, deleted: w.deleted ? 1 : 0,
+      createRevision: w.event.createRevision, prevRevision: w.prevRevision, value: w.event.value,
+    }));
+    this.send({ op: 'commit', rows }).then(() => this.committed(batch), (err: Error) => this.failed(batch, err));
+  }
+
+  private committed(batch: Batch): void {
+    this.inflight = undefined;
+    this.committedRevision = batch.writes[batch.writes.length - 1].event.revision;
+    const events = batch.writes.map((w) => w.event);
+    for (const watcher of this.watchers) watcher(events);
+    for (const w of batch.writes) w.resolve(w.event.revision);
+    this.afterBatch();
+  }
+
+  /**
+   * Nothing of the batch is durable. Writes gathered since were checked against its state, so they
+   * fail too: restore every key they touched and hand their revisions back.
+   */
+  private failed(batch: Batch, err: Error): void {
+    this.inflight = undefined;
+    const later = { writes: this.pending, undo: this.undo };
+    this.pending = [];
+    this.undo = new Map();
+    for (const undo of [later.undo, batch.undo]) {
       for (const [key, state] of undo) {
         if (state) this.live.set(key, state);
         else this.live.delete(key);
       }
-      this.revision = this.committedRevision;
-      const failure = new Error(`storage write failed: ${(err as Error).message}`);
-      for (const w of batch) w.reject(failure);
-      return;
     }
-    this.committedRevision = batch[batch.length - 1].event.revision;
-    const events = batch.map((w) => w.event);
-    for (const watcher of this.watchers) watcher(events);
-    for (const w of batch) w.resolve(w.event.revision);
+    this.revision = this.committedRevision;
+    const failure = new Error(`storage write failed: ${err.message}`);
+    for (const w of [...batch.writes, ...later.writes]) w.reject(failure);
+    this.afterBatch();
+  }
+
+  private afterBatch(): void {
+    if (this.pending.length > 0) this.commitNext();
+    const waiters = this.drained;
+    this.drained = [];
+    for (const w of waiters) w();
   }
 
   private eventsAfter(afterRevision: number): StorageEvent[] {
