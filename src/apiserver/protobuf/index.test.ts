@@ -67,9 +67,9 @@ test('kubectl 1.33 debug node/n1: the node debugging pod', () => {
   });
 });
 
-// The copy of the Pod in test/apiserver/protobuf.test.ts that `kubectl debug pod/rich
-// --copy-to=rich3-copy --image=busybox --container=dbg --keep-annotations --keep-liveness
-// --keep-readiness --keep-startup` created, recorded by a proxy in front of the server.
+// The body of `kubectl debug pod/rich3 --copy-to=rich3-copy --image=busybox --container=dbg
+// --keep-labels --keep-annotations --keep-liveness --keep-readiness --keep-startup`, where rich3 was
+// RICH_POD of test/apiserver/protobuf.test.ts, recorded by a proxy in front of the server.
 test('kubectl 1.33 debug --copy-to: a Pod using most of PodSpec', () => {
   const pod = decodeProtobufBody(testdata('kubectl-1.33-debug-copy-pod.pb')) as any;
   assert.deepEqual(pod.metadata, { name: 'rich3-copy', namespace: 'default', annotations: { note: 'x' } });
