@@ -27,9 +27,9 @@ export function openEnvelope(body: Uint8Array): Envelope {
   if (body.length < PROTOBUF_MAGIC.length || !PROTOBUF_MAGIC.equals(body.subarray(0, PROTOBUF_MAGIC.length))) {
     throw errors.badRequest('the protobuf body does not start with the Kubernetes magic bytes "k8s\\x00"; send application/vnd.kubernetes.protobuf bodies framed as a runtime.Unknown');
   }
-  const unknown = strings(body.subarray(PROTOBUF_MAGIC.length), PROTOBUF_MAGIC.length, 'runtime.Unknown');
+  const unknown = lengthDelimitedFields(body.subarray(PROTOBUF_MAGIC.length), PROTOBUF_MAGIC.length, 'runtime.Unknown');
   const typeMeta = unknown.get(UNKNOWN_TYPE_META);
-  const meta = typeMeta ? strings(typeMeta, typeMeta.byteOffset - body.byteOffset, 'runtime.TypeMeta') : new Map<number, Uint8Array>();
+  const meta = typeMeta ? lengthDelimitedFields(typeMeta, typeMeta.byteOffset - body.byteOffset, 'runtime.TypeMeta') : new Map<number, Uint8Array>();
   const text = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : '');
   const envelope: Envelope = {
     apiVersion: text(meta.get(TYPE_META_API_VERSION)),
@@ -48,7 +48,7 @@ export function openEnvelope(body: Uint8Array): Envelope {
 }
 
 /** The last value of each field of a message whose fields are all length-delimited. */
-function strings(bytes: Uint8Array, base: number, message: string): Map<number, Uint8Array> {
+function lengthDelimitedFields(bytes: Uint8Array, base: number, message: string): Map<number, Uint8Array> {
   let fields: Array<{ fieldNumber: number; value: WireValue; offset: number }>;
   try {
     fields = readFields(bytes, base);

@@ -18,11 +18,11 @@
 // as null), `inline` (embedded struct), `omitzero` (left out when its JSON is null).
 // `message Name json=<form> {` gives a message a JSON form of its own, as metav1.Time has.
 
-export const SCALAR_TYPES = ['string', 'bytes', 'bool', 'int32', 'int64'] as const;
+const SCALAR_TYPES = ['string', 'bytes', 'bool', 'int32', 'int64'] as const;
 export type ScalarType = (typeof SCALAR_TYPES)[number];
 
 /** Messages whose Go type marshals to JSON in its own way. */
-export const JSON_FORMS = ['time', 'microTime', 'quantity', 'intOrString', 'rawJson', 'unwrap'] as const;
+const JSON_FORMS = ['time', 'microTime', 'quantity', 'intOrString', 'rawJson', 'unwrap'] as const;
 export type JsonForm = (typeof JSON_FORMS)[number];
 
 export type Presence = 'omitempty' | 'always' | 'pointer' | 'inline' | 'omitzero';
@@ -73,10 +73,6 @@ export class Schema {
 
   has(name: string): boolean {
     return this.messages.has(name);
-  }
-
-  names(): string[] {
-    return [...this.messages.keys()];
   }
 
   private check(def: MessageDef): void {

@@ -1,4 +1,5 @@
 // authentication.k8s.io/v1 (k8s.io/api/authentication/v1): token requests and reviews.
+// Field numbers as in Kubernetes' generated.proto, JSON rules as in its Go types (notation: ../schema.ts).
 
 export const AUTHENTICATION_V1 = `
 package authentication

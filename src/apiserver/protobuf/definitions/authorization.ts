@@ -1,4 +1,5 @@
 // authorization.k8s.io/v1 (k8s.io/api/authorization/v1): access reviews.
+// Field numbers as in Kubernetes' generated.proto, JSON rules as in its Go types (notation: ../schema.ts).
 
 export const AUTHORIZATION_V1 = `
 package authorization

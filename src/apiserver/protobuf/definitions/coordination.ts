@@ -1,4 +1,5 @@
 // coordination.k8s.io/v1 (k8s.io/api/coordination/v1).
+// Field numbers as in Kubernetes' generated.proto, JSON rules as in its Go types (notation: ../schema.ts).
 
 export const COORDINATION_V1 = `
 package coordination

@@ -1,4 +1,5 @@
 // core/v1 (k8s.io/api/core/v1): the kinds of the legacy group that clients send as protobuf.
+// Field numbers as in Kubernetes' generated.proto, JSON rules as in its Go types (notation: ../schema.ts).
 
 export const CORE_V1 = `
 package core

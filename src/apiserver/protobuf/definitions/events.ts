@@ -1,4 +1,5 @@
 // events.k8s.io/v1 (k8s.io/api/events/v1).
+// Field numbers as in Kubernetes' generated.proto, JSON rules as in its Go types (notation: ../schema.ts).
 
 export const EVENTS_V1 = `
 package events

@@ -1,5 +1,6 @@
 // k8s.io/apimachinery: object metadata and options (pkg/apis/meta/v1), Quantity (pkg/api/resource)
 // and IntOrString (pkg/util/intstr), shared by every API group.
+// Field numbers as in Kubernetes' generated.proto, JSON rules as in its Go types (notation: ../schema.ts).
 
 export const META_V1 = `
 package meta

@@ -1,4 +1,5 @@
 // rbac.authorization.k8s.io/v1 (k8s.io/api/rbac/v1).
+// Field numbers as in Kubernetes' generated.proto, JSON rules as in its Go types (notation: ../schema.ts).
 
 export const RBAC_V1 = `
 package rbac
