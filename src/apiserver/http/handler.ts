@@ -251,9 +251,26 @@ async function serveList(res: ServerResponse, def: ResourceDefinition, store: Re
   }
   // Objects are already serialised in the cache: join their JSON instead of re-encoding each.
   const head = `{"kind":"${def.listKind}","apiVersion":"${groupVersion(def)}","metadata":${JSON.stringify(metadata)},"items":[`;
-  const items = result.items.map((e) => store.presentJson(e)).join(',');
-  sendRaw(res, 200, `${head}${items}]}`, 'application/json');
+  if (result.items.length <= LIST_CHUNK_ITEMS) {
+    sendRaw(res, 200, `${head}${result.items.map((e) => store.presentJson(e)).join(',')}]}`, 'application/json');
+    return;
+  }
+  // A large list goes out in chunks, each written once the previous one has drained, so the
+  // client reads and decodes while the server still encodes, and other requests get turns.
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.write(head);
+  for (let i = 0; i < result.items.length; i += LIST_CHUNK_ITEMS) {
+    const chunk = result.items.slice(i, i + LIST_CHUNK_ITEMS).map((e) => store.presentJson(e)).join(',');
+    if (!res.write(i === 0 ? chunk : `,${chunk}`)) await new Promise<void>((resolve) => {
+      res.once('drain', resolve);
+      res.once('close', resolve);
+    });
+    if (res.destroyed) return;
+  }
+  res.end(']}');
 }
+
+const LIST_CHUNK_ITEMS = 500;
 
 function tableOptions(query: URLSearchParams) {
   const include = query.get('includeObject');
