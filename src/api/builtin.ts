@@ -33,6 +33,7 @@ interface BuiltinSpec {
   categories?: string[];
   verbs?: string[];
   subresources?: string[];
+  storedAs?: ResourceDefinition['storedAs'];
 }
 
 /** Fills in what Kubernetes derives the same way for every built-in resource. */
@@ -48,6 +49,7 @@ function builtin(spec: BuiltinSpec): ResourceDefinition {
     namespaced: spec.namespaced,
     ...(spec.shortNames ? { shortNames: spec.shortNames } : {}),
     ...(spec.categories ? { categories: spec.categories } : {}),
+    ...(spec.storedAs ? { storedAs: spec.storedAs } : {}),
     verbs: [...(spec.verbs ?? ALL_VERBS)],
     subresources,
     // TypeBox schemas are plain JSON schema objects (plus symbol keys nobody serializes).
@@ -92,6 +94,8 @@ export const BUILTIN_RESOURCES: ResourceDefinition[] = [
   builtin({
     group: 'events.k8s.io', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],
     schema: EventSchema, openapiPrefix: OPENAPI_PREFIX.events,
+    // One set of Events, two views: stored as core/v1 Events, converted on the way in and out.
+    storedAs: { group: '', plural: 'events' },
   }),
   builtin({
     group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', plural: 'leases', namespaced: true,

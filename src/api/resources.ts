@@ -40,6 +40,11 @@ export interface ResourceDefinition {
   storageVersion: string;
   /** True when the kind has spec/status split so that a status write ignores the rest. */
   hasStatus: boolean;
+  /**
+   * Another resource whose storage this one shares, converting on the way in and out (as
+   * events.k8s.io Events share core Events' storage in Kubernetes).
+   */
+  storedAs?: { group: string; plural: string };
   /** Definition name prefix used in OpenAPI, e.g. "io.k8s.api.core.v1". */
   openapiPrefix?: string;
 }

@@ -293,6 +293,31 @@ describe('API semantics', () => {
     }
   });
 
+  test('events.k8s.io/v1 and core/v1 Events are two views of one set of Events', async () => {
+    const created = await call('POST', '/apis/events.k8s.io/v1/namespaces/default/events', {
+      apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'seen.1' }, eventTime: '2026-01-02T03:04:05.000000Z',
+      reportingController: 'granary.dev/test', reportingInstance: 'test-1', action: 'Reconcile', reason: 'Started', type: 'Normal',
+      note: 'hello', regarding: { apiVersion: 'v1', kind: 'Pod', name: 'p1', namespace: 'default' },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.note, 'hello');
+    const core = await call('GET', '/api/v1/namespaces/default/events/seen.1');
+    assert.equal(core.body.apiVersion, 'v1');
+    assert.equal(core.body.message, 'hello');
+    assert.equal(core.body.involvedObject.name, 'p1');
+    assert.equal(core.body.reportingComponent, 'granary.dev/test');
+    const byObject = await call('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dp1');
+    assert.deepEqual(byObject.body.items.map((e: any) => e.metadata.name), ['seen.1']);
+    const byRegarding = await call('GET', '/apis/events.k8s.io/v1/namespaces/default/events?fieldSelector=regarding.name%3Dp1');
+    assert.deepEqual(byRegarding.body.items.map((e: any) => [e.apiVersion, e.note]), [['events.k8s.io/v1', 'hello']]);
+    const series = await call('PATCH', '/apis/events.k8s.io/v1/namespaces/default/events/seen.1', { series: { count: 2, lastObservedTime: '2026-01-02T03:05:05.000000Z' } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(series.status, 200);
+    assert.equal(series.body.series.count, 2);
+    assert.equal((await call('GET', '/api/v1/namespaces/default/events/seen.1')).body.series.count, 2);
+    assert.equal((await call('DELETE', '/apis/events.k8s.io/v1/namespaces/default/events/seen.1')).status, 200);
+    assert.equal((await call('GET', '/api/v1/namespaces/default/events/seen.1')).status, 404);
+  });
+
   test('discovery, aggregated discovery, version and OpenAPI', async () => {
     const version = await call('GET', '/version');
     assert.equal(version.body.major, '1');

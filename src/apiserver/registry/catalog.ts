@@ -73,12 +73,13 @@ export class ResourceCatalog {
   }
 }
 
-/** The storage key prefix of a resource: shared by all its versions. */
-export function keyPrefix(r: Pick<ResourceDefinition, 'group' | 'plural'>): string {
-  return `/${r.group || 'core'}/${r.plural}/`;
+/** The storage key prefix of a resource: shared by all its versions (and by resources stored as it). */
+export function keyPrefix(r: Pick<ResourceDefinition, 'group' | 'plural' | 'storedAs'>): string {
+  const stored = r.storedAs ?? r;
+  return `/${stored.group || 'core'}/${stored.plural}/`;
 }
 
-export function objectKey(r: Pick<ResourceDefinition, 'group' | 'plural' | 'namespaced'>, namespace: string | undefined, name: string): string {
+export function objectKey(r: Pick<ResourceDefinition, 'group' | 'plural' | 'namespaced' | 'storedAs'>, namespace: string | undefined, name: string): string {
   return `${keyPrefix(r)}${r.namespaced ? namespace ?? '' : ''}/${name}`;
 }
 

@@ -72,7 +72,7 @@ export class Registry {
 
   /** The store of a resource's storage version, for the server's own controllers. */
   storageStore(group: string, plural: string): ResourceStore | undefined {
-    const versions = this.catalog.all().filter((r) => r.group === group && r.plural === plural);
+    const versions = this.catalog.all().filter((r) => r.group === group && r.plural === plural && !r.storedAs);
     const def = versions.find((r) => r.version === r.storageVersion) ?? versions[0];
     return def ? this.storeFor(def) : undefined;
   }
@@ -98,7 +98,8 @@ export class Registry {
     for (const r of this.catalog.all()) {
       const prefix = keyPrefix(r);
       const known = byPrefix.get(prefix);
-      if (!known || r.version === r.storageVersion) byPrefix.set(prefix, r);
+      // A resource stored as another is a view of it: the other one owns the storage.
+      if (!r.storedAs && (!known || known.storedAs || r.version === r.storageVersion)) byPrefix.set(prefix, r);
     }
     return [...byPrefix.values()];
   }

@@ -100,15 +100,19 @@ export class ResourceStore {
     return groupVersion(this.resource);
   }
 
-  /** The object as this version serves it (conversion between versions changes only apiVersion). */
+  /**
+   * The object as this resource and version serve it: converted when stored as another resource,
+   * otherwise only apiVersion changes (conversion between versions of one resource).
+   */
   present(entry: CacheEntry): KubeObject {
+    if (this.strategy.conversion) return this.strategy.conversion.fromStorage(entry.object);
     if (entry.object.apiVersion === this.apiVersion) return entry.object;
     return { ...entry.object, apiVersion: this.apiVersion };
   }
 
   /** JSON of the object as this version serves it, reusing the cached serialisation when possible. */
   presentJson(entry: CacheEntry): string {
-    if (entry.object.apiVersion === this.apiVersion) return entry.json;
+    if (entry.object.apiVersion === this.apiVersion && !this.strategy.conversion) return entry.json;
     return JSON.stringify(this.present(entry));
   }
 
@@ -348,7 +352,7 @@ export class ResourceStore {
   }
 
   private async deleteOnce(current: CacheEntry, options: DeleteOptions, opts: WriteOptions): Promise<{ object: KubeObject; deleted: boolean }> {
-    const live = current.object;
+    const live = this.present(current);
     const next = structuredClone(live);
     const meta = next.metadata;
     const finalizers = new Set(meta.finalizers ?? []);
@@ -397,7 +401,7 @@ export class ResourceStore {
 
   /** The update every write funnels through: merges with the live object per subresource, then stores. */
   private async write(current: CacheEntry, obj: KubeObject, opts: WriteOptions, subresource: string | undefined, expectedRevision: number, managedByApply = false): Promise<KubeObject> {
-    const old = current.object;
+    const old = this.present(current);
     if (expectedRevision !== current.modRevision) throw this.conflict(old.metadata.name!);
     let next: KubeObject;
     if (subresource === 'status') {
@@ -543,7 +547,9 @@ export class ResourceStore {
   }
 
   private toStorage(obj: KubeObject): KubeObject {
-    return obj.apiVersion === this.resource.storageVersion ? obj : { ...obj, apiVersion: storageApiVersion(this.resource) };
+    if (this.strategy.conversion) return this.strategy.conversion.toStorage(obj);
+    const apiVersion = storageApiVersion(this.resource);
+    return obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion };
   }
 
   private target(name: string | undefined) {

@@ -26,8 +26,16 @@ export interface Strategy {
   onDeleteRequested?(obj: KubeObject): void;
   /** True while something other than metadata.finalizers holds the deletion (a namespace's spec.finalizers). */
   deletionBlocked?(obj: KubeObject): boolean;
+  /** Conversion to and from the shape of the resource this one is stored as. */
+  conversion?: StorageConversion;
   /** Refuses a delete outright (e.g. the default namespace), with the message a user sees. */
   forbidDelete?(obj: KubeObject): string | undefined;
+}
+
+/** For a resource stored as another (see ResourceDefinition.storedAs): its two conversions. */
+export interface StorageConversion {
+  toStorage(obj: KubeObject): KubeObject;
+  fromStorage(obj: KubeObject): KubeObject;
 }
 
 export type StrategyFor = (resource: ResourceDefinition) => Strategy;
