@@ -140,7 +140,11 @@ export class SystemdDriver implements ServiceDriver {
     while (Date.now() < deadline && (await this.mainProcessAlive(name))) await sleep(100);
     // Past the grace period, or the main process is gone: like a container's, everything else dies with it.
     await this.killLeftovers(name);
-    while (await this.mainProcessAlive(name)) await sleep(50);
+    const killDeadline = Date.now() + 30_000;
+    while (await this.mainProcessAlive(name)) {
+      if (Date.now() > killDeadline) throw new RuntimeError('RuntimeUnavailable', `${name} is still running 30s after SIGKILL (a process stuck in the kernel?)`);
+      await sleep(50);
+    }
   }
 
   async uninstall(name: string): Promise<void> {
