@@ -380,7 +380,7 @@ async function createPod(ctx: PodContext, input: PodBuildInput): Promise<boolean
  * Deletes one pod, only if it is still the same pod (uid precondition): a pod of the same name
  * created since is left alone. Resolves true (something changed, look again).
  */
-export async function deletePod(api: PodApi, pod: Pod): Promise<boolean> {
+export async function deletePod(api: Pick<PodApi, 'delete'>, pod: Pod): Promise<boolean> {
   const name = pod.metadata.name ?? '';
   try {
     await api.delete(name, pod.metadata.namespace, { preconditions: { uid: pod.metadata.uid } });
