@@ -1,0 +1,306 @@
+// Imperative commands as custom resources. A user creates a Restart, Start or Stop in
+// `command.<product>.granary.dev` naming one of the product's resources (spec.name, same
+// namespace); the product's operator carries it out through callbacks it implements, and the
+// command's status says how it went (phase Pending → Running → Succeeded | Failed, with
+// startedAt, finishedAt and a message). Commands stay as a history until deleted, or until
+// `historyTtlMs` after they finished when the operator sets it.
+//
+//   await Promise.all(commandCrds('zookeeper').map((crd) => crds.create(crd)));
+//   commandController({ product: 'zookeeper', client, target: { apiVersion, kind: 'ZookeeperCluster' },
+//     handlers: { restart: (zk, { rolling, since, signal }) => restartPods({ ... }) } }).run(signal);
+//
+// Guarantees:
+// - The commands of one target run one at a time, in creation order (creation times have whole
+//   seconds: commands created within the same second run in name order). Commands of different
+//   targets run in parallel, up to the controller's concurrency.
+// - A command is started only after reading it afresh from the API server, and marked Running
+//   with an optimistic lock, so a stale cache or a second operator instance never runs it twice
+//   concurrently. A command found Running (the operator stopped mid-way) is run again with the
+//   same `since`: callbacks must be resumable (restartPods is).
+// - A callback that throws fails the command with the error's message, except for transient
+//   errors (the client's isTransient, or a ReconcileError that is not terminal): those are
+//   retried with backoff while the command stays Running.
+import { Type, type Static } from '@sinclair/typebox';
+import type { KubeObject } from '../api/meta.ts';
+import type { KubeClient } from '../client/client.ts';
+import { isConflict, isNotFound, isTransient } from '../client/errors.ts';
+import type { Logger } from '../common/log.ts';
+import { Controller, type Action, type ReconcileContext } from './controller.ts';
+import { customResourceDefinition } from './crd.ts';
+import { isDnsLabel } from './labels.ts';
+import { ReconcileError } from './reconcile.ts';
+import { refKey, type ObjectRef } from './store.ts';
+
+export const COMMAND_VERSION = 'v1alpha1';
+export const COMMAND_KINDS = ['Restart', 'Start', 'Stop'] as const;
+export type CommandKind = (typeof COMMAND_KINDS)[number];
+
+const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
+export type CommandPhase = (typeof PHASES)[number];
+
+const TargetNameSchema = Type.String({ minLength: 1, description: 'Name of the resource the command acts on, in the namespace of the command.' });
+
+export const CommandStatusSchema = Type.Object({
+  phase: Type.Optional(Type.Union(PHASES.map((p) => Type.Literal(p)), { description: 'Pending, Running, Succeeded or Failed.' })),
+  startedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the operator began to carry the command out.' })),
+  finishedAt: Type.Optional(Type.String({ format: 'date-time', description: 'When the command succeeded or failed.' })),
+  message: Type.Optional(Type.String({ description: 'What happened, or why the command failed and what to do.' })),
+}, { description: 'How the command went; written by the operator.' });
+export type CommandStatus = Static<typeof CommandStatusSchema>;
+
+export const RestartSchema = Type.Object({
+  spec: Type.Object({
+    name: TargetNameSchema,
+    rolling: Type.Optional(Type.Boolean({ default: true, description: 'Restart the pods one at a time, each once the others are ready (the default), or all at once.' })),
+  }),
+  status: Type.Optional(CommandStatusSchema),
+});
+export const StartSchema = Type.Object({ spec: Type.Object({ name: TargetNameSchema }), status: Type.Optional(CommandStatusSchema) });
+export const StopSchema = Type.Object({ spec: Type.Object({ name: TargetNameSchema }), status: Type.Optional(CommandStatusSchema) });
+
+export type Restart = KubeObject & Static<typeof RestartSchema>;
+export type Start = KubeObject & Static<typeof StartSchema>;
+export type Stop = KubeObject & Static<typeof StopSchema>;
+export type Command = Restart | Start | Stop;
+
+/** The API group of a product's commands, e.g. command.zookeeper.granary.dev. */
+export function commandGroup(product: string): string {
+  if (!isDnsLabel(product)) throw new RangeError(`product name "${product}" must be a DNS label (lowercase letters, digits and '-')`);
+  return `command.${product}.granary.dev`;
+}
+
+/** The CustomResourceDefinitions of a product's Restart, Start and Stop commands. */
+export function commandCrds(product: string): KubeObject[] {
+  const group = commandGroup(product);
+  const definition = (kind: CommandKind, plural: string, schema: typeof RestartSchema | typeof StartSchema, extraColumns: { name: string; jsonPath: string }[] = []) =>
+    customResourceDefinition({
+      group, kind, plural, categories: ['granary-commands'],
+      versions: [{
+        name: COMMAND_VERSION, schema, storage: true,
+        printerColumns: [
+          { name: 'Target', type: 'string', jsonPath: '.spec.name' },
+          ...extraColumns.map((c) => ({ ...c, type: 'boolean' as const })),
+          { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+        ],
+      }],
+    });
+  return [
+    definition('Restart', 'restarts', RestartSchema, [{ name: 'Rolling', jsonPath: '.spec.rolling' }]),
+    definition('Start', 'starts', StartSchema),
+    definition('Stop', 'stops', StopSchema),
+  ];
+}
+
+/** Creation order: by creation time, then by name (creation times have whole seconds). */
+export function commandOrder(a: Command, b: Command): number {
+  const time = Date.parse(a.metadata.creationTimestamp ?? '') - Date.parse(b.metadata.creationTimestamp ?? '');
+  if (time !== 0 && !Number.isNaN(time)) return time;
+  const an = a.metadata.name ?? '';
+  const bn = b.metadata.name ?? '';
+  return an < bn ? -1 : an > bn ? 1 : 0;
+}
+
+export function isFinished(command: Command): boolean {
+  const phase = command.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+/** What a callback gets besides the target. */
+export interface CommandRun {
+  /** The command being carried out, as read when it started. */
+  command: Command;
+  /** When the command started running; the same when a command left Running is run again. */
+  since: Date;
+  /** Aborted when the operator stops; the command is then left Running and resumed later. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/**
+ * What the product does for each command; resolve when done, throw to fail the command. A
+ * command of a kind without a callback fails saying the product does not support it.
+ */
+export interface CommandHandlers<T extends KubeObject> {
+  restart?: (target: T, run: CommandRun & { rolling: boolean }) => Promise<void>;
+  start?: (target: T, run: CommandRun) => Promise<void>;
+  stop?: (target: T, run: CommandRun) => Promise<void>;
+}
+
+export interface CommandControllerOptions<T extends KubeObject> {
+  /** The product, e.g. "zookeeper": the commands live in command.<product>.granary.dev. */
+  product: string;
+  client: KubeClient;
+  /** The kind commands name in spec.name, e.g. the product's cluster resource. */
+  target: { apiVersion: string; kind: string };
+  handlers: CommandHandlers<T>;
+  /** Watch one namespace only. */
+  namespace?: string;
+  /** Delete finished commands this long after they finished; kept until deleted when absent. */
+  historyTtlMs?: number;
+  /** Targets whose commands run at the same time (default 4). */
+  concurrency?: number;
+  /** Field manager of status writes (default "<product>-operator"). */
+  manager?: string;
+  log?: Logger;
+}
+
+/**
+ * A controller carrying out a product's commands: its primary kind is the target, so the work
+ * queue runs one target's commands one at a time; it watches the three command kinds and maps
+ * each command to its target. Run it beside the product's own controller.
+ */
+export function commandController<T extends KubeObject>(opts: CommandControllerOptions<T>): Controller<T> {
+  const apiVersion = `${commandGroup(opts.product)}/${COMMAND_VERSION}`;
+  const manager = opts.manager ?? `${opts.product}-operator`;
+  const apis = new Map(COMMAND_KINDS.map((kind) => [kind, opts.client.resource<Command>(apiVersion, kind)] as const));
+  const historyTtlMs = opts.historyTtlMs;
+  if (historyTtlMs !== undefined && !(historyTtlMs >= 0)) throw new RangeError(`historyTtlMs must be a non-negative number of milliseconds, got ${historyTtlMs}`);
+
+  const controller: Controller<T> = new Controller<T>({
+    name: `${opts.product}-commands`, client: opts.client, apiVersion: opts.target.apiVersion, kind: opts.target.kind,
+    namespace: opts.namespace, concurrency: opts.concurrency, log: opts.log,
+    // The target's own changes do not matter; its arrival may unblock commands that named it early.
+    predicates: [(previous) => previous === undefined],
+    reconcile: (target, ctx) => processCommands({ namespace: target.metadata.namespace, name: target.metadata.name! }, target, ctx),
+    cleanup: async (ref, ctx) => {
+      const action = await processCommands(ref, undefined, ctx);
+      if (action) controller.queue.addAfter(refKey(ref), action.requeueAfterMs);
+    },
+  });
+  for (const kind of COMMAND_KINDS) {
+    controller.watches(apiVersion, kind, (obj) => {
+      const name = (obj as Command).spec?.name;
+      return typeof name === 'string' && name !== '' ? [{ namespace: obj.metadata.namespace, name }] : [];
+    }, { namespace: opts.namespace });
+  }
+
+  const commandsOf = (ref: ObjectRef): Command[] =>
+    COMMAND_KINDS.flatMap((kind) => controller.storeOf(apiVersion, kind).list() as Command[])
+      .filter((c) => c.metadata.namespace === ref.namespace && c.spec?.name === ref.name);
+
+  async function processCommands(ref: ObjectRef, target: T | undefined, ctx: ReconcileContext<T>): Promise<Action> {
+    const commands = commandsOf(ref);
+    let nextExpiry = Infinity;
+    const expire = async (command: Command, finishedAt: number) => {
+      if (historyTtlMs === undefined) return;
+      const expiry = finishedAt + historyTtlMs;
+      if (expiry > Date.now()) nextExpiry = Math.min(nextExpiry, expiry);
+      else await deleteCommand(command);
+    };
+    for (const command of commands.filter(isFinished)) {
+      const finishedAt = Date.parse(command.status?.finishedAt ?? command.metadata.creationTimestamp ?? '');
+      if (!Number.isNaN(finishedAt)) await expire(command, finishedAt);
+    }
+
+    const open = commands.filter((c) => !isFinished(c) && c.metadata.deletionTimestamp === undefined).sort(commandOrder);
+    for (const queued of open.slice(1)) {
+      if (queued.status?.phase !== undefined) continue;
+      try {
+        // Locked: if our copy is stale, the command may have run already and must keep its phase.
+        await writeStatus(queued, { phase: 'Pending', message: `queued: earlier commands for ${opts.target.kind} ${ref.name} run first` }, true);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+    for (const command of open) {
+      ctx.signal.throwIfAborted();
+      const finished = await execute(command, ref, target, ctx);
+      if (finished) await expire(finished, Date.now());
+    }
+    return nextExpiry === Infinity ? undefined : { requeueAfterMs: Math.max(0, nextExpiry - Date.now()) };
+  }
+
+  /** Carries one command out; resolves with it once finished (undefined when skipped). */
+  async function execute(queued: Command, ref: ObjectRef, known: T | undefined, ctx: ReconcileContext<T>): Promise<Command | undefined> {
+    const kind = queued.kind as CommandKind;
+    const name = queued.metadata.name!;
+    let command: Command;
+    try {
+      command = await apis.get(kind)!.get(name, queued.metadata.namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+    if (command.metadata.uid !== queued.metadata.uid || isFinished(command)) return undefined;
+
+    const target = known ?? await fetchTarget(ref);
+    if (!target) {
+      return finish(command, 'Failed', `there is no ${opts.target.kind} "${ref.name}" in namespace ${ref.namespace}: create the ${kind} again with spec.name naming an existing ${opts.target.kind}`);
+    }
+    const handler = handlerFor(command);
+    if (!handler) return finish(command, 'Failed', `the ${opts.product} operator does not support ${kind} commands`);
+
+    const resumed = command.status?.phase === 'Running' && command.status.startedAt !== undefined;
+    const startedAt = resumed ? command.status!.startedAt! : timestamp(new Date());
+    if (!resumed) {
+      const running = await writeStatus(command, { phase: 'Running', startedAt, message: `carrying out the ${kind} of ${opts.target.kind} ${ref.name}` }, true);
+      if (!running) return undefined;
+      command = running;
+    }
+    const log = ctx.log.child({ command: `${kind}/${name}` });
+    log.info({ resumed }, 'running command');
+    try {
+      await handler(target, { command, since: new Date(startedAt), signal: ctx.signal, log });
+    } catch (err) {
+      if (ctx.signal.aborted || isTransient(err) || (err instanceof ReconcileError && !err.terminal)) throw err;
+      log.warn({ err: (err as Error).message }, 'command failed');
+      return finish(command, 'Failed', (err as Error).message || String(err));
+    }
+    log.info('command succeeded');
+    return finish(command, 'Succeeded', `the ${kind} of ${opts.target.kind} ${ref.name} is done`);
+  }
+
+  function handlerFor(command: Command): ((target: T, run: CommandRun) => Promise<void>) | undefined {
+    const { restart, start, stop } = opts.handlers;
+    switch (command.kind as CommandKind) {
+      case 'Restart':
+        return restart && ((target, run) => restart(target, { ...run, rolling: (command as Restart).spec.rolling ?? true }));
+      case 'Start':
+        return start;
+      case 'Stop':
+        return stop;
+    }
+  }
+
+  async function finish(command: Command, phase: 'Succeeded' | 'Failed', message: string): Promise<Command> {
+    const status = { phase, finishedAt: timestamp(new Date()), message };
+    return await writeStatus(command, status) ?? { ...command, status: { ...command.status, ...status } };
+  }
+
+  /** Merge-patches the status; with `locked`, only if the command did not change since it was read. Undefined when it is gone. */
+  async function writeStatus(command: Command, status: CommandStatus, locked = false): Promise<Command | undefined> {
+    const patch = { ...(locked ? { metadata: { resourceVersion: command.metadata.resourceVersion } } : {}), status };
+    try {
+      return await apis.get(command.kind as CommandKind)!.patch(command.metadata.name!, command.metadata.namespace, patch, 'merge', { subresource: 'status', fieldManager: manager });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async function deleteCommand(command: Command): Promise<void> {
+    try {
+      await apis.get(command.kind as CommandKind)!.delete(command.metadata.name!, command.metadata.namespace, { preconditions: { uid: command.metadata.uid } });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  }
+
+  /** The target from the API server: the store may not have caught up with a new target yet. */
+  async function fetchTarget(ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return await controller.api.get(ref.name, ref.namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  return controller;
+}
+
+/** metav1.Time's wire form: RFC 3339, UTC, whole seconds. */
+function timestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
