@@ -125,6 +125,14 @@ export function withoutManagedFields(obj: KubeObject | undefined): JsonObject {
   return copy;
 }
 
+/** A read-only view of the object without managedFields: shares everything else with `obj`. */
+function viewWithoutManagedFields(obj: KubeObject | undefined): JsonObject {
+  if (!obj) return {};
+  if (!isJsonObject(obj.metadata) || !('managedFields' in obj.metadata)) return obj as unknown as JsonObject;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata } as unknown as JsonObject;
+}
+
 /** True for `managedFields: []` or `[{}]`: a client asking to clear all managed fields. */
 function isResetRequest(entries: ManagedFieldsEntry[] | undefined): boolean {
   if (!Array.isArray(entries)) return false;
@@ -160,7 +168,8 @@ export function updateManagedFields(live: KubeObject | undefined, next: KubeObje
   // An existing object whose managedFields were cleared stays untracked until someone applies.
   if (live && managers.size === 0) return undefined;
   try {
-    recordUpdate(managers, withoutManagedFields(live), withoutManagedFields(next), opts, schema);
+    // recordUpdate only compares: views are enough, no copies.
+    recordUpdate(managers, viewWithoutManagedFields(live), viewWithoutManagedFields(next), opts, schema);
   } catch (err) {
     // A value managedFields cannot describe (validation rejects it) keeps the previous record.
     if (err instanceof FieldPathError) return live?.metadata?.managedFields;

@@ -576,9 +576,19 @@ function withoutManagedTimes(meta: ObjectMeta): ObjectMeta {
   return { ...meta, managedFields: meta.managedFields.map(({ time: _t, ...rest }) => rest) };
 }
 
-export function timestamp(at = new Date()): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** RFC 3339 in whole seconds, as Kubernetes writes metav1.Time. */
+export function timestamp(at?: Date): string {
+  if (at) return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Every write needs "now" several times; format it once per second.
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== nowCache.second) {
+    nowCache.second = second;
+    nowCache.text = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return nowCache.text;
 }
+
+const nowCache = { second: -1, text: '' };
 
 function generateName(base: string): string {
   const prefix = base.length > 58 ? base.slice(0, 58) : base;
