@@ -145,12 +145,19 @@ export interface CommandControllerOptions<T extends KubeObject> {
   log?: Logger;
 }
 
+export interface CommandController<T extends KubeObject> {
+  /** The controller underneath: its primary kind is the target; it watches the command kinds. */
+  readonly controller: Controller<T>;
+  /** Runs until `signal` aborts. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
 /**
- * A controller carrying out a product's commands: its primary kind is the target, so the work
+ * Carries out a product's commands. The controller's primary kind is the target, so the work
  * queue runs one target's commands one at a time; it watches the three command kinds and maps
  * each command to its target. Run it beside the product's own controller.
  */
-export function commandController<T extends KubeObject>(opts: CommandControllerOptions<T>): Controller<T> {
+export function commandController<T extends KubeObject>(opts: CommandControllerOptions<T>): CommandController<T> {
   const apiVersion = `${commandGroup(opts.product)}/${COMMAND_VERSION}`;
   const manager = opts.manager ?? `${opts.product}-operator`;
   const apis = new Map(COMMAND_KINDS.map((kind) => [kind, opts.client.resource<Command>(apiVersion, kind)] as const));
@@ -175,8 +182,9 @@ export function commandController<T extends KubeObject>(opts: CommandControllerO
     }, { namespace: opts.namespace });
   }
 
+  const commandStores = COMMAND_KINDS.map((kind) => controller.storeOf(apiVersion, kind));
   const commandsOf = (ref: ObjectRef): Command[] =>
-    COMMAND_KINDS.flatMap((kind) => controller.storeOf(apiVersion, kind).list() as Command[])
+    commandStores.flatMap((store) => store.list() as Command[])
       .filter((c) => c.metadata.namespace === ref.namespace && c.spec?.name === ref.name);
 
   async function processCommands(ref: ObjectRef, target: T | undefined, ctx: ReconcileContext<T>): Promise<Action> {
@@ -297,7 +305,28 @@ export function commandController<T extends KubeObject>(opts: CommandControllerO
     }
   }
 
-  return controller;
+  /**
+   * The controller reconciles every existing target once at start; commands naming a target that
+   * does not exist (to be failed, or expired) need their own first look.
+   */
+  async function queueAllTargets(signal: AbortSignal): Promise<void> {
+    const synced = Promise.all(commandStores.map((s) => s.ready));
+    const aborted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    if (await Promise.race([synced.then(() => true), aborted.then(() => false)])) {
+      for (const store of commandStores) {
+        for (const command of store.list() as Command[]) {
+          if (typeof command.spec?.name === 'string') controller.enqueue({ namespace: command.metadata.namespace, name: command.spec.name });
+        }
+      }
+    }
+  }
+
+  return {
+    controller,
+    run: async (signal) => {
+      await Promise.all([controller.run(signal), queueAllTargets(signal)]);
+    },
+  };
 }
 
 /** metav1.Time's wire form: RFC 3339, UTC, whole seconds. */
