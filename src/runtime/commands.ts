@@ -167,8 +167,9 @@ export function commandController<T extends KubeObject>(opts: CommandControllerO
   const controller: Controller<T> = new Controller<T>({
     name: `${opts.product}-commands`, client: opts.client, apiVersion: opts.target.apiVersion, kind: opts.target.kind,
     namespace: opts.namespace, concurrency: opts.concurrency, log: opts.log,
-    // The target's own changes do not matter; its arrival may unblock commands that named it early.
-    predicates: [(previous) => previous === undefined],
+    // Only commands call for work: changes of a target never do (the initial list still queues
+    // every target once, and a deleted target is always queued, to fail its open commands).
+    predicates: [() => false],
     reconcile: (target, ctx) => processCommands({ namespace: target.metadata.namespace, name: target.metadata.name! }, target, ctx),
     cleanup: async (ref, ctx) => {
       const action = await processCommands(ref, undefined, ctx);

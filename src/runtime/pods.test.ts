@@ -9,7 +9,7 @@ import { LABEL_POD_ID } from './pod-identity.ts';
 import type { NodeInfo } from './placement.ts';
 import { ReconcileError, type StepResult } from './reconcile.ts';
 import {
-  containerRestarts, createMissingPods, deleteExcessPods, deleteIllegalPods, isPodReady, isPodRunning, nodeOfPod, podFailure,
+  containerRestarts, createMissingPods, deleteExcessPods, deleteIllegalPods, illegalPods, isPodReady, isPodRunning, nodeOfPod, podFailure,
   podIsCrashLooping, podName, waitForRunningAndReadyPods, waitForTerminatingPods, type PodApi, type PodBuilder, type PodContext,
 } from './pods.ts';
 
@@ -214,6 +214,14 @@ test('deleteIllegalPods deletes owned pods that no role or role group accounts f
     pod(7, { group: 'gone', owner: 'someone-else' }),
     pod(8, { group: 'gone', terminatingSince: new Date() }),
   ], { default: 1 });
+  assert.deepEqual(illegalPods(ctx).map(({ pod, why }) => [pod.metadata.labels?.[LABEL_POD_ID], why]), [
+    ['2', 'role group "gone" of role "server" is not in the spec'],
+    ['3', 'role "retired" is not in the spec'],
+    ['x', `label ${LABEL_POD_ID} is missing or not a pod number`],
+    ['5', `label ${LABEL_INSTANCE} is "other", not "simple"`],
+    ['6', `label ${LABEL_ROLE_GROUP} is missing`],
+    ['8', 'role group "gone" of role "server" is not in the spec'],
+  ]);
   assert.deepEqual(await deleteIllegalPods(ctx), REQUEUE);
   assert.deepEqual(ctx.podApi.deleted, [2, 3, 4, 5, 6].map((id) => {
     const p = ctx.pods[id - 1];

@@ -16,6 +16,7 @@
 import type { KubeObject, ObjectMeta, OwnerReference } from '../api/meta.ts';
 import type { ContainerStatus, Pod, PodSpec } from '../api/kinds/core.ts';
 import type { ResourceApi } from '../client/resource.ts';
+import type { Logger } from '../common/log.ts';
 import { isAlreadyExists, isConflict, isInvalid, isNotFound } from '../client/errors.ts';
 import { appLabels, LABEL_COMPONENT, LABEL_ROLE_GROUP, resourceName, selectorLabels, toLabelValue } from './labels.ts';
 import { desiredPods, existingPod, LABEL_POD_ID } from './pod-identity.ts';
@@ -92,6 +93,8 @@ export interface PodContext {
   requeueAfterMs?: number;
   /** The steps append here what they found wrong; the operator reports it. Start it empty. */
   problems: PodProblem[];
+  /** Told about every pod created or deleted, and why. */
+  log?: Logger;
 }
 
 /**
@@ -189,9 +192,12 @@ export function illegalPods(ctx: PodContext): { pod: Pod; why: string }[] {
  * leftovers of a removed role or group, or were created by hand; nothing would manage them.
  */
 export async function deleteIllegalPods(ctx: PodContext): Promise<StepResult> {
-  return forEachItem<PodContext, Pod>({
-    items: () => illegalPods(ctx).map((i) => i.pod).filter((p) => !isTerminating(p)),
-    act: async (pod) => deletePod(ctx.podApi, pod),
+  return forEachItem<PodContext, { pod: Pod; why: string }>({
+    items: () => illegalPods(ctx).filter((i) => !isTerminating(i.pod)),
+    act: async ({ pod, why }) => {
+      ctx.log?.info({ pod: pod.metadata.name, why }, 'deleting a pod no role group accounts for');
+      return deletePod(ctx.podApi, pod);
+    },
     strategy: 'AllRequeue',
     requeueAfterMs: requeueDelay(ctx),
   })(ctx);
@@ -254,17 +260,16 @@ export async function deleteExcessPods(ctx: PodContext): Promise<StepResult> {
     for (const doomed of plan.delete) excess.push(byName.get(doomed.name)!);
   }
   if (excess.length === 0) return Continue;
+  const removeExcess = async (pod: Pod) => {
+    ctx.log?.info({ pod: pod.metadata.name }, 'deleting a pod beyond its role group\'s replicas');
+    return deletePod(ctx.podApi, pod);
+  };
   if (!ctx.quorum) {
-    return forEachItem<PodContext, Pod>({
-      items: () => excess,
-      act: async (pod) => deletePod(ctx.podApi, pod),
-      strategy: 'AllRequeue',
-      requeueAfterMs: requeueDelay(ctx),
-    })(ctx);
+    return forEachItem<PodContext, Pod>({ items: () => excess, act: removeExcess, strategy: 'AllRequeue', requeueAfterMs: requeueDelay(ctx) })(ctx);
   }
+  if (owned.some(isTerminating)) return Requeue(requeueDelay(ctx));
   const next = excess[0];
   const staying = owned.filter((p) => !excess.includes(p));
-  if (owned.some(isTerminating)) return Requeue(requeueDelay(ctx));
   const unready = staying.filter((p) => !(isPodRunning(p) && isPodReady(p)));
   if (unready.length > 0) {
     for (const pod of unready) {
@@ -279,7 +284,7 @@ export async function deleteExcessPods(ctx: PodContext): Promise<StepResult> {
     }
     return Requeue(requeueDelay(ctx));
   }
-  await deletePod(ctx.podApi, next);
+  await removeExcess(next);
   return Requeue(requeueDelay(ctx));
 }
 
@@ -365,6 +370,7 @@ async function createPod(ctx: PodContext, input: PodBuildInput): Promise<boolean
   };
   try {
     await ctx.podApi.create(pod, { fieldManager: ctx.manager });
+    ctx.log?.info({ pod: input.name, node: input.node }, 'created pod');
   } catch (err) {
     // Our view of the pods was stale: the pod is there, the next pass sees it.
     if (isAlreadyExists(err)) return true;
