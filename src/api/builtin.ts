@@ -9,6 +9,8 @@ import { EventSchema } from './kinds/events.ts';
 import { LeaseSchema } from './kinds/coordination.ts';
 import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSchema } from './kinds/rbac.ts';
 import { CustomResourceDefinitionSchema } from './kinds/apiextensions.ts';
+import { SelfSubjectAccessReviewSchema, SelfSubjectRulesReviewSchema } from './kinds/authorization.ts';
+import { SelfSubjectReviewSchema } from './kinds/authentication.ts';
 
 /** Namespaces that exist from the start, as in every Kubernetes cluster. */
 export const INITIAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -19,6 +21,9 @@ const OPENAPI_PREFIX = {
   coordination: 'io.k8s.api.coordination.v1',
   rbac: 'io.k8s.api.rbac.v1',
   apiextensions: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1',
+  authorization: 'io.k8s.api.authorization.v1',
+  authentication: 'io.k8s.api.authentication.v1',
+  authenticationBeta: 'io.k8s.api.authentication.v1beta1',
 };
 
 interface BuiltinSpec {
@@ -121,6 +126,24 @@ export const BUILTIN_RESOURCES: ResourceDefinition[] = [
     group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false,
     shortNames: ['crd', 'crds'], categories: ['api-extensions'],
     subresources: ['status'], schema: CustomResourceDefinitionSchema, openapiPrefix: OPENAPI_PREFIX.apiextensions,
+  }),
+  // Reviews are answered per request and never stored: create is their only verb.
+  builtin({
+    group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', namespaced: false,
+    verbs: ['create'], schema: SelfSubjectAccessReviewSchema, openapiPrefix: OPENAPI_PREFIX.authorization,
+  }),
+  builtin({
+    group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', namespaced: false,
+    verbs: ['create'], schema: SelfSubjectRulesReviewSchema, openapiPrefix: OPENAPI_PREFIX.authorization,
+  }),
+  builtin({
+    group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false,
+    verbs: ['create'], schema: SelfSubjectReviewSchema, openapiPrefix: OPENAPI_PREFIX.authentication,
+  }),
+  // kubectl before 1.28 asks `auth whoami` of v1beta1 only.
+  builtin({
+    group: 'authentication.k8s.io', version: 'v1beta1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false,
+    verbs: ['create'], schema: SelfSubjectReviewSchema, openapiPrefix: OPENAPI_PREFIX.authenticationBeta,
   }),
 ];
 

@@ -2,7 +2,6 @@
 // the HTTPS front end, and runs them until asked to stop.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { BUILTIN_RESOURCES, INITIAL_NAMESPACES } from '../api/builtin.ts';
 import { ResourceCatalog } from './registry/catalog.ts';
@@ -12,7 +11,6 @@ import type { StorageBackend } from './storage/backend.ts';
 import { WatchCache } from './storage/cache.ts';
 import { createHandler, type SubresourceHandler } from './http/handler.ts';
 import { sendError } from './http/codec.ts';
-import { ApiError } from './errors.ts';
 import { ensurePki } from './pki.ts';
 import { OpenApiCache } from './openapi/cache.ts';
 import { CrdController } from './controllers/crd.ts';
@@ -21,6 +19,7 @@ import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { podBinding, namespaceFinalize } from './subresources.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { ApiMetrics } from './metrics.ts';
+import { AccessControl, loadAccessCredentials, type AccessControlOptions } from './auth/access-control.ts';
 
 export interface ApiServerOptions {
   dataDir: string;
@@ -32,6 +31,8 @@ export interface ApiServerOptions {
   compactIntervalMs?: number;
   /** Events the watch cache keeps for watches that resume from an older resourceVersion. */
   watchHistory?: number;
+  /** Authentication beyond client certificates: a static token file, ServiceAccount token settings. */
+  auth?: Omit<AccessControlOptions, 'dataDir'>;
   logger?: Logger;
 }
 
@@ -46,6 +47,7 @@ export class ApiServer {
   private readonly https: Server;
   private readonly backend: StorageBackend;
   private readonly controllers: { stop(): void }[] = [];
+  private readonly access: AccessControl;
   private readonly timers: NodeJS.Timeout[] = [];
   private ready = false;
   private readonly opts: ApiServerOptions;
@@ -53,8 +55,9 @@ export class ApiServer {
   private port = 0;
   private readonly host: string;
 
-  private constructor(opts: ApiServerOptions, backend: StorageBackend, registry: Registry, https: Server, log: Logger, kubeconfigPath: string, host: string) {
+  private constructor(opts: ApiServerOptions, backend: StorageBackend, registry: Registry, https: Server, log: Logger, kubeconfigPath: string, host: string, access: AccessControl) {
     this.opts = opts;
+    this.access = access;
     this.backend = backend;
     this.registry = registry;
     this.https = https;
@@ -67,6 +70,7 @@ export class ApiServer {
     const log = opts.logger ?? createLogger('apiserver');
     const { host, port } = parseListen(opts.listen);
     const pki = await ensurePki(opts.dataDir, { listenHost: host });
+    const credentials = await loadAccessCredentials({ ...opts.auth, dataDir: opts.dataDir });
     const backend = new SqliteBackend(join(opts.dataDir, 'state.db'));
     const cache = new WatchCache(backend, { historyLimit: opts.watchHistory });
     await cache.start();
@@ -74,9 +78,11 @@ export class ApiServer {
     const registry = new Registry(catalog, cache, BUILTIN_RESOURCES);
     const metrics = new ApiMetrics();
     const openapi = new OpenApiCache(catalog, KUBERNETES_VERSION.gitVersion);
+    const access = new AccessControl(registry, credentials, opts.auth ?? {}, log.child({ subsystem: 'auth' }));
     const subresources = new Map<string, SubresourceHandler>([
       ['pods/binding', podBinding],
       ['namespaces/finalize', namespaceFinalize],
+      ...access.subresources,
     ]);
     let server!: ApiServer;
     const handler = createHandler({
@@ -86,6 +92,8 @@ export class ApiServer {
       version: { ...KUBERNETES_VERSION, gitCommit: '', gitTreeState: 'clean', buildDate: '', goVersion: '', compiler: 'node', platform: `${process.platform}/${process.arch}` },
       serverAddress: `${host}:${port}`,
       subresources,
+      computedResources: access.computedResources,
+      writeCheck: (req, def) => access.writeCheck(req, def),
       ready: () => server.ready,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000,
       observe: (o) => metrics.observe(o),
@@ -96,18 +104,24 @@ export class ApiServer {
       keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000,
     }, (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0];
-      if (path === '/metrics' && authenticated(req)) {
+      if (!HEALTH_PATHS.test(path)) {
+        try {
+          access.check(req);
+        } catch (err) {
+          return sendError(res, err);
+        }
+      }
+      if (path === '/metrics') {
         void metrics.render().then((body) => { res.writeHead(200, { 'Content-Type': metrics.contentType }); res.end(body); });
         return;
       }
-      if (!HEALTH_PATHS.test(path) && !authenticated(req)) return sendError(res, new ApiError(401, 'Unauthorized', 'Unauthorized'));
       void handler(req, res);
     });
     https.on('clientError', (err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       log.debug({ err: String(err) }, 'client connection error');
     });
-    server = new ApiServer(opts, backend, registry, https, log, pki.kubeconfigPath, host);
+    server = new ApiServer(opts, backend, registry, https, log, pki.kubeconfigPath, host, access);
     await server.bootstrap();
     await new Promise<void>((resolve, reject) => {
       https.once('error', reject);
@@ -142,7 +156,8 @@ export class ApiServer {
     namespaceController.start();
     const gc = new GarbageCollector(this.registry, this.log.child({ controller: 'garbage-collector' }));
     gc.start();
-    this.controllers.push(crds, namespaceController, gc);
+    await this.access.start();
+    this.controllers.push(crds, namespaceController, gc, this.access);
     const interval = this.opts.compactIntervalMs ?? 5 * 60_000;
     let previous = this.backend.currentRevision();
     this.timers.push(setInterval(() => {
@@ -168,10 +183,6 @@ export class ApiServer {
     await this.backend.close();
     this.log.info('API server stopped');
   }
-}
-
-function authenticated(req: IncomingMessage): boolean {
-  return (req.socket as TLSSocket).authorized === true;
 }
 
 export function parseListen(listen: string): { host: string; port: number } {

@@ -7,7 +7,8 @@ const USAGE = `Usage: granary <command> [flags]
 
 Commands:
 ${UP_USAGE}
-  apiserver --data-dir DIR [--listen HOST:PORT]   run the embedded Kubernetes-compatible API server alone
+  apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
+                                                  run the embedded Kubernetes-compatible API server alone
   help                                            show this help
 `;
 

@@ -28,6 +28,11 @@ export type SubresourceHandler = (ctx: {
   body: () => Promise<unknown>; opts: WriteOptions; query: URLSearchParams;
 }) => Promise<void>;
 
+/** Handlers for resources computed per request and never stored (the self reviews): create only. */
+export type ComputedResourceHandler = (ctx: {
+  req: IncomingMessage; res: ServerResponse; info: ResourceRequest; body: () => Promise<unknown>;
+}) => Promise<void>;
+
 export interface HandlerContext {
   catalog: ResourceCatalog;
   storeFor(resource: ResourceDefinition): ResourceStore;
@@ -36,6 +41,10 @@ export interface HandlerContext {
   serverAddress: string;
   /** Key: "<plural>/<subresource>" (e.g. "pods/binding"). */
   subresources: Map<string, SubresourceHandler>;
+  /** Key: "<group>/<plural>" (e.g. "authorization.k8s.io/selfsubjectaccessreviews"). */
+  computedResources?: Map<string, ComputedResourceHandler>;
+  /** A check the store runs on what a write would store (RBAC escalation prevention), if any. */
+  writeCheck?(req: IncomingMessage, resource: ResourceDefinition): WriteOptions['admit'];
   ready(): boolean;
   bookmarkIntervalMs: number;
   /** Called once per request with the outcome, for metrics and audit. */
@@ -147,8 +156,11 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   if (!def) throw notFoundPath();
   if (def.namespaced === false && info.namespace !== undefined) throw notFoundPath();
   if (info.subresource && !def.subresources.includes(info.subresource)) throw notFoundPath();
+  const computed = ctx.computedResources?.get(`${def.group}/${def.plural}`);
+  if (computed) return computed({ req, res, info, body: async () => decodeBody(await readBody(req), req.headers['content-type']) });
   const store = ctx.storeFor(def);
   const opts = writeOptions(req, query);
+  opts.admit = ctx.writeCheck?.(req, def);
   const ns = def.namespaced ? info.namespace : undefined;
   const respond = (code: number, obj: KubeObject) => {
     setWarnings(res, opts.warnings);

@@ -26,6 +26,8 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Warnings to return to the client in Warning headers. */
   warnings: string[];
+  /** Runs on the object a write would store (and the one it replaces) just before storing; throws to refuse it. */
+  admit?(obj: KubeObject, old: KubeObject | undefined): void;
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -241,6 +243,7 @@ export class ResourceStore {
     if (this.resource.hasStatus && this.isCustom) delete obj.status;
     this.strategy.prepareForCreate?.(obj);
     this.validate(obj, undefined);
+    opts.admit?.(obj, undefined);
     // An object created by server-side apply keeps the Apply entry apply computed.
     if (appliedBy !== 'apply') meta.managedFields = this.managedFieldsAfter(undefined, obj, opts, undefined);
     if (opts.dryRun) return obj;
@@ -446,6 +449,7 @@ export class ResourceStore {
     if (subresource === undefined) this.strategy.prepareForUpdate?.(next, old);
     if (specChanged(old, next) && old.metadata.generation !== undefined) meta.generation = old.metadata.generation + 1;
     this.validate(next, subresource === 'binding' ? undefined : old);
+    opts.admit?.(next, old);
     if (!managedByApply) meta.managedFields = this.managedFieldsAfter(old, next, opts, subresource);
     delete meta.resourceVersion;
     const { resourceVersion: _rv, ...oldMeta } = old.metadata;

@@ -1,0 +1,134 @@
+// Access control for the API server, assembled: every request but the health checks is
+// authenticated (client certificate, static token, ServiceAccount token) and then authorized
+// (system:masters may do anything; everyone else by RBAC) before it is served. Also here: the
+// pieces that serve the auth APIs (TokenRequest, the self reviews) and the escalation check on RBAC
+// writes, the default roles, and ClusterRole aggregation.
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import type { ResourceDefinition } from '../../api/resources.ts';
+import type { Logger } from '../../common/log.ts';
+import { errors } from '../errors.ts';
+import type { ComputedResourceHandler, SubresourceHandler } from '../http/handler.ts';
+import { requestInfo } from '../http/request-info.ts';
+import type { Registry } from '../registry/registry.ts';
+import { ClusterRoleAggregator } from './aggregation.ts';
+import { forbidden, requestAttributes, type Attributes, type Decision } from './attributes.ts';
+import { Authenticator, type TokenAuthenticator } from './authenticator.ts';
+import { ensureBootstrapPolicy } from './bootstrap-policy.ts';
+import { EscalationGuard, type WriteCheck } from './escalation.ts';
+import { PolicyIndex } from './policy-index.ts';
+import { RbacAuthorizer } from './rbac-authorizer.ts';
+import { selfReviewHandlers } from './reviews.ts';
+import { ServiceAccountTokens, type ObjectLookup } from './service-account-tokens.ts';
+import { ensureSigningKey, type SigningKey } from './signing-key.ts';
+import { StaticTokens } from './token-file.ts';
+import { tokenRequestHandler } from './token-request.ts';
+import { isPrivileged, type UserInfo } from './user.ts';
+
+/** Kubernetes' conventional issuer and API audience for in-cluster service account tokens. */
+export const DEFAULT_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+export interface AccessControlOptions {
+  dataDir: string;
+  /** A Kubernetes token file (token,user,uid,"group1,group2" per line), as --token-auth-file. */
+  tokenAuthFile?: string;
+  /** The `iss` of ServiceAccount tokens, also the audience that makes a token valid here. */
+  serviceAccountIssuer?: string;
+  /** Shortest TokenRequest lifetime accepted: 600 s as Kubernetes; lower only for tests of expiry. */
+  minTokenExpirationSeconds?: number;
+}
+
+/** What access control reads from disk, loaded before anything else starts so a bad file fails fast. */
+export interface AccessCredentials {
+  signingKey: SigningKey;
+  staticTokens?: StaticTokens;
+}
+
+/** Loads (or on first start makes) the token signing key, and reads the token file if one is given. */
+export async function loadAccessCredentials(opts: AccessControlOptions): Promise<AccessCredentials> {
+  return {
+    signingKey: await ensureSigningKey(join(opts.dataDir, 'pki')),
+    staticTokens: opts.tokenAuthFile ? await StaticTokens.load(opts.tokenAuthFile) : undefined,
+  };
+}
+
+export class AccessControl {
+  /** serviceaccounts/token, keyed as the request handler looks subresources up. */
+  readonly subresources: Map<string, SubresourceHandler>;
+  /** The self reviews, keyed "<group>/<plural>". */
+  readonly computedResources: Map<string, ComputedResourceHandler>;
+  private readonly registry: Registry;
+  private readonly log: Logger;
+  private readonly authenticator: Authenticator;
+  private readonly index = new PolicyIndex();
+  private readonly rbac = new RbacAuthorizer(this.index);
+  private readonly escalation: EscalationGuard;
+  private readonly aggregator: ClusterRoleAggregator;
+  private readonly users = new WeakMap<IncomingMessage, UserInfo>();
+  private stopFollowing?: () => void;
+
+  constructor(registry: Registry, credentials: AccessCredentials, opts: Omit<AccessControlOptions, 'dataDir' | 'tokenAuthFile'>, log: Logger) {
+    this.registry = registry;
+    this.log = log;
+    const lookup: ObjectLookup = (kind, namespace, name) => registry.lookup('v1', kind, namespace, name);
+    const issuer = opts.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
+    const tokens = new ServiceAccountTokens(credentials.signingKey, lookup, { issuer, apiAudiences: [issuer] });
+    const tokenAuthenticators: TokenAuthenticator[] = credentials.staticTokens ? [credentials.staticTokens, tokens] : [tokens];
+    this.authenticator = new Authenticator(tokenAuthenticators);
+    const authorize = (user: UserInfo, a: Attributes) => this.authorize(user, a);
+    this.escalation = new EscalationGuard(authorize, this.rbac, this.index);
+    this.aggregator = new ClusterRoleAggregator(registry, log.child({ controller: 'clusterrole-aggregation' }));
+    this.subresources = new Map([['serviceaccounts/token', tokenRequestHandler(tokens, lookup, { minExpirationSeconds: opts.minTokenExpirationSeconds })]]);
+    this.computedResources = selfReviewHandlers({ userOf: (req) => this.userOf(req), authorize, rbac: this.rbac });
+  }
+
+  /** Follows RBAC objects, creates the default roles, and aggregates ClusterRoles; before serving. */
+  async start(): Promise<void> {
+    this.stopFollowing = this.index.follow(this.registry.cache);
+    await ensureBootstrapPolicy(this.registry);
+    await this.aggregator.start();
+  }
+
+  stop(): void {
+    this.aggregator.stop();
+    this.stopFollowing?.();
+  }
+
+  /**
+   * Authenticates and authorizes a request: the user, or an ApiError to send (401 Unauthorized
+   * for no or bad credentials, 403 Forbidden with Kubernetes' message for a request not allowed).
+   */
+  check(req: IncomingMessage): UserInfo {
+    const authentication = this.authenticator.authenticate(req);
+    if ('reasons' in authentication) {
+      this.log.info({ method: req.method, path: req.url, remote: req.socket.remoteAddress, reasons: authentication.reasons }, 'request not authenticated');
+      throw errors.unauthorized();
+    }
+    const user = authentication.user;
+    const url = new URL(req.url ?? '/', 'https://granary.invalid');
+    const attributes = requestAttributes(requestInfo(req.method ?? 'GET', url.pathname, url.searchParams), req.method ?? 'GET');
+    const decision = this.authorize(user, attributes);
+    if (!decision.allowed) throw forbidden(user, attributes, decision.reason);
+    this.users.set(req, user);
+    return user;
+  }
+
+  /** The user `check` established for a request. */
+  userOf(req: IncomingMessage): UserInfo {
+    const user = this.users.get(req);
+    if (!user) throw errors.unauthorized();
+    return user;
+  }
+
+  /** system:masters first (never refused), then RBAC. */
+  authorize(user: UserInfo, a: Attributes): Decision {
+    if (isPrivileged(user)) return { allowed: true, reason: '' };
+    return this.rbac.authorize(user, a);
+  }
+
+  /** The escalation check a write to `resource` must pass, for the store to run before storing. */
+  writeCheck(req: IncomingMessage, resource: Pick<ResourceDefinition, 'group' | 'plural'>): WriteCheck | undefined {
+    const user = this.users.get(req);
+    return user ? this.escalation.checkFor(user, resource) : undefined;
+  }
+}

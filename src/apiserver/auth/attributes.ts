@@ -1,0 +1,80 @@
+// What an authorization decision is about (Kubernetes' authorizer.Attributes): a verb on either a
+// resource (API group, resource, subresource, namespace, name) or a URL path; how a request maps
+// to them; and the 403 Kubernetes gives when the answer is no.
+import { ApiError } from '../errors.ts';
+import type { RequestInfo } from '../http/request-info.ts';
+import type { UserInfo } from './user.ts';
+
+export interface ResourceAttributes {
+  kind: 'resource';
+  verb: string;
+  apiGroup: string;
+  apiVersion: string;
+  resource: string;
+  subresource: string;
+  /** Empty for cluster-scoped resources and requests across all namespaces. */
+  namespace: string;
+  /** Empty for collections (list, watch, create). */
+  name: string;
+}
+
+export interface NonResourceAttributes {
+  kind: 'nonresource';
+  verb: string;
+  path: string;
+}
+
+export type Attributes = ResourceAttributes | NonResourceAttributes;
+
+export interface Decision {
+  allowed: boolean;
+  /** Why, in words (e.g. which binding allowed it); may be empty. */
+  reason: string;
+}
+
+export type Authorize = (user: UserInfo, attributes: Attributes) => Decision;
+
+/** The attributes of an HTTP request, from its request info. */
+export function requestAttributes(info: RequestInfo, method: string): Attributes {
+  // Kubernetes names a non-resource request's verb after the HTTP method as it is (get, post, ...).
+  if (info.kind === 'nonresource') return { kind: 'nonresource', verb: method.toLowerCase(), path: info.path };
+  // A namespace lies in itself: a RoleBinding in namespace "a" may grant reading namespace "a".
+  const ownNamespace = info.group === '' && info.resource === 'namespaces' && info.name ? info.name : '';
+  return {
+    kind: 'resource',
+    verb: info.verb,
+    apiGroup: info.group,
+    apiVersion: info.version,
+    resource: info.resource,
+    subresource: info.subresource ?? '',
+    namespace: info.namespace ?? ownNamespace,
+    name: info.name ?? '',
+  };
+}
+
+/**
+ * Kubernetes' 403: `configmaps is forbidden: User "alice" cannot list resource "configmaps" in API
+ * group "" in the namespace "default"`, with the object's name when there is one.
+ */
+export function forbidden(user: UserInfo, a: Attributes, reason = ''): ApiError {
+  const suffix = reason ? `: ${reason}` : '';
+  if (a.kind === 'nonresource') {
+    return new ApiError(403, 'Forbidden', `forbidden: User ${quote(user.username)} cannot ${a.verb} path ${quote(a.path)}${suffix}`, {});
+  }
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const scope = a.namespace ? `in the namespace ${quote(a.namespace)}` : 'at the cluster scope';
+  const why = `User ${quote(user.username)} cannot ${a.verb} resource ${quote(resource)} in API group ${quote(a.apiGroup)} ${scope}${suffix}`;
+  return forbiddenObject(a.resource, a.apiGroup, a.name, why);
+}
+
+/** Kubernetes' NewForbidden: `<resource>[.<group>] ["<name>"] is forbidden: <why>`. */
+export function forbiddenObject(resource: string, group: string, name: string, why: string): ApiError {
+  const qualified = group ? `${resource}.${group}` : resource;
+  const subject = name ? `${qualified} ${quote(name)}` : qualified;
+  return new ApiError(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name: name || undefined, group: group || undefined, kind: resource });
+}
+
+/** Go's %q for the plain strings these messages hold. */
+export function quote(s: string): string {
+  return JSON.stringify(s);
+}
