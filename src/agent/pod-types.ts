@@ -41,6 +41,7 @@ export interface Probe {
 }
 
 export interface ContainerPort { name?: string; containerPort: number; protocol?: string }
+export interface SecurityContext { runAsUser?: number; runAsGroup?: number }
 export interface Container {
   name: string;
   image?: string;
@@ -55,6 +56,7 @@ export interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   startupProbe?: Probe;
+  securityContext?: SecurityContext;
 }
 
 export interface KeyToPath { key: string; path: string; mode?: number }
@@ -75,6 +77,7 @@ export interface PodSpec {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
   serviceAccountName?: string;
+  securityContext?: SecurityContext;
 }
 export interface PodStatusFields { podIP?: string; hostIP?: string }
 export interface Pod { apiVersion?: string; kind?: string; metadata: ObjectMeta; spec: PodSpec; status?: PodStatusFields }

@@ -8,81 +8,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { create as createTar } from 'tar';
 import { PackageManager, type RepositoryConfig } from '../../src/agent/packages/manager.ts';
 import { buildTarGz } from '../support/tar.ts';
+import { TestRepository } from '../support/package-repository.ts';
 import { freePort } from '../support/net.ts';
 
 const run = promisify(execFile);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const FAST_RETRY = { attempts: 4, baseDelayMs: 50, maxDelayMs: 200, stallTimeoutMs: 5000 };
-
-/** A package repository on 127.0.0.1 with Range support, counting requests and able to misbehave. */
-class TestRepository {
-  readonly files = new Map<string, Buffer>();
-  readonly requests: { path: string; range?: string }[] = [];
-  /** Per path: the next responses to spoil ('cut' sends half and drops the connection). */
-  readonly faults = new Map<string, ('cut' | '503')[]>();
-  private server?: Server;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      this.requests.push({ path, range: req.headers.range });
-      const body = this.files.get(path);
-      const fault = this.faults.get(path)?.shift();
-      if (fault === '503') {
-        res.writeHead(503).end('try later');
-        return;
-      }
-      if (!body) {
-        res.writeHead(404).end('not here');
-        return;
-      }
-      const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-      const start = range ? Number(range[1]) : 0;
-      if (start >= body.length && range) {
-        res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
-        return;
-      }
-      const part = body.subarray(start);
-      res.writeHead(range ? 206 : 200, {
-        'content-length': part.length, 'accept-ranges': 'bytes',
-        ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
-      });
-      if (fault === 'cut') {
-        res.write(part.subarray(0, Math.floor(part.length / 2)), () => res.destroy());
-        return;
-      }
-      res.end(part);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as { port: number }).port}/repo`;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-
-  /** Publishes `archive` as product:version; `sha` overrides the digest the index claims. */
-  publish(product: string, version: string, archive: Buffer, extra: { sha?: string; stripComponents?: number } = {}): void {
-    const index = this.files.has('/repo/index.json') ? JSON.parse(this.files.get('/repo/index.json')!.toString()) : { products: {} };
-    const path = `archives/${product}-${version}.tar.gz`;
-    index.products[product] ??= { versions: {} };
-    index.products[product].versions[version] = { archive: path, sha256: extra.sha ?? sha256(archive), ...(extra.stripComponents ? { stripComponents: extra.stripComponents } : {}) };
-    this.files.set('/repo/index.json', Buffer.from(JSON.stringify(index)));
-    this.files.set(`/repo/${path}`, archive);
-  }
-
-  archiveRequests(product: string): { path: string; range?: string }[] {
-    return this.requests.filter((r) => r.path.includes(`/archives/${product}-`));
-  }
-}
 
 /** A real archive made with tar from files on disk: a program, its config, and padding to make resuming visible. */
 async function buildProductArchive(work: string, greeting: string): Promise<Buffer> {

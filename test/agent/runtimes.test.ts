@@ -154,11 +154,11 @@ function runtimeSuite(kind: 'systemd' | 'process', setUp: () => Promise<Harness>
       assert.ok(inBackOff.backOff!.nextRestartAt.getTime() > inBackOff.termination!.finishedAt.getTime());
       // 0.5s, 1s, 2s, then capped at 2s.
       await until(s.name, 'the capped delay', (x) => x.restartCount >= 3 && x.backOff?.delaySeconds === BACK_OFF.maxSeconds);
-      // The latest and the previous run have their own logs.
-      const latest = Number(/run (\d+)/.exec(await readAll(await runtime.logs(s.name)))?.[1]);
-      const previous = Number(/run (\d+)/.exec(await readAll(await runtime.logs(s.name, { previous: true })))?.[1]);
-      assert.equal(previous, latest - 1);
+      // The latest and the previous run have their own logs (journald may take a moment to store them).
+      const runNumber = async (previous: boolean) => Number(await waitFor('the run\'s output', async () =>
+        /run (\d+)/.exec(await readAll(await runtime.logs(s.name, { previous })))?.[1]));
       const stopped = await runtime.stop(s.name, 1);
+      assert.equal(await runNumber(true), (await runNumber(false)) - 1);
       assert.equal(stopped.stopped, true);
       assert.equal(stopped.backOff, undefined);
       const count = (await status(s.name)).restartCount;

@@ -10,7 +10,7 @@ const record = (product: string, users: string[]): PackageRecord => ({
 });
 
 test('users are counted per package and survive reopening; stale staging is cleared', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'granary-store-'));
+  const dir = mkdtempSync(join(tmpdir(), 'granary-package-store-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = await PackageStore.open(dir);
   await store.put(record('a', ['pod-1']));
