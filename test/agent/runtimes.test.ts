@@ -5,7 +5,7 @@
 // object, and cleanup of services whose pod is gone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openProcessRuntime } from '../../src/agent/runtimes/process.ts';
 import { openSystemdRuntime } from '../../src/agent/runtimes/systemd.ts';
@@ -35,6 +35,10 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 
 interface Harness {
   open(): Promise<ContainerRuntime>;
+  /** Where the runtime keeps its records. */
+  stateDir: string;
+  /** Whether the service's process is still alive, asked of the substrate rather than the runtime. */
+  alive(name: string, pid: number): Promise<boolean>;
   /** Something only this runtime can show about a service's configuration. */
   extraChecks?(runtime: ContainerRuntime, name: string): Promise<void>;
 }
@@ -238,6 +242,20 @@ function runtimeSuite(kind: 'systemd' | 'process', setUp: () => Promise<Harness>
       await assert.rejects(runtime.logs(orphan.name), { reason: 'NotFound' });
     });
 
+    test('a service whose record was lost is still listed, by its labels, and can be removed', async () => {
+      const stray = spec('stray', 'exec sleep 300', { restart: 'always' });
+      await runtime.start(stray);
+      const running = await until(stray.name, 'the stray run', (x) => x.state === 'running');
+      await runtime.close();
+      rmSync(join(harness.stateDir, stray.name, 'service.json'));
+      runtime = await harness.open();
+      assert.equal((await status(stray.name)).state, 'absent', 'no record, so not managed');
+      assert.deepEqual((await runtime.list()).find((s) => s.name === stray.name)?.labels, stray.labels);
+      await runtime.remove(stray.name);
+      assert.ok(!(await runtime.list()).some((s) => s.name === stray.name));
+      await waitFor('the stray process to end', async () => !(await harness.alive(stray.name, running.pid!)));
+    });
+
     test('refuses specs it cannot run faithfully', async () => {
       const s = spec('invalid', 'true');
       await assert.rejects(runtime.start({ ...s, argv: [] }), { reason: 'InvalidSpec' });
@@ -259,6 +277,8 @@ if (skipSystemd) {
     systemdState = mkdtempSync('/tmp/granary-systemd-state-');
     const sd = systemd;
     return {
+      stateDir: systemdState,
+      alive: async (name) => (await sd.run(['systemctl', 'is-active', name])).stdout.trim() === 'active',
       open: () => openSystemdRuntime({ unitDir: sd.unitDir, stateDir: systemdState, commandPrefix: sd.commandPrefix, backOff: BACK_OFF, pollIntervalMs: 100 }),
       async extraChecks(_runtime, name) {
         const shown = await sd.run(['systemctl', 'show', name, '-p', 'Slice,User,WorkingDirectory,CPUQuotaPerSecUSec,MemoryMax,TimeoutStopUSec,Restart']);
@@ -280,7 +300,11 @@ if (skipSystemd) {
 let processState: string;
 runtimeSuite('process', async () => {
   processState = mkdtempSync('/tmp/granary-process-state-');
-  return { open: () => openProcessRuntime({ stateDir: processState, backOff: BACK_OFF, pollIntervalMs: 100 }) };
+  return {
+    stateDir: processState,
+    alive: async (_name, pid) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z',
+    open: () => openProcessRuntime({ stateDir: processState, backOff: BACK_OFF, pollIntervalMs: 100 }),
+  };
 }, async () => {
   rmSync(processState, { recursive: true, force: true });
 });
