@@ -24,9 +24,9 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `granary-${prefix}-`));
 }
 
-export async function startApiServer(opts: { dataDir?: string; listen?: string; env?: Record<string, string> } = {}): Promise<RunningApiServer> {
+export async function startApiServer(opts: { dataDir?: string; listen?: string; env?: Record<string, string>; args?: string[] } = {}): Promise<RunningApiServer> {
   const dataDir = opts.dataDir ?? tempDir('apiserver');
-  const child = spawn(process.execPath, [CLI, 'apiserver', '--data-dir', dataDir, '--listen', opts.listen ?? '127.0.0.1:0'], {
+  const child = spawn(process.execPath, [CLI, 'apiserver', '--data-dir', dataDir, '--listen', opts.listen ?? '127.0.0.1:0', ...(opts.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, GRANARY_LOG_LEVEL: 'warn', ...opts.env },
   });
