@@ -72,6 +72,9 @@ interface ServiceRecord {
   previous?: RunRecord;
 }
 
+/** Grace period for services found without a record (their pod's is unknown): Kubernetes' default. */
+const UNKNOWN_SERVICE_STOP_TIMEOUT_SEC = 30;
+
 const toTermination = (t: PersistedTermination): Termination => ({
   ...t, startedAt: t.startedAt ? new Date(t.startedAt) : undefined, finishedAt: new Date(t.finishedAt),
 });
@@ -135,7 +138,8 @@ export class SupervisedRuntime implements ContainerRuntime {
         await this.refresh(existing);
       }
       const record = existing ?? { spec, digest, stopped: false, restartCount: 0, consecutiveRestarts: 0 };
-      Object.assign(record, { spec, digest, stopped: false, nextRunAt: new Date().toISOString(), backOffSeconds: undefined });
+      // A run the caller asked for starts the crash-loop back-off afresh.
+      Object.assign(record, { spec, digest, stopped: false, nextRunAt: new Date().toISOString(), backOffSeconds: undefined, consecutiveRestarts: 0 });
       this.records.set(spec.name, record);
       await this.persist(record);
       await this.runIfDue(record);
@@ -161,7 +165,7 @@ export class SupervisedRuntime implements ContainerRuntime {
   async remove(name: string): Promise<void> {
     await this.withLock(name, async () => {
       const record = this.records.get(name);
-      await this.driver.terminate(name, record?.spec.stopTimeoutSec ?? 0);
+      await this.driver.terminate(name, record?.spec.stopTimeoutSec ?? UNKNOWN_SERVICE_STOP_TIMEOUT_SEC);
       if (record) await this.refresh(record);
       await this.driver.uninstall(name);
       this.records.delete(name);
