@@ -79,7 +79,7 @@ export interface PodSpec {
   serviceAccountName?: string;
   securityContext?: SecurityContext;
 }
-export interface PodStatusFields { podIP?: string; hostIP?: string }
+export interface PodStatusFields { phase?: string; podIP?: string; hostIP?: string; startTime?: string; conditions?: unknown[] }
 export interface Pod { apiVersion?: string; kind?: string; metadata: ObjectMeta; spec: PodSpec; status?: PodStatusFields }
 
 export interface ConfigMap { metadata: ObjectMeta; data?: Record<string, string>; binaryData?: Record<string, string>; immutable?: boolean }

@@ -1,4 +1,5 @@
 // The `granary` command.
+import { agentCommand, AGENT_USAGE } from './agent.ts';
 import { apiserverCommand } from './apiserver.ts';
 import { downCommand, statusCommand, upCommand, UP_USAGE } from './up.ts';
 import { UsageError } from './process.ts';
@@ -9,6 +10,7 @@ Commands:
 ${UP_USAGE}
   apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
                                                   run the embedded Kubernetes-compatible API server alone
+${AGENT_USAGE}
   help                                            show this help
 `;
 
@@ -17,6 +19,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   down: downCommand,
   status: statusCommand,
   apiserver: apiserverCommand,
+  agent: agentCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -41,6 +41,7 @@ export interface ControllerOptions<T extends KubeObject> {
   kind: string;
   namespace?: string;
   labelSelector?: string;
+  fieldSelector?: string;
   concurrency?: number;
   /** All must pass for a change of a primary object to be queued (deletions always are). */
   predicates?: Predicate<T>[];
@@ -122,7 +123,8 @@ export class Controller<T extends KubeObject> {
     // Objects of a (re)list become visible in the store only at InitDone; reconciling them earlier
     // would read the state from before the relist.
     let listed: string[] = [];
-    for await (const event of watcher(this.api, { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector, ...this.opts.watcher }, signal)) {
+    const selectors = { namespace: this.opts.namespace, labelSelector: this.opts.labelSelector, fieldSelector: this.opts.fieldSelector };
+    for await (const event of watcher(this.api, { ...selectors, ...this.opts.watcher }, signal)) {
       const previous = event.type === 'Apply' ? this.store.get(refOf(event.object)) : undefined;
       const vanished = this.store.apply(event);
       switch (event.type) {

@@ -1,0 +1,122 @@
+// `granary agent`: a kubelet for bare metal. Registers this host as a Node and keeps its Lease,
+// watches the pods bound to it (and the ConfigMaps, Secrets and PackageRepositories they need),
+// and hands each pod to the pod workers, which run it through the host runtime.
+import type { KubeObject } from '../api/meta.ts';
+import type { KubeClient } from '../client/client.ts';
+import type { Logger } from '../common/log.ts';
+import { Controller } from '../runtime/controller.ts';
+import { Store } from '../runtime/store.ts';
+import { watcher } from '../runtime/watcher.ts';
+import { measureCapacity, NodeRegistration } from './node.ts';
+import { PackageManager } from './packages/manager.ts';
+import { PACKAGE_REPOSITORY_API_VERSION, repositoryConfigs, type PackageRepository } from './packages/repository-resource.ts';
+import type { ConfigMap, Pod, Secret } from './pod-types.ts';
+import { PodWorkers } from './pod-worker.ts';
+import type { ContainerRuntime } from './runtimes/runtime.ts';
+
+export interface AgentOptions {
+  client: KubeClient;
+  nodeName: string;
+  nodeIp: string;
+  root: string;
+  runtime: ContainerRuntime;
+  labels: Record<string, string>;
+  log: Logger;
+}
+
+type PodObject = KubeObject & Pod;
+
+/** The names of the ConfigMaps and Secrets a pod reads (volumes, env, envFrom). */
+export function referencedConfig(pod: Pod): { configMaps: Set<string>; secrets: Set<string> } {
+  const configMaps = new Set<string>();
+  const secrets = new Set<string>();
+  for (const v of pod.spec.volumes ?? []) {
+    if (v.configMap?.name) configMaps.add(v.configMap.name);
+    if (v.secret?.secretName) secrets.add(v.secret.secretName);
+  }
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+    for (const e of c.env ?? []) {
+      if (e.valueFrom?.configMapKeyRef?.name) configMaps.add(e.valueFrom.configMapKeyRef.name);
+      if (e.valueFrom?.secretKeyRef?.name) secrets.add(e.valueFrom.secretKeyRef.name);
+    }
+    for (const e of c.envFrom ?? []) {
+      if (e.configMapRef?.name) configMaps.add(e.configMapRef.name);
+      if (e.secretRef?.name) secrets.add(e.secretRef.name);
+    }
+  }
+  return { configMaps, secrets };
+}
+
+export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
+  const { client, log } = opts;
+  const registration = new NodeRegistration(client, {
+    name: opts.nodeName, ip: opts.nodeIp, port: 0, labels: opts.labels, runtime: `${opts.runtime.kind}://granary`,
+  }, () => measureCapacity(opts.root), log.child({ part: 'node' }));
+  // The control plane may not be reachable yet: keep trying, never give up.
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      await registration.register();
+      break;
+    } catch (err) {
+      log.warn({ err: String(err), attempt }, 'could not register the node yet; retrying');
+      await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
+    }
+  }
+  log.info({ node: opts.nodeName }, 'node registered');
+
+  const repositories = new Store<PackageRepository>();
+  const packages = await PackageManager.open({ root: opts.root, repositories: () => repositoryConfigs(repositories.list()).configs, log: log.child({ part: 'packages' }) });
+  const pods = client.resource<PodObject>('v1', 'Pod');
+  let controller!: Controller<PodObject>;
+  const workers = new PodWorkers({
+    runtime: opts.runtime, packages, pods: pods as never, root: opts.root, hostIP: opts.nodeIp, log: log.child({ part: 'pods' }),
+    sources: (namespace) => ({
+      configMap: (name) => controller.storeOf('v1', 'ConfigMap').get({ namespace, name }) as ConfigMap | undefined,
+      secret: (name) => controller.storeOf('v1', 'Secret').get({ namespace, name }) as Secret | undefined,
+    }),
+    wake: (pod) => controller.enqueue({ namespace: pod.metadata.namespace, name: pod.metadata.name! }),
+  });
+  const podsUsing = (kind: 'configMaps' | 'secrets') => (obj: KubeObject) =>
+    controller.store.byNamespace(obj.metadata.namespace ?? '').filter((p) => referencedConfig(p)[kind].has(obj.metadata.name!))
+      .map((p) => ({ namespace: p.metadata.namespace, name: p.metadata.name! }));
+  controller = new Controller<PodObject>({
+    name: `agent-${opts.nodeName}`, client, apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${opts.nodeName}`, log: log.child({ part: 'pods' }),
+    concurrency: 8,
+    reconcile: (pod) => workers.sync(pod),
+  }).watches('v1', 'ConfigMap', podsUsing('configMaps')).watches('v1', 'Secret', podsUsing('secrets'));
+
+  const background = [
+    registration.heartbeat(signal),
+    (async () => {
+      for await (const event of watcher(client.resource<PackageRepository>(PACKAGE_REPOSITORY_API_VERSION, 'PackageRepository'), {}, signal)) repositories.apply(event);
+    })(),
+    adoptAndClean(controller, workers, opts.runtime, packages, log, signal),
+  ];
+  await controller.run(signal);
+  await Promise.allSettled(background);
+  await opts.runtime.close();
+}
+
+/**
+ * After the first list of this node's pods: services of pods still bound here are adopted as they
+ * run (the pod workers pick them up); services of pods that are gone are removed, with their files
+ * and packages.
+ */
+async function adoptAndClean(controller: Controller<PodObject>, workers: PodWorkers, runtime: ContainerRuntime, packages: PackageManager, log: Logger, signal: AbortSignal): Promise<void> {
+  await Promise.race([controller.store.ready, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+  if (signal.aborted) return;
+  const live = new Set(controller.store.list().map((p) => p.metadata.uid!));
+  const orphans = new Map<string, string[]>();
+  for (const service of await runtime.list()) {
+    const uid = service.labels?.podUid;
+    if (uid && live.has(uid)) continue;
+    const key = uid ?? `unlabelled:${service.name}`;
+    orphans.set(key, [...(orphans.get(key) ?? []), service.name]);
+  }
+  for (const [uid, names] of orphans) {
+    log.info({ podUid: uid, services: names }, 'removing services of a pod that is gone');
+    if (uid.startsWith('unlabelled:')) for (const name of names) await runtime.remove(name);
+    else await workers.forget(uid, names);
+  }
+  await packages.retainOnly(live);
+}

@@ -1,0 +1,69 @@
+// `granary agent`: runs this host's pods (or, with --simulate N, N simulated nodes).
+import { parseArgs } from 'node:util';
+import { resolve, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { KubeClient } from '../client/client.ts';
+import { createLogger } from '../common/log.ts';
+import { runAgent } from '../agent/agent.ts';
+import { defaultHostname } from '../agent/node.ts';
+import { runSimulation } from '../agent/simulate.ts';
+import { openProcessRuntime } from '../agent/runtimes/process.ts';
+import { openSystemdRuntime } from '../agent/runtimes/systemd.ts';
+import type { ContainerRuntime } from '../agent/runtimes/runtime.ts';
+import { UsageError } from './process.ts';
+
+export const AGENT_USAGE = `  agent --kubeconfig FILE --node-ip IP --root DIR [--node-name NAME] [--runtime systemd|process]
+        [--label k=v ...] [--simulate N]             run this host's pods (or N simulated nodes)`;
+
+function parseLabels(values: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--label takes key=value, got ${JSON.stringify(v)}`);
+    labels[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return labels;
+}
+
+export async function agentCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv, strict: true,
+    options: {
+      kubeconfig: { type: 'string' }, 'node-name': { type: 'string' }, 'node-ip': { type: 'string' },
+      runtime: { type: 'string', default: 'systemd' }, root: { type: 'string' }, label: { type: 'string', multiple: true, default: [] },
+      simulate: { type: 'string' },
+      // Where systemd reads units and how to reach it (a systemd in another namespace, for tests).
+      'systemd-unit-dir': { type: 'string', default: '/run/systemd/system' }, 'systemd-command-prefix': { type: 'string' },
+    },
+  });
+  const labels = parseLabels(values.label!);
+  const client = KubeClient.fromKubeconfig(values.kubeconfig);
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  const log = createLogger('agent');
+  if (values.simulate !== undefined) {
+    const count = Number(values.simulate);
+    if (!Number.isInteger(count) || count < 1) throw new UsageError(`--simulate takes a positive number of nodes, got ${JSON.stringify(values.simulate)}`);
+    await runSimulation({ client, count, prefix: values['node-name'] ?? 'sim', labels, log }, stop.signal);
+    await client.close();
+    return;
+  }
+  if (!values['node-ip']) throw new UsageError('granary agent needs --node-ip IP (the address other hosts reach this node and its services at)');
+  if (!values.root) throw new UsageError('granary agent needs --root DIR (where packages, pod files and runtime state live)');
+  const root = resolve(values.root);
+  mkdirSync(root, { recursive: true });
+  let runtime: ContainerRuntime;
+  if (values.runtime === 'process') {
+    runtime = await openProcessRuntime({ stateDir: join(root, 'runtime'), log: log.child({ part: 'runtime' }) });
+  } else if (values.runtime === 'systemd') {
+    runtime = await openSystemdRuntime({
+      unitDir: values['systemd-unit-dir']!, stateDir: join(root, 'runtime'), log: log.child({ part: 'runtime' }),
+      commandPrefix: values['systemd-command-prefix'] ? values['systemd-command-prefix'].split(' ').filter(Boolean) : undefined,
+    });
+  } else {
+    throw new UsageError(`--runtime is systemd or process, not ${JSON.stringify(values.runtime)}`);
+  }
+  await runAgent({ client, nodeName: values['node-name'] ?? defaultHostname(), nodeIp: values['node-ip'], root, runtime, labels, log }, stop.signal);
+  await client.close();
+}

@@ -1,0 +1,187 @@
+// The node agent end to end, with the process runtime: `granary agent` against a real
+// `granary apiserver`, a package from an HTTP repository on loopback, a ConfigMap volume and env.
+// The Node registers with its labels and taint; a pod bound to it becomes Running and Ready; a
+// killed process comes back; kubectl deletes the pod and the agent stops its service and confirms;
+// a restarted agent adopts the running service of a pod it did not see being deleted.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { create as createTar } from 'tar';
+import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from '../support/apiserver.ts';
+import { Kubectl } from '../support/kubectl.ts';
+import { freePort } from '../support/net.ts';
+import { TestRepository } from '../support/package-repository.ts';
+import { KubeClient } from '../../src/client/client.ts';
+import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
+
+const SERVER = `
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+createServer((req, res) => res.end(req.url === '/ready' ? 'ok' : readFileSync(process.argv[2], 'utf8') + ' ' + process.pid))
+  .listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+describe('granary agent (process runtime)', () => {
+  let server: RunningApiServer;
+  let repository: TestRepository;
+  let client: KubeClient;
+  let kubectl: Kubectl;
+  let agent: ChildProcess | undefined;
+  let agentOutput = '';
+  const root = tempDir('agent-root');
+  const startAgent = () => {
+    agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--node-name', 'host-1',
+      '--node-ip', '127.0.0.1', '--runtime', 'process', '--root', root, '--label', 'granary.dev/rack=r1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'info' } });
+    agent.stdout!.on('data', (d: Buffer) => (agentOutput += d.toString()));
+    agent.stderr!.on('data', (d: Buffer) => (agentOutput += d.toString()));
+  };
+  const stopAgent = async () => {
+    if (!agent || agent.exitCode !== null) return;
+    const exited = new Promise((r) => agent!.once('exit', r));
+    agent.kill('SIGTERM');
+    await exited;
+  };
+
+  before(async () => {
+    server = await startApiServer();
+    client = KubeClient.fromKubeconfig(server.kubeconfig);
+    kubectl = new Kubectl('1.33', server.kubeconfig);
+    repository = new TestRepository();
+    await repository.start();
+    const work = tempDir('agent-package');
+    mkdirSync(join(work, 'bin'), { recursive: true });
+    writeFileSync(join(work, 'bin', 'server.mjs'), SERVER);
+    writeFileSync(join(work, 'bin', 'server'), `#!/bin/sh\nexec ${process.execPath} "$(dirname "$0")/server.mjs" "$@"\n`);
+    chmodSync(join(work, 'bin', 'server'), 0o755);
+    await createTar({ gzip: true, file: join(work, 'server.tar.gz'), cwd: work, portable: true }, ['bin']);
+    repository.publish('echo-server', '1.0', readFileSync(join(work, 'server.tar.gz')));
+    await client.resource('apiextensions.k8s.io/v1', 'CustomResourceDefinition').create(PACKAGE_REPOSITORY_CRD);
+    await kubectl.ok(['wait', '--for=condition=Established', 'crd/packagerepositories.packages.granary.dev']);
+    await kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: packages.granary.dev/v1alpha1\nkind: PackageRepository\nmetadata:\n  name: test\nspec:\n  http:\n    url: ${repository.url}\n` });
+    startAgent();
+  });
+  after(async () => {
+    await stopAgent();
+    await client.close();
+    await repository.stop();
+    await server.stop();
+  });
+
+  test('registers its Node, runs a pod to Ready, restarts a killed process, and deletes the pod gracefully', async (t) => {
+    t.diagnostic('agent output is printed on failure');
+    try {
+      const node = await eventually('the Node', async () => {
+        const n = await client.resource('v1', 'Node').get('host-1') as any;
+        return n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ? n : undefined;
+      });
+      assert.equal(node.metadata.labels['kubernetes.io/os'], 'granary-linux');
+      assert.equal(node.metadata.labels['granary.dev/rack'], 'r1');
+      assert.ok(node.spec.taints.some((tt: any) => tt.key === 'kubernetes.io/arch' && tt.effect === 'NoSchedule'));
+      assert.equal(node.status.addresses.find((a: any) => a.type === 'InternalIP').address, '127.0.0.1');
+      await eventually('the node Lease', async () => (await client.resource('coordination.k8s.io/v1', 'Lease').get('host-1', 'kube-node-lease')) ?? undefined);
+
+      const port = await freePort();
+      await kubectl.ok(['create', 'configmap', 'echo-config', `--from-literal=greeting.txt=hello from {{packageroot}}`, `--from-literal=port=${port}`]);
+      await kubectl.ok(['apply', '-f', '-'], { input: `
+apiVersion: v1
+kind: Pod
+metadata: { name: echo-0 }
+spec:
+  nodeName: host-1
+  terminationGracePeriodSeconds: 5
+  volumes: [{ name: config, configMap: { name: echo-config } }]
+  containers:
+  - name: server
+    image: echo-server:1.0
+    command: ['{{packageroot}}/bin/server', '{{configroot}}/config/greeting.txt']
+    env: [{ name: PORT, valueFrom: { configMapKeyRef: { name: echo-config, key: port } } }]
+    volumeMounts: [{ name: config, mountPath: '{{configroot}}/config' }]
+    readinessProbe: { httpGet: { path: /ready, port: ${port} }, periodSeconds: 1 }
+` });
+      await kubectl.ok(['wait', '--for=condition=Ready', 'pod/echo-0', '--timeout=60s']);
+      const pod = await client.resource('v1', 'Pod').get('echo-0', 'default') as any;
+      assert.equal(pod.status.phase, 'Running');
+      assert.equal(pod.status.podIP, '127.0.0.1');
+      assert.equal(pod.status.containerStatuses[0].ready, true);
+      const first = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      assert.match(first, new RegExp(`^hello from ${root}/packages/`));
+      assert.match(await kubectl.ok(['get', 'pods']), /echo-0\s+1\/1\s+Running\s+0/);
+
+      // Kill the process: the agent's runtime restarts it and the restart shows in the status.
+      const pid = Number(first.split(' ').at(-1));
+      process.kill(pid, 'SIGKILL');
+      await eventually('the restart', async () => {
+        const p = await client.resource('v1', 'Pod').get('echo-0', 'default') as any;
+        return p.status.containerStatuses[0].restartCount >= 1 && p.status.containerStatuses[0].ready ? true : undefined;
+      }, 60_000);
+      const second = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      assert.notEqual(second.split(' ').at(-1), String(pid));
+
+      // Delete: the agent stops the service within the grace period and confirms.
+      await kubectl.ok(['delete', 'pod', 'echo-0', '--timeout=30s']);
+      await assert.rejects(fetch(`http://127.0.0.1:${port}/`), 'the service is stopped');
+    } catch (err) {
+      t.diagnostic(agentOutput.slice(-4000));
+      throw err;
+    }
+  });
+
+  test('a restarted agent adopts running services and removes those of pods deleted meanwhile', async (t) => {
+    try {
+      const ports = [await freePort(), await freePort()];
+      for (const [i, port] of ports.entries()) {
+        await kubectl.ok(['apply', '-f', '-'], { input: `
+apiVersion: v1
+kind: Pod
+metadata: { name: keep-${i} }
+spec:
+  nodeName: host-1
+  terminationGracePeriodSeconds: 5
+  containers:
+  - name: server
+    image: echo-server:1.0
+    command: ['{{packageroot}}/bin/server', '/etc/hostname']
+    env: [{ name: PORT, value: "${port}" }]
+` });
+      }
+      await kubectl.ok(['wait', '--for=condition=Ready', 'pod/keep-0', 'pod/keep-1', '--timeout=60s']);
+      const pidBefore = (await (await fetch(`http://127.0.0.1:${ports[0]}/`)).text()).split(' ').at(-1);
+      await stopAgent();
+      // While the agent is away, one pod is force-deleted (nobody will confirm it).
+      await kubectl.ok(['delete', 'pod', 'keep-1', '--grace-period=0', '--force']);
+      startAgent();
+      await eventually('the orphaned service to go', async () => {
+        try {
+          await fetch(`http://127.0.0.1:${ports[1]}/`);
+          return undefined;
+        } catch {
+          return true;
+        }
+      });
+      const pidAfter = (await (await fetch(`http://127.0.0.1:${ports[0]}/`)).text()).split(' ').at(-1);
+      assert.equal(pidAfter, pidBefore, 'the running service was adopted, not restarted');
+      await kubectl.ok(['delete', 'pod', 'keep-0', '--timeout=30s']);
+    } catch (err) {
+      t.diagnostic(agentOutput.slice(-4000));
+      throw err;
+    }
+  });
+});
