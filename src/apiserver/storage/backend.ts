@@ -24,9 +24,15 @@ export interface StorageEvent {
 /** Raised by create when the key exists, and by update/delete when the key is gone or has moved on. */
 export class PreconditionFailed extends Error {
   readonly kind: 'exists' | 'missing' | 'revision';
-  constructor(kind: 'exists' | 'missing' | 'revision', key: string) {
+  /**
+   * The key's modRevision in storage when the write was refused, when the backend knows it. A watch
+   * cache that lags behind (another replica wrote the key) waits for it before the caller retries.
+   */
+  readonly modRevision: number | undefined;
+  constructor(kind: 'exists' | 'missing' | 'revision', key: string, modRevision?: number) {
     super(`${kind === 'exists' ? 'key exists' : kind === 'missing' ? 'key not found' : 'revision mismatch'}: ${key}`);
     this.kind = kind;
+    this.modRevision = modRevision;
   }
 }
 

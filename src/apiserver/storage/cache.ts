@@ -2,7 +2,7 @@
 // kept in step with the backend's watch. It serves every LIST, GET and WATCH, so the backend only
 // sees writes and the rare exact-revision read.
 import type { KubeObject } from '../../api/meta.ts';
-import type { StorageBackend, StorageEvent, StoredEntry } from './backend.ts';
+import { PreconditionFailed, RevisionCompacted, type StorageBackend, type StorageEvent, type StoredEntry } from './backend.ts';
 
 export interface CacheEntry {
   key: string;
@@ -36,6 +36,10 @@ export class WatchTooOld extends Error {
 
 interface Subscription { prefix: string; listener: CacheListener }
 
+/** How long a write refused because of a newer revision waits for the cache to show that revision. */
+const CATCH_UP_MS = 5000;
+const RELIST_RETRY_MAX_MS = 5000;
+
 /** "/core/pods/default/web-0" → "/core/pods/" (the resource a key belongs to). */
 export function resourcePrefixOf(key: string): string {
   const second = key.indexOf('/', 1);
@@ -63,6 +67,7 @@ export class WatchCache {
   private readonly revisionWaiters = new Map<number, (() => void)[]>();
   private stopWatch: (() => void) | undefined;
   private failure: Error | undefined;
+  private stopped = false;
 
   constructor(backend: StorageBackend, opts: { historyLimit?: number } = {}) {
     this.backend = backend;
@@ -73,14 +78,68 @@ export class WatchCache {
     const { entries, revision } = await this.backend.listAll();
     for (const e of entries) this.put(decode(e.key, e.value, e.modRevision, e.createRevision));
     this.revision = this.oldestRevision = revision;
-    this.stopWatch = this.backend.watch(revision, (events) => this.apply(events), (err) => {
-      this.failure = err;
-    });
+    this.follow(revision);
   }
 
   stop(): void {
+    this.stopped = true;
     this.stopWatch?.();
     this.subscriptions.clear();
+  }
+
+  private follow(revision: number): void {
+    this.stopWatch = this.backend.watch(revision, (events) => this.apply(events), (err) => {
+      this.stopWatch = undefined;
+      if (err instanceof RevisionCompacted) void this.relist();
+      else this.failure = err;
+    });
+  }
+
+  /**
+   * The backend compacted history this cache had not seen yet (with etcd: this replica was cut off
+   * while another compacted). Reads the whole state again and tells subscribers what changed, as
+   * events at the new snapshot's revision. History restarts there, so a watch resuming from an
+   * older revision gets 410 and its client relists.
+   */
+  private async relist(): Promise<void> {
+    let snapshot: { entries: StoredEntry[]; revision: number } | undefined;
+    for (let delayMs = 100; !snapshot; delayMs = Math.min(delayMs * 2, RELIST_RETRY_MAX_MS)) {
+      if (this.stopped) return;
+      try {
+        snapshot = await this.backend.listAll();
+      } catch (err) {
+        this.failure = err as Error;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+    if (this.stopped) return;
+    this.failure = undefined;
+    const { entries, revision } = snapshot;
+    const next = new Map(entries.map((e) => [e.key, decode(e.key, e.value, e.modRevision, e.createRevision)]));
+    const changes: CacheEvent[] = [];
+    for (const resource of this.byResource.values()) {
+      for (const [key, old] of resource) {
+        if (!next.has(key)) changes.push({ type: 'DELETED', revision, entry: decode(key, old.json, revision, old.createRevision), prev: old });
+      }
+    }
+    for (const [key, entry] of next) {
+      const old = this.get(key);
+      if (!old) changes.push({ type: 'ADDED', revision, entry });
+      else if (old.modRevision !== entry.modRevision) changes.push({ type: 'MODIFIED', revision, entry, prev: old });
+    }
+    this.byResource.clear();
+    this.sortedKeys.clear();
+    for (const entry of next.values()) this.put(entry);
+    this.history = [];
+    this.historyStart = 0;
+    this.revision = this.oldestRevision = revision;
+    for (const event of changes) {
+      for (const sub of this.subscriptions) {
+        if (event.entry.key.startsWith(sub.prefix)) sub.listener(event);
+      }
+    }
+    this.wakeWaitersUpTo(revision);
+    this.follow(revision);
   }
 
   currentRevision(): number {
@@ -126,18 +185,39 @@ export class WatchCache {
   }
 
   async create(key: string, object: KubeObject): Promise<CacheEntry> {
-    const revision = await this.backend.create(key, serialise(object));
+    const revision = await this.catchUpOnConflict(this.backend.create(key, serialise(object)));
     return this.entryAt(key, revision);
   }
 
   async update(key: string, object: KubeObject, expectedRevision: number): Promise<CacheEntry> {
-    const revision = await this.backend.update(key, serialise(object), expectedRevision);
+    const revision = await this.catchUpOnConflict(this.backend.update(key, serialise(object), expectedRevision));
     return this.entryAt(key, revision);
   }
 
   async delete(key: string, expectedRevision: number): Promise<CacheEntry> {
-    const revision = await this.backend.delete(key, expectedRevision);
+    const revision = await this.catchUpOnConflict(this.backend.delete(key, expectedRevision));
     return this.entryAt(key, revision);
+  }
+
+  /**
+   * A write refused because storage holds a newer revision of the key (written through another
+   * API server sharing the storage) waits, briefly, until this cache shows that revision too, so
+   * the caller's retry reads the object it conflicted with rather than the same stale copy.
+   */
+  private async catchUpOnConflict(write: Promise<number>): Promise<number> {
+    try {
+      return await write;
+    } catch (err) {
+      if (err instanceof PreconditionFailed && err.modRevision !== undefined && err.modRevision > this.revision) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          this.waitForRevision(err.modRevision),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, CATCH_UP_MS))),
+        ]);
+        clearTimeout(timer);
+      }
+      throw err;
+    }
   }
 
   /**
@@ -202,8 +282,12 @@ export class WatchCache {
       }
     }
     // A waiter for a revision this backend skipped (another replica's write to a key we never saw) still wakes.
+    this.wakeWaitersUpTo(this.revision);
+  }
+
+  private wakeWaitersUpTo(revision: number): void {
     for (const [rev, waiters] of this.revisionWaiters) {
-      if (rev <= this.revision) {
+      if (rev <= revision) {
         this.revisionWaiters.delete(rev);
         for (const w of waiters) w();
       }
