@@ -1,6 +1,7 @@
 // The `granary` command.
 import { agentCommand, AGENT_USAGE } from './agent.ts';
 import { apiserverCommand } from './apiserver.ts';
+import { crdCommand, CRD_USAGE, installCommand } from './crds.ts';
 import { downCommand, statusCommand, upCommand, UP_USAGE } from './up.ts';
 import { UsageError } from './process.ts';
 
@@ -11,6 +12,7 @@ ${UP_USAGE}
   apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
                                                   run the embedded Kubernetes-compatible API server alone
 ${AGENT_USAGE}
+${CRD_USAGE}
   help                                            show this help
 `;
 
@@ -20,6 +22,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   status: statusCommand,
   apiserver: apiserverCommand,
   agent: agentCommand,
+  crd: crdCommand,
+  install: installCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -9,6 +9,7 @@ import { ApiServer } from '../apiserver/server.ts';
 import { KubeClient } from '../client/client.ts';
 import type { KubeObject } from '../api/meta.ts';
 import { createLogger } from '../common/log.ts';
+import { installCrds } from './crds.ts';
 import { runUntilSignal, UsageError } from './process.ts';
 
 const DATA_DIR_HELP = 'where granary keeps its state (default: $GRANARY_HOME or ~/.granary)';
@@ -44,6 +45,12 @@ export async function upCommand(argv: string[]): Promise<void> {
   const pidFile = join(dataDir, 'granary-up.pid');
   writeFileSync(pidFile, `${process.pid}\n`);
   step(`control plane ready at ${server.url}`);
+  const client = KubeClient.fromKubeconfig(server.kubeconfigPath);
+  try {
+    step(`installed the custom resource definitions: ${(await installCrds(client)).join(', ')}`);
+  } finally {
+    await client.close();
+  }
   process.stdout.write(`
 Granary is up. Look around with kubectl:
 

@@ -35,6 +35,13 @@ test('granary up brings the control plane up, status reports it, down stops it, 
   assert.match(first.output(), new RegExp(`export KUBECONFIG=${home}/admin.kubeconfig`));
   const kubectl = new Kubectl('1.33', join(home, 'admin.kubeconfig'));
   await kubectl.ok(['create', 'namespace', 'kept']);
+  assert.match(first.output(), /installed the custom resource definitions: packagerepositories.packages.granary.dev/);
+  assert.match(await kubectl.ok(['get', 'crd', '-o', 'name']), /packagerepositories.packages.granary.dev/);
+  // What `granary crd print` prints is what a user applies to another cluster; `granary install` does it for them.
+  const printed = await run(GRANARY, ['crd', 'print'], { env });
+  assert.match(await kubectl.ok(['apply', '--dry-run=server', '-f', '-'], { input: printed.stdout }), /packagerepositories.packages.granary.dev/);
+  const installed = await run(GRANARY, ['install', '--kubeconfig', join(home, 'admin.kubeconfig')], { env });
+  assert.match(installed.stdout, /customresourcedefinition packagerepositories.packages.granary.dev installed/);
   const status = await run(GRANARY, ['status'], { env });
   assert.match(status.stdout, /granary is up/);
   assert.match(status.stdout, /nodes: 0/);
