@@ -254,7 +254,9 @@ class ResumableWatch {
     const key = e.kv.key.toString('utf8', this.prefixLength);
     const prev = e.prev_kv ? e.prev_kv.value.toString('utf8') : undefined;
     if (e.type === 'PUT') {
-      return { type: 'put', key, value: e.kv.value.toString('utf8'), prevValue: prev, revision: e.kv.mod_revision, createRevision: e.kv.create_revision };
+      const event: StorageEvent = { type: 'put', key, value: e.kv.value.toString('utf8'), revision: e.kv.mod_revision, createRevision: e.kv.create_revision };
+      if (prev !== undefined) event.prevValue = prev;
+      return event;
     }
     // A deletion carries only the key; the object it removed comes from prev_kv.
     if (!e.prev_kv || prev === undefined) return undefined;
