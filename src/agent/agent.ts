@@ -12,6 +12,7 @@ import { PackageManager } from './packages/manager.ts';
 import { PACKAGE_REPOSITORY_API_VERSION, repositoryConfigs, type PackageRepository } from './packages/repository-resource.ts';
 import type { ConfigMap, Pod, Secret } from './pod-types.ts';
 import { PodWorkers } from './pod-worker.ts';
+import { referencedConfig } from './references.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
 
 export interface AgentOptions {
@@ -25,27 +26,6 @@ export interface AgentOptions {
 }
 
 type PodObject = KubeObject & Pod;
-
-/** The names of the ConfigMaps and Secrets a pod reads (volumes, env, envFrom). */
-export function referencedConfig(pod: Pod): { configMaps: Set<string>; secrets: Set<string> } {
-  const configMaps = new Set<string>();
-  const secrets = new Set<string>();
-  for (const v of pod.spec.volumes ?? []) {
-    if (v.configMap?.name) configMaps.add(v.configMap.name);
-    if (v.secret?.secretName) secrets.add(v.secret.secretName);
-  }
-  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
-    for (const e of c.env ?? []) {
-      if (e.valueFrom?.configMapKeyRef?.name) configMaps.add(e.valueFrom.configMapKeyRef.name);
-      if (e.valueFrom?.secretKeyRef?.name) secrets.add(e.valueFrom.secretKeyRef.name);
-    }
-    for (const e of c.envFrom ?? []) {
-      if (e.configMapRef?.name) configMaps.add(e.configMapRef.name);
-      if (e.secretRef?.name) secrets.add(e.secretRef.name);
-    }
-  }
-  return { configMaps, secrets };
-}
 
 export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
   const { client, log } = opts;

@@ -19,9 +19,12 @@ import { resolveEnv, type ConfigSources } from './volumes/env.ts';
 import { PodConfigError } from './volumes/errors.ts';
 import { pathVariables, podPaths } from './volumes/layout.ts';
 import { removePodFiles, renderVolumes } from './volumes/render.ts';
+import { referencedConfig } from './references.ts';
 
-/** How often a running pod's status is looked at again (exits, restarts, back-off). */
+/** How often a settled pod's status is looked at again (exits, restarts, back-off). */
 export const STATUS_REFRESH_MS = 2_000;
+/** How soon a pod on its way up is looked at again (a service starting, a probe to pass). */
+const STARTING_REFRESH_MS = 200;
 
 export interface PodWorkerDeps {
   runtime: ContainerRuntime;
@@ -41,9 +44,13 @@ interface Waiting { reason: string; message: string }
 /** Probers of the current run of each container, by service name. */
 type Probers = Map<string, { prober: ContainerProber; startedAt: string }>;
 
+/** A pod whose services were started from these inputs: nothing to redo until they change. */
+interface Started { inputs: string; specs: { container: Container; spec: ServiceSpec }[] }
+
 export class PodWorkers {
   private readonly deps: PodWorkerDeps;
   private readonly probers: Probers = new Map();
+  private readonly started = new Map<string, Started>();
 
   constructor(deps: PodWorkerDeps) {
     this.deps = deps;
@@ -57,13 +64,30 @@ export class PodWorkers {
     }
     const status = pod.status?.phase;
     if (status === 'Succeeded' || status === 'Failed') return undefined;
-    const problem = await this.start(pod);
-    await this.report(pod, problem);
-    return { requeueAfterMs: STATUS_REFRESH_MS };
+    const inputs = this.inputsOf(pod);
+    let problem: Waiting | undefined;
+    const started = this.started.get(pod.metadata.uid!);
+    if (started?.inputs !== inputs) problem = await this.start(pod, inputs);
+    // The runtime restarts crashed services on its own; every new run gets new probers.
+    for (const { container, spec } of this.started.get(pod.metadata.uid!)?.specs ?? []) await this.ensureProber(pod, container, spec);
+    const settled = await this.report(pod, problem);
+    return { requeueAfterMs: settled || problem ? STATUS_REFRESH_MS : STARTING_REFRESH_MS };
+  }
+
+  /** What the pod's services are made from: its spec and the versions of what it reads. */
+  private inputsOf(pod: Pod): string {
+    const sources = this.deps.sources(pod.metadata.namespace ?? 'default');
+    const refs = referencedConfig(pod);
+    return JSON.stringify([
+      pod.metadata.generation, pod.metadata.labels, pod.metadata.annotations,
+      [...refs.configMaps].map((n) => sources.configMap(n)?.metadata.resourceVersion ?? null),
+      [...refs.secrets].map((n) => sources.secret(n)?.metadata.resourceVersion ?? null),
+    ]);
   }
 
   /** Stops and removes everything of a pod that no longer exists (deleted while the agent was away). */
   async forget(podUid: string, services: string[]): Promise<void> {
+    this.started.delete(podUid);
     for (const name of services) {
       this.stopProber(name);
       await this.deps.runtime.remove(name);
@@ -72,7 +96,7 @@ export class PodWorkers {
     await this.deps.packages.release(podUid);
   }
 
-  private async start(pod: Pod): Promise<Waiting | undefined> {
+  private async start(pod: Pod, inputs: string): Promise<Waiting | undefined> {
     const uid = pod.metadata.uid!;
     const containers = pod.spec.containers;
     const inits = pod.spec.initContainers ?? [];
@@ -92,13 +116,15 @@ export class PodWorkers {
         const done = await this.runInit(pod, init, pathVariables(paths, roots.get(init.name)!), facts);
         if (!done) return undefined;
       }
+      const specs: Started['specs'] = [];
       for (const c of containers) {
         const variables = pathVariables(paths, roots.get(c.name)!);
         const { env } = resolveEnv({ pod, container: c, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables, ...facts });
         const spec = containerServiceSpec({ pod, container: c, init: false, env, variables });
         await this.deps.runtime.start(spec);
-        await this.ensureProber(pod, c, spec);
+        specs.push({ container: c, spec });
       }
+      this.started.set(uid, { inputs, specs });
     } catch (err) {
       if (err instanceof PodConfigError) return { reason: err.reason, message: err.message };
       if ((err as { name?: string }).name === 'RuntimeError') return { reason: 'CreateContainerConfigError', message: (err as Error).message };
@@ -135,6 +161,7 @@ export class PodWorkers {
       onUnhealthy: (kind, outcome) => {
         this.deps.log.warn({ pod: pod.metadata.name, container: c.name, kind, message: outcome.message }, 'probe failed; restarting the container');
         // A new run: stop this one; the next sync starts it again and gets a new prober.
+        this.started.delete(pod.metadata.uid!);
         void this.deps.runtime.stop(spec.name, spec.stopTimeoutSec).then(() => this.deps.wake(pod), () => this.deps.wake(pod));
       },
     });
@@ -164,8 +191,8 @@ export class PodWorkers {
     this.deps.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod stopped and removed');
   }
 
-  /** Writes the pod's status when it changed. */
-  private async report(pod: Pod, problem: Waiting | undefined): Promise<void> {
+  /** Writes the pod's status when it changed; true when every container is up and ready (or the pod is done). */
+  private async report(pod: Pod, problem: Waiting | undefined): Promise<boolean> {
     const containers = await Promise.all(pod.spec.containers.map((c) => this.containerView(pod, c, problem)));
     const inits = await Promise.all((pod.spec.initContainers ?? []).map((c) => this.containerView(pod, c, problem)));
     const initialized = inits.every((i) => i.state.terminated?.exitCode === 0);
@@ -175,13 +202,15 @@ export class PodWorkers {
       phase, hostIP: this.deps.hostIP, containers, initContainers: inits, initialized,
       startTime: previous?.startTime, previous,
     });
-    if (sameStatus(pod.status, status)) return;
+    const settled = phase === 'Succeeded' || phase === 'Failed' || containers.every((c) => c.ready || c.state.waiting?.reason === 'CrashLoopBackOff');
+    if (sameStatus(pod.status, status)) return settled;
     try {
       await this.deps.pods.updateStatus({ ...(pod as unknown as KubeObject), status } as KubeObject);
     } catch (err) {
       // A newer pod version exists: the next sync reports against it.
       if (!isConflict(err) && !isNotFound(err)) throw err;
     }
+    return settled;
   }
 
   private async containerView(pod: Pod, c: Container, problem: Waiting | undefined): Promise<ContainerStateView> {
