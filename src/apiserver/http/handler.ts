@@ -191,7 +191,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
         render: (entry: CacheEntry, first: boolean) => accept.table
           ? JSON.stringify(withoutColumnsUnlessFirst(toTable(def, [store.present(entry)], tableOptions(query)), first))
           : store.presentJson(entry),
-      }, () => {});
+      });
     case 'create': {
       if (info.name && !info.subresource) throw errors.methodNotAllowed(`POST is not supported on a named ${def.singular}; use PUT or PATCH`);
       const obj = asKubeObject(await body());

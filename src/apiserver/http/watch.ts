@@ -23,7 +23,7 @@ export interface WatchRequest {
   bookmarkKind: { apiVersion: string; kind: string };
 }
 
-export function serveWatch(req: IncomingMessage, res: ServerResponse, store: ResourceStore, w: WatchRequest, onEnd: () => void): void {
+export function serveWatch(req: IncomingMessage, res: ServerResponse, store: ResourceStore, w: WatchRequest): void {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
   let closed = false;
@@ -38,7 +38,6 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Res
     stop?.();
     for (const t of timers) clearTimeout(t), clearInterval(t);
     res.end();
-    onEnd();
   };
   const write = (line: string) => {
     if (closed) return;
