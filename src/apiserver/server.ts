@@ -7,10 +7,12 @@ import { BUILTIN_RESOURCES, INITIAL_NAMESPACES } from '../api/builtin.ts';
 import { ResourceCatalog } from './registry/catalog.ts';
 import { Registry } from './registry/registry.ts';
 import { SqliteBackend } from './storage/sqlite.ts';
+import { EtcdBackend, type EtcdBackendOptions } from './storage/etcd.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import { WatchCache } from './storage/cache.ts';
 import { createHandler, type SubresourceHandler } from './http/handler.ts';
 import { sendError } from './http/codec.ts';
+import { ApiError } from './errors.ts';
 import { ensurePki } from './pki.ts';
 import { OpenApiCache } from './openapi/cache.ts';
 import { CrdController } from './controllers/crd.ts';
@@ -21,8 +23,13 @@ import { createLogger, type Logger } from '../common/log.ts';
 import { ApiMetrics } from './metrics.ts';
 import { AccessControl, loadAccessCredentials, type AccessControlOptions } from './auth/access-control.ts';
 
+/** Where objects are kept: SQLite in the data directory (one server), or an etcd cluster (one or several servers). */
+export type StorageOptions = { kind: 'sqlite' } | ({ kind: 'etcd' } & Omit<EtcdBackendOptions, 'log'>);
+
 export interface ApiServerOptions {
   dataDir: string;
+  /** SQLite (DATA_DIR/state.db) unless given. */
+  storage?: StorageOptions;
   /** host:port to listen on; port 0 picks a free one. */
   listen: string;
   /** How often an idle watch with bookmarks gets one. */
@@ -71,9 +78,17 @@ export class ApiServer {
     const { host, port } = parseListen(opts.listen);
     const pki = await ensurePki(opts.dataDir, { listenHost: host });
     const credentials = await loadAccessCredentials({ ...opts.auth, dataDir: opts.dataDir });
-    const backend = new SqliteBackend(join(opts.dataDir, 'state.db'));
+    const storage = opts.storage ?? { kind: 'sqlite' };
+    const backend = storage.kind === 'etcd'
+      ? new EtcdBackend({ ...storage, log: log.child({ subsystem: 'etcd' }) })
+      : new SqliteBackend(join(opts.dataDir, 'state.db'));
     const cache = new WatchCache(backend, { historyLimit: opts.watchHistory });
-    await cache.start();
+    try {
+      await cache.start();
+    } catch (err) {
+      await backend.close();
+      throw err;
+    }
     const catalog = new ResourceCatalog(BUILTIN_RESOURCES);
     const registry = new Registry(catalog, cache, BUILTIN_RESOURCES);
     const metrics = new ApiMetrics();
@@ -133,7 +148,7 @@ export class ApiServer {
     server.port = (https.address() as { port: number }).port;
     await pki.writeAdminKubeconfig(`https://${formatHost(host)}:${server.port}`);
     server.ready = true;
-    log.info({ listen: `${host}:${server.port}`, kubeconfig: pki.kubeconfigPath }, 'API server ready');
+    log.info({ listen: `${host}:${server.port}`, kubeconfig: pki.kubeconfigPath, storage: storage.kind }, 'API server ready');
     return server;
   }
 
@@ -147,7 +162,12 @@ export class ApiServer {
       try {
         namespaces.get(undefined, name);
       } catch {
-        await namespaces.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { warnings: [], fieldManager: 'granary-apiserver' });
+        try {
+          await namespaces.create(undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { warnings: [], fieldManager: 'granary-apiserver' });
+        } catch (err) {
+          // Another replica on the same etcd made it first.
+          if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+        }
       }
     }
     const crds = new CrdController(this.registry, this.log.child({ controller: 'crd' }));

@@ -1,25 +1,77 @@
 // `granary apiserver`: the embedded control plane on its own.
 import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ApiServer } from '../apiserver/server.ts';
+import { ApiServer, type StorageOptions } from '../apiserver/server.ts';
+import { parseEndpoint } from '../apiserver/storage/etcd-client.ts';
 import { runUntilSignal, UsageError } from './process.ts';
+
+export const APISERVER_USAGE = `  apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
+            [--storage sqlite|etcd] [--etcd-endpoints URL,...] [--etcd-prefix /registry]
+            [--etcd-cafile FILE] [--etcd-certfile FILE] [--etcd-keyfile FILE]
+                                                  run the embedded Kubernetes-compatible API server alone`;
+
+const ETCD_FLAGS = ['etcd-endpoints', 'etcd-prefix', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile'] as const;
 
 export async function apiserverCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'data-dir': { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:6443' }, 'token-auth-file': { type: 'string' } },
+    options: {
+      'data-dir': { type: 'string' },
+      listen: { type: 'string', default: '127.0.0.1:6443' },
+      'token-auth-file': { type: 'string' },
+      storage: { type: 'string', default: 'sqlite' },
+      'etcd-endpoints': { type: 'string' },
+      'etcd-prefix': { type: 'string' },
+      'etcd-cafile': { type: 'string' },
+      'etcd-certfile': { type: 'string' },
+      'etcd-keyfile': { type: 'string' },
+    },
     strict: true,
   });
   if (!values['data-dir']) throw new UsageError('granary apiserver needs --data-dir DIR (where state, certificates and admin.kubeconfig live)');
+  const storage = storageOptions(values);
   // GRANARY_WATCH_HISTORY tunes how many events a watch may resume across (tests make it small).
   const watchHistory = process.env.GRANARY_WATCH_HISTORY ? Number(process.env.GRANARY_WATCH_HISTORY) : undefined;
   // GRANARY_MIN_TOKEN_EXPIRATION_SECONDS lets tests issue ServiceAccount tokens that expire within seconds.
   const minTokenExpirationSeconds = process.env.GRANARY_MIN_TOKEN_EXPIRATION_SECONDS ? Number(process.env.GRANARY_MIN_TOKEN_EXPIRATION_SECONDS) : undefined;
   const tokenAuthFile = values['token-auth-file'] ? resolve(values['token-auth-file']) : undefined;
   const server = await ApiServer.start({
-    dataDir: resolve(values['data-dir']), listen: values.listen!, watchHistory,
+    dataDir: resolve(values['data-dir']), listen: values.listen!, watchHistory, storage,
     auth: { tokenAuthFile, minTokenExpirationSeconds },
   });
   process.stdout.write(`granary apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await runUntilSignal(() => server.stop());
+}
+
+type StorageFlags = { storage?: string } & Partial<Record<(typeof ETCD_FLAGS)[number], string>>;
+
+/** --storage and the --etcd-* flags, checked together. */
+export function storageOptions(flags: StorageFlags): StorageOptions {
+  if (flags.storage === undefined || flags.storage === 'sqlite') {
+    const stray = ETCD_FLAGS.filter((f) => flags[f] !== undefined);
+    if (stray.length > 0) throw new UsageError(`--${stray[0]} applies only with --storage etcd`);
+    return { kind: 'sqlite' };
+  }
+  if (flags.storage !== 'etcd') throw new UsageError(`--storage must be sqlite or etcd, got ${JSON.stringify(flags.storage)}`);
+  const endpoints = (flags['etcd-endpoints'] ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (endpoints.length === 0) throw new UsageError('--storage etcd needs --etcd-endpoints URL,... (the client URLs of the etcd members, e.g. http://127.0.0.1:2379)');
+  for (const endpoint of endpoints) {
+    try {
+      parseEndpoint(endpoint);
+    } catch (err) {
+      throw new UsageError(`--etcd-endpoints: ${(err as Error).message}`);
+    }
+  }
+  const read = (flag: 'etcd-cafile' | 'etcd-certfile' | 'etcd-keyfile') => {
+    const path = flags[flag];
+    if (path === undefined) return undefined;
+    try {
+      return readFileSync(resolve(path));
+    } catch (err) {
+      throw new UsageError(`--${flag} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const tls = { ca: read('etcd-cafile'), cert: read('etcd-certfile'), key: read('etcd-keyfile') };
+  return { kind: 'etcd', endpoints, prefix: flags['etcd-prefix'], tls: tls.ca || tls.cert || tls.key ? tls : undefined };
 }

@@ -1,6 +1,6 @@
 // The `granary` command.
 import { agentCommand, AGENT_USAGE } from './agent.ts';
-import { apiserverCommand } from './apiserver.ts';
+import { apiserverCommand, APISERVER_USAGE } from './apiserver.ts';
 import { crdCommand, CRD_USAGE, installCommand } from './crds.ts';
 import { downCommand, statusCommand, upCommand, UP_USAGE } from './up.ts';
 import { UsageError } from './process.ts';
@@ -9,8 +9,7 @@ const USAGE = `Usage: granary <command> [flags]
 
 Commands:
 ${UP_USAGE}
-  apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
-                                                  run the embedded Kubernetes-compatible API server alone
+${APISERVER_USAGE}
 ${AGENT_USAGE}
 ${CRD_USAGE}
   help                                            show this help
