@@ -2,6 +2,8 @@
 // data directory, and ends them by their own pids.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
 import { freePort } from './net.ts';
 import { tempDir } from './apiserver.ts';
 
@@ -18,6 +20,9 @@ export interface EtcdMember {
   restart(): Promise<void>;
 }
 
+/** Files for serving clients over TLS; clients must then present a certificate signed by `caFile`. */
+export interface EtcdTlsFiles { caFile: string; certFile: string; keyFile: string }
+
 export interface EtcdCluster {
   endpoints: string[];
   members: EtcdMember[];
@@ -32,8 +37,12 @@ function requireEtcd(): void {
   }
 }
 
-/** A cluster of `size` members on 127.0.0.1, ready (every member reports a leader) when this resolves. */
-export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
+/**
+ * A cluster of `size` members on 127.0.0.1, ready (every member reports a leader) when this
+ * resolves. With `tls`, clients connect over https and need a client certificate (`clientTls` to
+ * check health with).
+ */
+export async function startEtcdCluster(size = 1, opts: { tls?: EtcdTlsFiles; clientTls?: EtcdTlsFiles } = {}): Promise<EtcdCluster> {
   requireEtcd();
   const token = `granary-test-${randomUUID()}`;
   const specs = [];
@@ -41,8 +50,11 @@ export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
     specs.push({ name: `m${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: tempDir(`etcd-m${i}`) });
   }
   const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
+  const health = opts.clientTls
+    ? new Agent({ connect: { ca: readFileSync(opts.clientTls.caFile), cert: readFileSync(opts.clientTls.certFile), key: readFileSync(opts.clientTls.keyFile) } })
+    : new Agent();
   const members = specs.map((s) => {
-    const clientUrl = `http://127.0.0.1:${s.clientPort}`;
+    const clientUrl = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${s.clientPort}`;
     const args = [
       '--name', s.name, '--data-dir', s.dataDir,
       '--listen-client-urls', clientUrl, '--advertise-client-urls', clientUrl,
@@ -51,6 +63,7 @@ export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
       // Quick leader elections keep failover tests short.
       '--heartbeat-interval', '50', '--election-timeout', '500',
       '--logger', 'zap', '--log-outputs', 'stderr', '--log-level', 'warn',
+      ...(opts.tls ? ['--cert-file', opts.tls.certFile, '--key-file', opts.tls.keyFile, '--trusted-ca-file', opts.tls.caFile, '--client-cert-auth'] : []),
     ];
     let out = '';
     let child!: ChildProcess;
@@ -72,7 +85,7 @@ export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
       },
       async restart() {
         launch();
-        await waitHealthy(member);
+        await waitHealthy(member, health);
       },
     };
     return member;
@@ -82,10 +95,11 @@ export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
     members,
     async stop() {
       await Promise.all(members.map((m) => m.kill()));
+      await health.close();
     },
   };
   try {
-    await Promise.all(members.map(waitHealthy));
+    await Promise.all(members.map((m) => waitHealthy(m, health)));
   } catch (err) {
     await cluster.stop();
     throw err;
@@ -94,13 +108,13 @@ export async function startEtcdCluster(size = 1): Promise<EtcdCluster> {
 }
 
 /** Waits until the member answers /health with a leader elected. */
-async function waitHealthy(member: EtcdMember): Promise<void> {
+async function waitHealthy(member: EtcdMember, dispatcher: Agent): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (member.process.exitCode !== null) throw new Error(`etcd member ${member.name} exited:\n${member.output()}`);
     try {
-      const res = await fetch(`${member.clientUrl}/health`);
-      const body = (await res.json()) as { health?: string };
+      const res = await request(`${member.clientUrl}/health`, { dispatcher });
+      const body = (await res.body.json()) as { health?: string };
       if (body.health === 'true') return;
     } catch {
       // not listening yet

@@ -241,12 +241,11 @@ export class EtcdClient {
         if (!unavailable(e)) throw new Error(`etcd at ${endpoint.address} refused the request: ${e.details || e.message}`);
         this.failed(endpoint, e);
         if (attempt >= attempts) {
-          const tried = idempotent ? `every endpoint (${this.endpoints.map((x) => x.address).join(', ')})` : endpoint.address;
-          throw new EtcdUnavailable(
-            `etcd did not answer at ${tried}: ${e.details || e.message}` +
-            (idempotent ? '' : '; the write may or may not have been applied, so read the object before retrying'),
-            !idempotent,
-          );
+          const reason = e.details || e.message;
+          throw new EtcdUnavailable(idempotent
+            ? `no etcd endpoint answered (tried ${this.endpoints.map((x) => x.address).join(', ')}): ${reason}`
+            : `etcd at ${endpoint.address} did not answer: ${reason}; the write may or may not have been applied, so read the object before retrying`,
+          !idempotent);
         }
       }
     }

@@ -2,7 +2,7 @@
 // under its own prefix, so one etcd serves them all.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdBackend } from './etcd.ts';
@@ -12,6 +12,7 @@ import { WatchCache } from './cache.ts';
 import { PreconditionFailed, RevisionCompacted, type StorageBackend, type StorageEvent } from './backend.ts';
 import { startEtcdCluster, type EtcdCluster } from '../../../test/support/etcd.ts';
 import { freePort } from '../../../test/support/net.ts';
+import { createCertificateAuthority, signClientCertificate, signServingCertificate } from '../pki.ts';
 import type { KubeObject } from '../../api/meta.ts';
 
 let etcd: EtcdCluster;
@@ -218,6 +219,40 @@ test('an endpoint that does not answer is left for the next one', async () => {
   await w.until(1);
   assert.equal(w.events[0].revision, r);
   w.stop();
+});
+
+test('over TLS: the backend talks to an etcd that requires client certificates, and one without a certificate is turned away', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'granary-etcd-tls-'));
+  const ca = await createCertificateAuthority('etcd-test-ca', 1);
+  const serving = await signServingCertificate(ca, { hosts: ['127.0.0.1'], days: 1 });
+  const client = await signClientCertificate(ca, { commonName: 'granary-apiserver', days: 1 });
+  const file = (name: string, content: string) => {
+    writeFileSync(join(dir, name), content, { mode: 0o600 });
+    return join(dir, name);
+  };
+  const server = { caFile: file('ca.crt', ca.certPem), certFile: file('server.crt', serving.certPem), keyFile: file('server.key', serving.keyPem) };
+  const clientFiles = { caFile: server.caFile, certFile: file('client.crt', client.certPem), keyFile: file('client.key', client.keyPem!) };
+  const secure = await startEtcdCluster(1, { tls: server, clientTls: clientFiles });
+  try {
+    assert.match(secure.endpoints[0], /^https:/);
+    const tls = { ca: readFileSync(clientFiles.caFile), cert: readFileSync(clientFiles.certFile), key: readFileSync(clientFiles.keyFile) };
+    const b = new EtcdBackend({ endpoints: secure.endpoints, tls });
+    const { revision } = await b.listAll();
+    const w = collect(b, revision);
+    const r = await b.create('/core/configmaps/default/tls', '{}');
+    await w.until(1);
+    assert.equal(w.events[0].revision, r);
+    w.stop();
+    await b.close();
+
+    const anonymous = new EtcdBackend({ endpoints: secure.endpoints, tls: { ca: tls.ca }, requestTimeoutMs: 3000 });
+    await assert.rejects(anonymous.listAll(), EtcdUnavailable);
+    await anonymous.close();
+    assert.throws(() => new EtcdBackend({ endpoints: secure.endpoints, tls: { cert: tls.cert } }), /needs its key/);
+    assert.throws(() => new EtcdBackend({ endpoints: etcd.endpoints, tls }), /use https:\/\/ endpoints/);
+  } finally {
+    await secure.stop();
+  }
 });
 
 test('bad endpoints and prefixes are refused with a message that says what to write', () => {
