@@ -109,7 +109,8 @@ export class ApiServer {
       subresources,
       computedResources: access.computedResources,
       writeCheck: (req, def) => access.writeCheck(req, def),
-      ready: () => server.ready,
+      // Not ready while the watch cache cannot follow storage (it would serve stale objects).
+      ready: () => server.ready && registry.cache.healthy() === undefined,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000,
       observe: (o) => metrics.observe(o),
     });
