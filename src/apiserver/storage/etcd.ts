@@ -27,6 +27,8 @@ const RETRY_MAX_MS = 2000;
 export class EtcdBackend implements StorageBackend {
   private readonly client: EtcdClient;
   private readonly prefix: string;
+  /** Bytes of the prefix, cut from etcd's keys to give ours. */
+  private readonly prefixBytes: number;
   private readonly log: Logger | undefined;
   private readonly watches = new Set<ResumableWatch>();
   private revision = 0;
@@ -34,6 +36,7 @@ export class EtcdBackend implements StorageBackend {
   constructor(opts: EtcdBackendOptions) {
     this.prefix = (opts.prefix ?? '/registry').replace(/\/+$/, '');
     if (this.prefix !== '' && !this.prefix.startsWith('/')) throw new Error(`the etcd key prefix must start with "/", got ${JSON.stringify(opts.prefix)}`);
+    this.prefixBytes = Buffer.byteLength(this.prefix);
     this.client = new EtcdClient({ endpoints: opts.endpoints, tls: opts.tls, requestTimeoutMs: opts.requestTimeoutMs, log: opts.log });
     this.log = opts.log;
   }
@@ -52,7 +55,7 @@ export class EtcdBackend implements StorageBackend {
 
   watch(afterRevision: number, onEvents: (events: StorageEvent[]) => void, onError: (err: Error) => void): () => void {
     const keys = this.etcdKey('/');
-    const watch = new ResumableWatch(this.client, keys, prefixEnd(keys), this.prefix.length, afterRevision, {
+    const watch = new ResumableWatch(this.client, keys, prefixEnd(keys), this.prefixBytes, afterRevision, {
       onEvents: (events) => {
         this.observe(events[events.length - 1].revision);
         onEvents(events);
@@ -152,7 +155,7 @@ export class EtcdBackend implements StorageBackend {
 
   private entry(kv: KeyValue): StoredEntry {
     return {
-      key: kv.key.toString('utf8', this.prefix.length),
+      key: kv.key.toString('utf8', this.prefixBytes),
       value: kv.value.toString('utf8'),
       modRevision: kv.mod_revision,
       createRevision: kv.create_revision,
@@ -188,7 +191,7 @@ class ResumableWatch {
   private readonly client: EtcdClient;
   private readonly start: Buffer;
   private readonly end: Buffer;
-  private readonly prefixLength: number;
+  private readonly prefixBytes: number;
   private readonly handlers: WatchHandlers;
   private readonly log: Logger | undefined;
   /** Every event up to this revision has been delivered. */
@@ -198,11 +201,11 @@ class ResumableWatch {
   private retryMs = RETRY_MIN_MS;
   private stopped = false;
 
-  constructor(client: EtcdClient, start: Buffer, end: Buffer, prefixLength: number, afterRevision: number, handlers: WatchHandlers, log: Logger | undefined) {
+  constructor(client: EtcdClient, start: Buffer, end: Buffer, prefixBytes: number, afterRevision: number, handlers: WatchHandlers, log: Logger | undefined) {
     this.client = client;
     this.start = start;
     this.end = end;
-    this.prefixLength = prefixLength;
+    this.prefixBytes = prefixBytes;
     this.delivered = afterRevision;
     this.handlers = handlers;
     this.log = log;
@@ -251,7 +254,7 @@ class ResumableWatch {
   }
 
   private toStorageEvent(e: WatchEvent): StorageEvent | undefined {
-    const key = e.kv.key.toString('utf8', this.prefixLength);
+    const key = e.kv.key.toString('utf8', this.prefixBytes);
     const prev = e.prev_kv ? e.prev_kv.value.toString('utf8') : undefined;
     if (e.type === 'PUT') {
       const event: StorageEvent = { type: 'put', key, value: e.kv.value.toString('utf8'), revision: e.kv.mod_revision, createRevision: e.kv.create_revision };
