@@ -134,6 +134,26 @@ describe('our client', () => {
     }
   });
 
+  test('SelfSubjectAccessReview names the binding that allows; one question at a time; reviews are never stored', async () => {
+    const admin = KubeClient.fromKubeconfig(server.kubeconfig);
+    const frank = KubeClient.fromKubeconfig(await certificateUser('frank', ['auditors']));
+    try {
+      const ask = (spec: object) => frank.request<{ kind: string; status: { allowed: boolean; reason?: string } }>(
+        'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec } });
+      const allowed = await ask({ resourceAttributes: { namespace: 'client-a', verb: 'list', resource: 'pods' } });
+      assert.deepEqual(allowed.status, { allowed: true, reason: 'RBAC: allowed by RoleBinding "auditors-view/client-a" of ClusterRole "view" to Group "auditors"' });
+      assert.equal((await ask({ resourceAttributes: { namespace: 'client-a', verb: 'list', resource: 'secrets' } })).status.allowed, false);
+      assert.equal((await ask({ nonResourceAttributes: { path: '/version', verb: 'get' } })).status.allowed, true);
+      const both = await apiError(ask({ resourceAttributes: { verb: 'get', resource: 'pods' }, nonResourceAttributes: { path: '/version', verb: 'get' } }));
+      assert.ok(isInvalid(both));
+      assert.match(both.message, /exactly one of nonResourceAttributes or resourceAttributes must be specified/);
+      const stored = await apiError(admin.request('GET', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews'));
+      assert.equal(stored.code, 405);
+    } finally {
+      await Promise.all([admin.close(), frank.close()]);
+    }
+  });
+
   test('a subresource is authorized apart from its resource: pods/status without pods', async () => {
     const admin = KubeClient.fromKubeconfig(server.kubeconfig);
     const kubelet = KubeClient.fromKubeconfig(await certificateUser('status-writer'));

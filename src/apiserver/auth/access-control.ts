@@ -105,8 +105,7 @@ export class AccessControl {
       throw errors.unauthorized();
     }
     const user = authentication.user;
-    const url = new URL(req.url ?? '/', 'https://granary.invalid');
-    const attributes = requestAttributes(requestInfo(req.method ?? 'GET', url.pathname, url.searchParams), req.method ?? 'GET');
+    const attributes = attributesOf(req);
     const decision = this.authorize(user, attributes);
     if (!decision.allowed) throw forbidden(user, attributes, decision.reason);
     this.users.set(req, user);
@@ -130,5 +129,16 @@ export class AccessControl {
   writeCheck(req: IncomingMessage, resource: Pick<ResourceDefinition, 'group' | 'plural'>): WriteCheck | undefined {
     const user = this.users.get(req);
     return user ? this.escalation.checkFor(user, resource) : undefined;
+  }
+}
+
+/** The request's authorization attributes; a path that does not decode is a 400. */
+function attributesOf(req: IncomingMessage): Attributes {
+  const url = new URL(req.url ?? '/', 'https://granary.invalid');
+  try {
+    return requestAttributes(requestInfo(req.method ?? 'GET', url.pathname, url.searchParams), req.method ?? 'GET');
+  } catch (err) {
+    if (err instanceof URIError) throw errors.badRequest(`the request path ${JSON.stringify(url.pathname)} is not valid percent-encoding`);
+    throw err;
   }
 }

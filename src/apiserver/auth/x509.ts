@@ -17,7 +17,6 @@ export function authenticateClientCertificate(socket: TLSSocket): CredentialResu
 }
 
 function fromPeerCertificate(socket: TLSSocket): CredentialResult {
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
   const peer = socket.getPeerCertificate();
   if (!peer || Object.keys(peer).length === 0) return undefined;
   if (!socket.authorized) return { error: `client certificate not accepted: ${String(socket.authorizationError ?? 'not signed by the cluster CA')}` };
