@@ -17,7 +17,7 @@ import { AUTHENTICATED_GROUP, PRIVILEGED_GROUP } from './user.ts';
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view') => `rbac.authorization.k8s.io/aggregate-to-${role}`;
-export const UNAUTHENTICATED_GROUP = 'system:unauthenticated';
+const UNAUTHENTICATED_GROUP = 'system:unauthenticated';
 const MONITORING_GROUP = 'system:monitoring';
 
 const onResources = (verbs: string[], apiGroup: string, resources: string[]): PolicyRule => ({ verbs, apiGroups: [apiGroup], resources });

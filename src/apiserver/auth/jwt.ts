@@ -15,7 +15,7 @@ export function signJwt(claims: JwtClaims, privateKey: KeyObject, keyId: string)
 }
 
 /** True for a string with the three dot-separated parts of a compact JWT. */
-export function looksLikeJwt(token: string): boolean {
+function looksLikeJwt(token: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token);
 }
 

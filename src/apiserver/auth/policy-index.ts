@@ -11,7 +11,7 @@ export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
 export type PolicyKind = 'Role' | 'ClusterRole' | 'RoleBinding' | 'ClusterRoleBinding';
 
-export const POLICY_PLURALS: Record<PolicyKind, string> = {
+const POLICY_PLURALS: Record<PolicyKind, string> = {
   Role: 'roles', ClusterRole: 'clusterroles', RoleBinding: 'rolebindings', ClusterRoleBinding: 'clusterrolebindings',
 };
 

@@ -46,7 +46,7 @@ export interface ServiceAccountTokenOptions {
   apiAudiences: string[];
 }
 
-export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
+const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
 const POD_NAME_EXTRA = 'authentication.kubernetes.io/pod-name';
 const POD_UID_EXTRA = 'authentication.kubernetes.io/pod-uid';
 const NODE_NAME_EXTRA = 'authentication.kubernetes.io/node-name';

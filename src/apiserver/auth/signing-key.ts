@@ -11,7 +11,7 @@ export interface SigningKey {
   keyId: string;
 }
 
-export const SIGNING_KEY_FILE = 'sa.key';
+const SIGNING_KEY_FILE = 'sa.key';
 
 export async function ensureSigningKey(pkiDir: string): Promise<SigningKey> {
   const path = join(pkiDir, SIGNING_KEY_FILE);

@@ -11,7 +11,7 @@ import { BINDABLE_KINDS, type BindableKind, type BoundObject, type ObjectLookup,
 
 const API_VERSION = 'authentication.k8s.io/v1';
 const DEFAULT_EXPIRATION_SECONDS = 3600;
-export const MIN_EXPIRATION_SECONDS = 600;
+const MIN_EXPIRATION_SECONDS = 600;
 const MAX_EXPIRATION_SECONDS = 2 ** 32;
 
 export interface TokenRequestOptions {

@@ -13,20 +13,12 @@ export interface UserInfo {
 export const AUTHENTICATED_GROUP = 'system:authenticated';
 /** Members may do anything: authorization and escalation checks do not apply to them. */
 export const PRIVILEGED_GROUP = 'system:masters';
-export const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
+const SERVICE_ACCOUNTS_GROUP = 'system:serviceaccounts';
 
 const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
 
 export function serviceAccountUsername(namespace: string, name: string): string {
   return `${SERVICE_ACCOUNT_PREFIX}${namespace}:${name}`;
-}
-
-/** The namespace and name of a service account's user name, or undefined for other users. */
-export function parseServiceAccountUsername(username: string): { namespace: string; name: string } | undefined {
-  if (!username.startsWith(SERVICE_ACCOUNT_PREFIX)) return undefined;
-  const [namespace, name, ...rest] = username.slice(SERVICE_ACCOUNT_PREFIX.length).split(':');
-  if (!namespace || !name || rest.length > 0) return undefined;
-  return { namespace, name };
 }
 
 /** The groups Kubernetes puts every service account of a namespace in. */
