@@ -139,13 +139,19 @@ export class ApiServer {
     });
     server = new ApiServer(opts, backend, registry, https, log, pki.kubeconfigPath, host, access);
     await server.bootstrap();
-    await new Promise<void>((resolve, reject) => {
-      https.once('error', reject);
-      https.listen(port, host, () => {
-        https.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        https.once('error', reject);
+        https.listen(port, host, () => {
+          https.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      // Nothing may keep the process alive after a failed start (e.g. the address is in use).
+      await server.stop(0);
+      throw new Error(`cannot listen on ${opts.listen}: ${(err as Error).message}`);
+    }
     server.port = (https.address() as { port: number }).port;
     await pki.writeAdminKubeconfig(`https://${formatHost(host)}:${server.port}`);
     server.ready = true;
