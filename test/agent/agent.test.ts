@@ -15,6 +15,7 @@ import { freePort } from '../support/net.ts';
 import { TestRepository } from '../support/package-repository.ts';
 import { KubeClient } from '../../src/client/client.ts';
 import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
+import { eventually } from '../support/eventually.ts';
 
 const SERVER = `
 import { createServer } from 'node:http';
@@ -24,20 +25,6 @@ createServer((req, res) => res.end(req.url === '/ready' ? 'ok' : readFileSync(pr
 process.on('SIGTERM', () => process.exit(0));
 `;
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 describe('granary agent (process runtime)', () => {
   let server: RunningApiServer;

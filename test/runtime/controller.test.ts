@@ -11,21 +11,8 @@ import { isNotFound } from '../../src/client/errors.ts';
 import { createLogger } from '../../src/common/log.ts';
 import { LeaderElector } from '../../src/runtime/leader.ts';
 import { greeterController, GREETING_CRD, type Greeting } from '../../examples/greeter/greeter.ts';
+import { eventually } from '../support/eventually.ts';
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 const log = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'warn');
 

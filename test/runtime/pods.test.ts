@@ -19,6 +19,7 @@ import {
 } from '../../src/runtime/pods.ts';
 import { restartPods } from '../../src/runtime/restart.ts';
 import { startApiServer, type RunningApiServer } from '../support/apiserver.ts';
+import { eventually } from '../support/eventually.ts';
 
 const log = createLogger('test', process.env.TEST_LOG_LEVEL ?? 'warn');
 const NS = 'default';
@@ -44,20 +45,6 @@ const CRASHING: PodStatus = {
   }],
 };
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 describe('pod helpers and commands against granary apiserver', () => {
   let server: RunningApiServer;
