@@ -14,6 +14,7 @@ import type { ConfigMap, Pod, Secret } from './pod-types.ts';
 import { PodWorkers } from './pod-worker.ts';
 import { referencedConfig } from './references.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
+import { startLogServer } from './log-server.ts';
 
 export interface AgentOptions {
   client: KubeClient;
@@ -22,6 +23,8 @@ export interface AgentOptions {
   root: string;
   runtime: ContainerRuntime;
   labels: Record<string, string>;
+  /** Port of the log endpoint the API server's pods/log reaches (0 picks a free one). */
+  port: number;
   log: Logger;
 }
 
@@ -29,8 +32,10 @@ type PodObject = KubeObject & Pod;
 
 export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
   const { client, log } = opts;
+  if (!client.connection.ca) throw new Error('the kubeconfig names no certificate authority: the agent needs it to know which clients may read logs');
+  const logServer = await startLogServer({ host: opts.nodeIp, port: opts.port, clientCa: client.connection.ca, runtime: opts.runtime, log: log.child({ part: 'logs' }) });
   const registration = new NodeRegistration(client, {
-    name: opts.nodeName, ip: opts.nodeIp, port: 0, labels: opts.labels, runtime: `${opts.runtime.kind}://granary`,
+    name: opts.nodeName, ip: opts.nodeIp, port: (logServer.address() as { port: number }).port, labels: opts.labels, runtime: `${opts.runtime.kind}://granary`,
   }, () => measureCapacity(opts.root), log.child({ part: 'node' }));
   // The control plane may not be reachable yet: keep trying, never give up.
   for (let attempt = 1; !signal.aborted; attempt++) {
@@ -74,6 +79,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   ];
   await controller.run(signal);
   await Promise.allSettled(background);
+  logServer.closeAllConnections();
+  await new Promise((r) => logServer.close(r));
   await opts.runtime.close();
 }
 

@@ -18,7 +18,7 @@ import { OpenApiCache } from './openapi/cache.ts';
 import { CrdController } from './controllers/crd.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
-import { podBinding, namespaceFinalize } from './subresources.ts';
+import { podBinding, podLogs, namespaceFinalize } from './subresources.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { ApiMetrics } from './metrics.ts';
 import { AccessControl, loadAccessCredentials, type AccessControlOptions } from './auth/access-control.ts';
@@ -97,6 +97,8 @@ export class ApiServer {
     const subresources = new Map<string, SubresourceHandler>([
       ['pods/binding', podBinding],
       ['namespaces/finalize', namespaceFinalize],
+      // Logs come from the pod's node agent; the admin credentials identify this server to it.
+      ['pods/log', podLogs((name) => registry.lookup('v1', 'Node', undefined, name), { cert: pki.adminCertPem, key: pki.adminKeyPem })],
       ...access.subresources,
     ]);
     let server!: ApiServer;

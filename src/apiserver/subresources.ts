@@ -1,7 +1,8 @@
 // Subresources that are more than a read or write of the object: binding a pod to a node, and
 // a namespace's finalize.
 import type { KubeObject } from '../api/meta.ts';
-import { errors } from './errors.ts';
+import { get as httpsGet } from 'node:https';
+import { ApiError, errors } from './errors.ts';
 import { sendJson } from './http/codec.ts';
 import type { SubresourceHandler } from './http/handler.ts';
 import { timestamp } from './registry/store.ts';
@@ -42,3 +43,51 @@ export const namespaceFinalize: SubresourceHandler = async ({ info, store, body,
   const updated = await store.update(undefined, info.name!, (await body()) as KubeObject, opts, 'finalize');
   sendJson(res, 200, updated);
 };
+
+type Node = KubeObject & { status?: { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } };
+type PodWithContainers = KubeObject & { spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] } };
+
+const LOG_QUERY = ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes'];
+
+/**
+ * GET pods/{name}/log: proxied to the agent of the pod's node (its InternalIP and the port it
+ * registered), as kube-apiserver proxies to a kubelet. The API server authenticates with the
+ * cluster credentials it is given; the agent's certificate is self-signed and not checked yet.
+ */
+export function podLogs(lookupNode: (name: string) => KubeObject | undefined, credentials: { cert: string; key: string }): SubresourceHandler {
+  return async ({ info, store, res, req, query }) => {
+    if (req.method !== 'GET') throw errors.methodNotAllowed('pods/log accepts GET only');
+    const pod = store.get(info.namespace, info.name!) as PodWithContainers;
+    const names = (pod.spec?.containers ?? []).map((c) => c.name);
+    const all = [...names, ...(pod.spec?.initContainers ?? []).map((c) => c.name)];
+    let container = query.get('container') ?? undefined;
+    if (!container) {
+      if (names.length !== 1) throw errors.badRequest(`a container name must be specified for pod ${info.name}, choose one of: [${names.join(' ')}]`);
+      container = names[0];
+    }
+    if (!all.includes(container)) throw errors.badRequest(`container ${container} is not valid for pod ${info.name}`);
+    const nodeName = pod.spec?.nodeName;
+    if (!nodeName) throw errors.badRequest(`pod ${info.name} is not bound to a node yet, so it has no logs`);
+    const node = lookupNode(nodeName) as Node | undefined;
+    const address = node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!address || !port) throw new ApiError(503, 'ServiceUnavailable', `node ${nodeName} publishes no address and port for logs; is its agent running?`);
+    const params = new URLSearchParams();
+    for (const k of LOG_QUERY) if (query.has(k)) params.set(k, query.get(k)!);
+    const path = `/containerLogs/${encodeURIComponent(info.namespace!)}/${encodeURIComponent(info.name!)}/${encodeURIComponent(container)}?${params}`;
+    await new Promise<void>((resolve) => {
+      const upstream = httpsGet({ host: address, port, path, cert: credentials.cert, key: credentials.key, rejectUnauthorized: false }, (answer) => {
+        res.writeHead(answer.statusCode === 200 ? 200 : answer.statusCode === 404 ? 404 : 502, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, private' });
+        answer.pipe(res);
+        answer.on('end', resolve);
+        answer.on('error', () => (res.destroy(), resolve()));
+      });
+      upstream.on('error', (err) => {
+        if (!res.headersSent) sendJson(res, 502, new ApiError(502 as 500, 'InternalError', `cannot reach the agent of node ${nodeName} at ${address}:${port}: ${err.message}`).toStatus());
+        else res.destroy();
+        resolve();
+      });
+      req.on('close', () => upstream.destroy());
+    });
+  };
+}

@@ -13,7 +13,7 @@ import type { ContainerRuntime } from '../agent/runtimes/runtime.ts';
 import { UsageError } from './process.ts';
 
 export const AGENT_USAGE = `  agent --kubeconfig FILE --node-ip IP --root DIR [--node-name NAME] [--runtime systemd|process]
-        [--label k=v ...] [--simulate N]             run this host's pods (or N simulated nodes)`;
+        [--port PORT] [--label k=v ...] [--simulate N]   run this host's pods (or N simulated nodes)`;
 
 function parseLabels(values: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -31,7 +31,7 @@ export async function agentCommand(argv: string[]): Promise<void> {
     options: {
       kubeconfig: { type: 'string' }, 'node-name': { type: 'string' }, 'node-ip': { type: 'string' },
       runtime: { type: 'string', default: 'systemd' }, root: { type: 'string' }, label: { type: 'string', multiple: true, default: [] },
-      simulate: { type: 'string' },
+      simulate: { type: 'string' }, port: { type: 'string', default: '10250' },
       // Where systemd reads units and how to reach it (a systemd in another namespace, for tests).
       'systemd-unit-dir': { type: 'string', default: '/run/systemd/system' }, 'systemd-command-prefix': { type: 'string' },
     },
@@ -64,6 +64,8 @@ export async function agentCommand(argv: string[]): Promise<void> {
   } else {
     throw new UsageError(`--runtime is systemd or process, not ${JSON.stringify(values.runtime)}`);
   }
-  await runAgent({ client, nodeName: values['node-name'] ?? defaultHostname(), nodeIp: values['node-ip'], root, runtime, labels, log }, stop.signal);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a TCP port, got ${JSON.stringify(values.port)}`);
+  await runAgent({ client, nodeName: values['node-name'] ?? defaultHostname(), nodeIp: values['node-ip'], root, runtime, labels, port, log }, stop.signal);
   await client.close();
 }

@@ -20,8 +20,10 @@ import { eventually } from '../support/eventually.ts';
 const SERVER = `
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
-createServer((req, res) => res.end(req.url === '/ready' ? 'ok' : readFileSync(process.argv[2], 'utf8') + ' ' + process.pid))
-  .listen(Number(process.env.PORT), '127.0.0.1');
+createServer((req, res) => {
+  if (req.url !== '/ready') console.log('request ' + req.url);
+  res.end(req.url === '/ready' ? 'ok' : readFileSync(process.argv[2], 'utf8') + ' ' + process.pid);
+}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening as ' + process.pid));
 process.on('SIGTERM', () => process.exit(0));
 `;
 
@@ -36,7 +38,7 @@ describe('granary agent (process runtime)', () => {
   const root = tempDir('agent-root');
   const startAgent = () => {
     agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--node-name', 'host-1',
-      '--node-ip', '127.0.0.1', '--runtime', 'process', '--root', root, '--label', 'granary.dev/rack=r1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'info' } });
+      '--node-ip', '127.0.0.1', '--port', '0', '--runtime', 'process', '--root', root, '--label', 'granary.dev/rack=r1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'info' } });
     agent.stdout!.on('data', (d: Buffer) => (agentOutput += d.toString()));
     agent.stderr!.on('data', (d: Buffer) => (agentOutput += d.toString()));
   };
@@ -121,6 +123,21 @@ spec:
       }, 60_000);
       const second = await (await fetch(`http://127.0.0.1:${port}/`)).text();
       assert.notEqual(second.split(' ').at(-1), String(pid));
+
+      // kubectl logs reaches the agent through the API server's pods/log.
+      const secondPid = second.split(' ').at(-1);
+      assert.match(await kubectl.ok(['logs', 'echo-0']), new RegExp(`listening as ${secondPid}\nrequest /\n`));
+      assert.equal(await kubectl.ok(['logs', 'echo-0', '-c', 'server', '--tail=1']), 'request /\n');
+      assert.match(await kubectl.ok(['logs', 'echo-0', '--timestamps', '--tail=1']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z request \/\n$/);
+      assert.match(await kubectl.ok(['logs', 'echo-0', '--previous']), new RegExp(`listening as ${pid}\nrequest /\n`));
+      const follow = kubectl.start(['logs', '-f', 'echo-0']);
+      await follow.waitFor(/request \//);
+      await fetch(`http://127.0.0.1:${port}/followed`);
+      await follow.waitFor(/request \/followed/);
+      await follow.stop();
+      const wrong = await kubectl.run(['logs', 'echo-0', '-c', 'nope']);
+      assert.notEqual(wrong.code, 0);
+      assert.match(wrong.stderr, /container nope is not valid for pod echo-0/);
 
       // Delete: the agent stops the service within the grace period and confirms.
       await kubectl.ok(['delete', 'pod', 'echo-0', '--timeout=30s']);
