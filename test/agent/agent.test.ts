@@ -1,5 +1,6 @@
-// The node agent end to end, with the process runtime: `granary agent` against a real
-// `granary apiserver`, a package from an HTTP repository on loopback, a ConfigMap volume and env.
+// The node agent end to end, with a real systemd (PID 1 in a new PID and mount namespace) and
+// with the process runtime: `granary agent` against a real `granary apiserver`, a package from an
+// HTTP repository on loopback, a ConfigMap volume, env and an init container.
 // The Node registers with its labels and taint; a pod bound to it becomes Running and Ready; a
 // killed process comes back; kubectl deletes the pod and the agent stops its service and confirms;
 // a restarted agent adopts the running service of a pod it did not see being deleted.
@@ -16,6 +17,8 @@ import { TestRepository } from '../support/package-repository.ts';
 import { KubeClient } from '../../src/client/client.ts';
 import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
 import { eventually } from '../support/eventually.ts';
+import { execFileSync } from 'node:child_process';
+import { startSystemd, systemdUnavailable, type TestSystemd } from '../support/systemd.ts';
 
 const SERVER = `
 import { createServer } from 'node:http';
@@ -28,7 +31,8 @@ process.on('SIGTERM', () => process.exit(0));
 `;
 
 
-describe('granary agent (process runtime)', () => {
+for (const kind of ['systemd', 'process'] as const) describe(`granary agent (${kind} runtime)`, { skip: kind === 'systemd' ? systemdUnavailable() : undefined }, () => {
+  let systemd: TestSystemd | undefined;
   let server: RunningApiServer;
   let repository: TestRepository;
   let client: KubeClient;
@@ -36,9 +40,17 @@ describe('granary agent (process runtime)', () => {
   let agent: ChildProcess | undefined;
   let agentOutput = '';
   const root = tempDir('agent-root');
+  chmodSync(root, 0o755);
+  const runtimeArgs = () => kind === 'process' ? ['--runtime', 'process']
+    : ['--runtime', 'systemd', '--systemd-unit-dir', systemd!.unitDir, '--systemd-command-prefix', systemd!.commandPrefix.join(' ')];
+  /** Kills a service's process as an administrator would: inside systemd's namespaces for systemd. */
+  const killService = (pid: number) => {
+    if (kind === 'process') process.kill(pid, 'SIGKILL');
+    else execFileSync(systemd!.commandPrefix[0], [...systemd!.commandPrefix.slice(1), 'kill', '-9', String(pid)]);
+  };
   const startAgent = () => {
     agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--node-name', 'host-1',
-      '--node-ip', '127.0.0.1', '--port', '0', '--runtime', 'process', '--root', root, '--label', 'granary.dev/rack=r1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'info' } });
+      '--node-ip', '127.0.0.1', '--port', '0', ...runtimeArgs(), '--root', root, '--label', 'granary.dev/rack=r1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'info' } });
     agent.stdout!.on('data', (d: Buffer) => (agentOutput += d.toString()));
     agent.stderr!.on('data', (d: Buffer) => (agentOutput += d.toString()));
   };
@@ -50,6 +62,7 @@ describe('granary agent (process runtime)', () => {
   };
 
   before(async () => {
+    if (kind === 'systemd') systemd = await startSystemd();
     server = await startApiServer();
     client = KubeClient.fromKubeconfig(server.kubeconfig);
     kubectl = new Kubectl('1.33', server.kubeconfig);
@@ -72,6 +85,7 @@ describe('granary agent (process runtime)', () => {
     await client.close();
     await repository.stop();
     await server.stop();
+    await systemd?.stop();
   });
 
   test('registers its Node, runs a pod to Ready, restarts a killed process, and deletes the pod gracefully', async (t) => {
@@ -97,6 +111,10 @@ spec:
   nodeName: host-1
   terminationGracePeriodSeconds: 5
   volumes: [{ name: config, configMap: { name: echo-config } }]
+  initContainers:
+  - name: prepare
+    image: echo-server:1.0
+    command: ['/bin/sh', '-c', 'echo prepared > {{dataroot}}/prepared']
   containers:
   - name: server
     image: echo-server:1.0
@@ -113,10 +131,12 @@ spec:
       const first = await (await fetch(`http://127.0.0.1:${port}/`)).text();
       assert.match(first, new RegExp(`^hello from ${root}/packages/`));
       assert.match(await kubectl.ok(['get', 'pods']), /echo-0\s+1\/1\s+Running\s+0/);
+      assert.equal(pod.status.initContainerStatuses[0].state.terminated.exitCode, 0, 'the init container ran to completion first');
+      assert.equal(readFileSync(join(root, 'pods', pod.metadata.uid, 'data', 'prepared'), 'utf8'), 'prepared\n');
 
       // Kill the process: the agent's runtime restarts it and the restart shows in the status.
       const pid = Number(first.split(' ').at(-1));
-      process.kill(pid, 'SIGKILL');
+      killService(pid);
       await eventually('the restart', async () => {
         const p = await client.resource('v1', 'Pod').get('echo-0', 'default') as any;
         return p.status.containerStatuses[0].restartCount >= 1 && p.status.containerStatuses[0].ready ? true : undefined;
