@@ -11,6 +11,7 @@ import { EtcdBackend, type EtcdBackendOptions } from './storage/etcd.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import { WatchCache } from './storage/cache.ts';
 import { createHandler, type SubresourceHandler } from './http/handler.ts';
+import { OverloadGuard, type OverloadLimits } from './http/overload.ts';
 import { sendError } from './http/codec.ts';
 import { ApiError } from './errors.ts';
 import { ensurePki } from './pki.ts';
@@ -40,6 +41,8 @@ export interface ApiServerOptions {
   watchHistory?: number;
   /** Authentication beyond client certificates: a static token file, ServiceAccount token settings. */
   auth?: Omit<AccessControlOptions, 'dataDir'>;
+  /** Caps on concurrent requests, watches and per-user request rates. */
+  limits?: Partial<OverloadLimits>;
   logger?: Logger;
 }
 
@@ -116,6 +119,7 @@ export class ApiServer {
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000,
       observe: (o) => metrics.observe(o),
     });
+    const overload = new OverloadGuard(opts.limits);
     const https = createServer({
       key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caPem,
       requestCert: true, rejectUnauthorized: false,
@@ -124,7 +128,7 @@ export class ApiServer {
       const path = (req.url ?? '/').split('?')[0];
       if (!HEALTH_PATHS.test(path)) {
         try {
-          access.check(req);
+          overload.admit(req, res, access.check(req));
         } catch (err) {
           return sendError(res, err);
         }

@@ -3,12 +3,15 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApiServer, type StorageOptions } from '../apiserver/server.ts';
+import type { OverloadLimits } from '../apiserver/http/overload.ts';
 import { parseEndpoint } from '../apiserver/storage/etcd-client.ts';
 import { runUntilSignal, UsageError } from './process.ts';
 
 export const APISERVER_USAGE = `  apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
             [--storage sqlite|etcd] [--etcd-endpoints URL,...] [--etcd-prefix /registry]
             [--etcd-cafile FILE] [--etcd-certfile FILE] [--etcd-keyfile FILE]
+            [--max-requests-inflight N] [--max-mutating-requests-inflight N]
+            [--max-watches-per-user N] [--requests-per-second-per-user N]
                                                   run the embedded Kubernetes-compatible API server alone`;
 
 const ETCD_FLAGS = ['etcd-endpoints', 'etcd-prefix', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile'] as const;
@@ -26,6 +29,10 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
       'etcd-cafile': { type: 'string' },
       'etcd-certfile': { type: 'string' },
       'etcd-keyfile': { type: 'string' },
+      'max-requests-inflight': { type: 'string' },
+      'max-mutating-requests-inflight': { type: 'string' },
+      'max-watches-per-user': { type: 'string' },
+      'requests-per-second-per-user': { type: 'string' },
     },
     strict: true,
   });
@@ -38,10 +45,29 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
   const tokenAuthFile = values['token-auth-file'] ? resolve(values['token-auth-file']) : undefined;
   const server = await ApiServer.start({
     dataDir: resolve(values['data-dir']), listen: values.listen!, watchHistory, storage,
-    auth: { tokenAuthFile, minTokenExpirationSeconds },
+    auth: { tokenAuthFile, minTokenExpirationSeconds }, limits: overloadLimits(values),
   });
   process.stdout.write(`granary apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await runUntilSignal(() => server.stop());
+}
+
+/** The overload flags; a rate of N allows bursts of 2N. */
+function overloadLimits(flags: Record<string, string | boolean | undefined>): Partial<OverloadLimits> {
+  const count = (name: string): number | undefined => {
+    const raw = flags[name];
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} takes a whole number of at least 1, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const rate = count('requests-per-second-per-user');
+  const limits: Partial<OverloadLimits> = {
+    maxReadOnlyInFlight: count('max-requests-inflight'),
+    maxMutatingInFlight: count('max-mutating-requests-inflight'),
+    maxWatchesPerUser: count('max-watches-per-user'),
+    ...(rate !== undefined ? { requestsPerSecondPerUser: rate, burstPerUser: rate * 2 } : {}),
+  };
+  return Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
 }
 
 type StorageFlags = { storage?: string } & Partial<Record<(typeof ETCD_FLAGS)[number], string>>;
