@@ -10,6 +10,7 @@ import { SqliteBackend } from './storage/sqlite.ts';
 import { EtcdBackend, type EtcdBackendOptions } from './storage/etcd.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import { WatchCache } from './storage/cache.ts';
+import { loadEncryptionConfig } from './storage/encryption.ts';
 import { createHandler, type SubresourceHandler } from './http/handler.ts';
 import { OverloadGuard, type OverloadLimits } from './http/overload.ts';
 import { sendError } from './http/codec.ts';
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   watchHistory?: number;
   /** Authentication beyond client certificates: a static token file, ServiceAccount token settings. */
   auth?: Omit<AccessControlOptions, 'dataDir'>;
+  /** An EncryptionConfiguration file: which resources (Secrets) are encrypted at rest, with which keys. */
+  encryptionConfig?: string;
   /** Caps on concurrent requests, watches and per-user request rates. */
   limits?: Partial<OverloadLimits>;
   logger?: Logger;
@@ -85,7 +88,8 @@ export class ApiServer {
     const backend = storage.kind === 'etcd'
       ? new EtcdBackend({ ...storage, log: log.child({ subsystem: 'etcd' }) })
       : new SqliteBackend(join(opts.dataDir, 'state.db'));
-    const cache = new WatchCache(backend, { historyLimit: opts.watchHistory });
+    const transformer = opts.encryptionConfig ? loadEncryptionConfig(opts.encryptionConfig) : undefined;
+    const cache = new WatchCache(backend, { historyLimit: opts.watchHistory, transformer });
     try {
       await cache.start();
     } catch (err) {

@@ -10,7 +10,7 @@ import { runUntilSignal, UsageError } from './process.ts';
 export const APISERVER_USAGE = `  apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
             [--storage sqlite|etcd] [--etcd-endpoints URL,...] [--etcd-prefix /registry]
             [--etcd-cafile FILE] [--etcd-certfile FILE] [--etcd-keyfile FILE]
-            [--max-requests-inflight N] [--max-mutating-requests-inflight N]
+            [--encryption-provider-config FILE] [--max-requests-inflight N] [--max-mutating-requests-inflight N]
             [--max-watches-per-user N] [--requests-per-second-per-user N]
                                                   run the embedded Kubernetes-compatible API server alone`;
 
@@ -29,6 +29,7 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
       'etcd-cafile': { type: 'string' },
       'etcd-certfile': { type: 'string' },
       'etcd-keyfile': { type: 'string' },
+      'encryption-provider-config': { type: 'string' },
       'max-requests-inflight': { type: 'string' },
       'max-mutating-requests-inflight': { type: 'string' },
       'max-watches-per-user': { type: 'string' },
@@ -46,6 +47,7 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
   const server = await ApiServer.start({
     dataDir: resolve(values['data-dir']), listen: values.listen!, watchHistory, storage,
     auth: { tokenAuthFile, minTokenExpirationSeconds }, limits: overloadLimits(values),
+    encryptionConfig: values['encryption-provider-config'] ? resolve(values['encryption-provider-config']) : undefined,
   });
   process.stdout.write(`granary apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await runUntilSignal(() => server.stop());

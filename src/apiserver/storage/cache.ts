@@ -3,6 +3,7 @@
 // sees writes and the rare exact-revision read.
 import type { KubeObject } from '../../api/meta.ts';
 import { PreconditionFailed, RevisionCompacted, type StorageBackend, type StorageEvent, type StoredEntry } from './backend.ts';
+import { IDENTITY, type ValueTransformer } from './encryption.ts';
 
 export interface CacheEntry {
   key: string;
@@ -46,7 +47,7 @@ export function resourcePrefixOf(key: string): string {
   return key.slice(0, key.indexOf('/', second + 1) + 1);
 }
 
-function decode(key: string, value: string, revision: number, createRevision: number): CacheEntry {
+function decodeJson(key: string, value: string, revision: number, createRevision: number): CacheEntry {
   const object = JSON.parse(value) as KubeObject;
   object.metadata.resourceVersion = String(revision);
   return { key, object, json: JSON.stringify(object), modRevision: revision, createRevision };
@@ -69,16 +70,29 @@ export class WatchCache {
   private failure: Error | undefined;
   private stopped = false;
 
-  constructor(backend: StorageBackend, opts: { historyLimit?: number } = {}) {
+  private readonly transformer: ValueTransformer;
+
+  constructor(backend: StorageBackend, opts: { historyLimit?: number; transformer?: ValueTransformer } = {}) {
     this.backend = backend;
+    this.transformer = opts.transformer ?? IDENTITY;
     this.historyLimit = opts.historyLimit ?? 100_000;
   }
 
   async start(): Promise<void> {
     const { entries, revision } = await this.backend.listAll();
-    for (const e of entries) this.put(decode(e.key, e.value, e.modRevision, e.createRevision));
+    for (const e of entries) this.put(this.decode(e.key, e.value, e.modRevision, e.createRevision));
     this.revision = this.oldestRevision = revision;
     this.follow(revision);
+  }
+
+  /** An object as stored: JSON without resourceVersion, encrypted where configured. */
+  private encode(key: string, object: KubeObject): string {
+    return this.transformer.toStorage(key, serialise(object));
+  }
+
+  /** A stored value as a cache entry. */
+  private decode(key: string, value: string, revision: number, createRevision: number): CacheEntry {
+    return decodeJson(key, this.transformer.fromStorage(key, value), revision, createRevision);
   }
 
   stop(): void {
@@ -115,11 +129,11 @@ export class WatchCache {
     if (this.stopped) return;
     this.failure = undefined;
     const { entries, revision } = snapshot;
-    const next = new Map(entries.map((e) => [e.key, decode(e.key, e.value, e.modRevision, e.createRevision)]));
+    const next = new Map(entries.map((e) => [e.key, this.decode(e.key, e.value, e.modRevision, e.createRevision)]));
     const changes: CacheEvent[] = [];
     for (const resource of this.byResource.values()) {
       for (const [key, old] of resource) {
-        if (!next.has(key)) changes.push({ type: 'DELETED', revision, entry: decode(key, old.json, revision, old.createRevision), prev: old });
+        if (!next.has(key)) changes.push({ type: 'DELETED', revision, entry: decodeJson(key, old.json, revision, old.createRevision), prev: old });
       }
     }
     for (const [key, entry] of next) {
@@ -181,16 +195,16 @@ export class WatchCache {
   /** Live entries as they were at an older revision, read from the backend (exact reads, paging). */
   async listAt(keyPrefix: string, revision: number): Promise<CacheEntry[]> {
     const rows: StoredEntry[] = await this.backend.listAt(keyPrefix, revision);
-    return rows.map((r) => decode(r.key, r.value, r.modRevision, r.createRevision));
+    return rows.map((r) => this.decode(r.key, r.value, r.modRevision, r.createRevision));
   }
 
   async create(key: string, object: KubeObject): Promise<CacheEntry> {
-    const revision = await this.catchUpOnConflict(this.backend.create(key, serialise(object)));
+    const revision = await this.catchUpOnConflict(this.backend.create(key, this.encode(key, object)));
     return this.entryAt(key, revision);
   }
 
   async update(key: string, object: KubeObject, expectedRevision: number): Promise<CacheEntry> {
-    const revision = await this.catchUpOnConflict(this.backend.update(key, serialise(object), expectedRevision));
+    const revision = await this.catchUpOnConflict(this.backend.update(key, this.encode(key, object), expectedRevision));
     return this.entryAt(key, revision);
   }
 
@@ -262,11 +276,11 @@ export class WatchCache {
       const prev = this.byResource.get(prefix)?.get(e.key);
       let event: CacheEvent;
       if (e.type === 'put') {
-        const entry = decode(e.key, e.value, e.revision, e.createRevision);
+        const entry = this.decode(e.key, e.value, e.revision, e.createRevision);
         this.put(entry);
         event = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, entry, prev };
       } else {
-        const entry = decode(e.key, e.value, e.revision, e.createRevision);
+        const entry = this.decode(e.key, e.value, e.revision, e.createRevision);
         this.remove(e.key);
         event = { type: 'DELETED', revision: e.revision, entry, prev };
       }
