@@ -13,6 +13,8 @@ import { WatchCache } from './storage/cache.ts';
 import { loadEncryptionConfig } from './storage/encryption.ts';
 import { createHandler, type SubresourceHandler } from './http/handler.ts';
 import { OverloadGuard, type OverloadLimits } from './http/overload.ts';
+import { AuditLog, loadAuditPolicy } from './audit.ts';
+import type { UserInfo } from './auth/user.ts';
 import { sendError } from './http/codec.ts';
 import { ApiError } from './errors.ts';
 import { ensurePki } from './pki.ts';
@@ -44,6 +46,8 @@ export interface ApiServerOptions {
   auth?: Omit<AccessControlOptions, 'dataDir'>;
   /** An EncryptionConfiguration file: which resources (Secrets) are encrypted at rest, with which keys. */
   encryptionConfig?: string;
+  /** Where to append the audit log, and the audit Policy to apply (Metadata for everything without one). */
+  audit?: { path: string; policyFile?: string };
   /** Caps on concurrent requests, watches and per-user request rates. */
   limits?: Partial<OverloadLimits>;
   logger?: Logger;
@@ -124,6 +128,7 @@ export class ApiServer {
       observe: (o) => metrics.observe(o),
     });
     const overload = new OverloadGuard(opts.limits);
+    const audit = opts.audit ? new AuditLog(opts.audit.path, opts.audit.policyFile ? loadAuditPolicy(opts.audit.policyFile) : undefined) : undefined;
     const https = createServer({
       key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caPem,
       requestCert: true, rejectUnauthorized: false,
@@ -131,8 +136,16 @@ export class ApiServer {
     }, (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0];
       if (!HEALTH_PATHS.test(path)) {
+        let user: UserInfo | undefined;
         try {
-          overload.admit(req, res, access.check(req));
+          user = access.check(req);
+        } catch (err) {
+          audit?.track(req, res, undefined);
+          return sendError(res, err);
+        }
+        audit?.track(req, res, user);
+        try {
+          overload.admit(req, res, user);
         } catch (err) {
           return sendError(res, err);
         }
@@ -147,6 +160,7 @@ export class ApiServer {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       log.debug({ err: String(err) }, 'client connection error');
     });
+    if (audit) https.once('close', () => void audit.close());
     server = new ApiServer(opts, backend, registry, https, log, pki.kubeconfigPath, host, access);
     await server.bootstrap();
     try {

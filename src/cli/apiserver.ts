@@ -10,7 +10,8 @@ import { runUntilSignal, UsageError } from './process.ts';
 export const APISERVER_USAGE = `  apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
             [--storage sqlite|etcd] [--etcd-endpoints URL,...] [--etcd-prefix /registry]
             [--etcd-cafile FILE] [--etcd-certfile FILE] [--etcd-keyfile FILE]
-            [--encryption-provider-config FILE] [--max-requests-inflight N] [--max-mutating-requests-inflight N]
+            [--encryption-provider-config FILE] [--audit-log-path FILE] [--audit-policy-file FILE]
+            [--max-requests-inflight N] [--max-mutating-requests-inflight N]
             [--max-watches-per-user N] [--requests-per-second-per-user N]
                                                   run the embedded Kubernetes-compatible API server alone`;
 
@@ -30,6 +31,8 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
       'etcd-certfile': { type: 'string' },
       'etcd-keyfile': { type: 'string' },
       'encryption-provider-config': { type: 'string' },
+      'audit-log-path': { type: 'string' },
+      'audit-policy-file': { type: 'string' },
       'max-requests-inflight': { type: 'string' },
       'max-mutating-requests-inflight': { type: 'string' },
       'max-watches-per-user': { type: 'string' },
@@ -48,9 +51,15 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
     dataDir: resolve(values['data-dir']), listen: values.listen!, watchHistory, storage,
     auth: { tokenAuthFile, minTokenExpirationSeconds }, limits: overloadLimits(values),
     encryptionConfig: values['encryption-provider-config'] ? resolve(values['encryption-provider-config']) : undefined,
+    audit: auditOptions(values['audit-log-path'], values['audit-policy-file']),
   });
   process.stdout.write(`granary apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await runUntilSignal(() => server.stop());
+}
+
+function auditOptions(path: string | undefined, policyFile: string | undefined) {
+  if (policyFile && !path) throw new UsageError('--audit-policy-file needs --audit-log-path FILE (where the audit events go)');
+  return path ? { path: resolve(path), policyFile: policyFile ? resolve(policyFile) : undefined } : undefined;
 }
 
 /** The overload flags; a rate of N allows bursts of 2N. */

@@ -8,6 +8,9 @@ import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from '../protobuf/index.ts';
 /** Kubernetes refuses request bodies over 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
+/** The body each request was read with, for the audit log (kept only as long as the request). */
+export const requestBodies = new WeakMap<IncomingMessage, Buffer>();
+
 export async function readBody(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > MAX_BODY_BYTES) {
@@ -24,7 +27,9 @@ export async function readBody(req: IncomingMessage): Promise<Buffer> {
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  const body = Buffer.concat(chunks);
+  requestBodies.set(req, body);
+  return body;
 }
 
 export function mediaType(contentType: string | undefined): string {
