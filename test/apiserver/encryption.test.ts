@@ -7,6 +7,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startApiServer, tempDir } from '../support/apiserver.ts';
 import { Kubectl } from '../support/kubectl.ts';
+import { startEtcdCluster } from '../support/etcd.ts';
+import { EtcdClient } from '../../src/apiserver/storage/etcd-client.ts';
 
 const config = (keys: { name: string; secret: string }[]) => `apiVersion: apiserver.config.k8s.io/v1
 kind: EncryptionConfiguration
@@ -58,4 +60,27 @@ test('Secrets are encrypted at rest and survive key rotation', async () => {
   // A configuration without the key the data needs is refused at start, with the reason.
   writeFileSync(configFile, config([{ name: 'key3', secret: randomBytes(32).toString('base64') }]));
   await assert.rejects(startApiServer({ dataDir: dir, args: ['--encryption-provider-config', configFile] }), /encrypted with key "key2"/);
+});
+
+test('with etcd storage, the Secret in etcd is encrypted too', async () => {
+  const etcd = await startEtcdCluster(1);
+  const dir = tempDir('encryption-etcd');
+  const configFile = join(dir, 'encryption.yaml');
+  writeFileSync(configFile, config([{ name: 'key1', secret: randomBytes(32).toString('base64') }]));
+  const marker = `EtcdSecret${randomBytes(4).toString('hex')}`;
+  const server = await startApiServer({ dataDir: dir, args: ['--storage', 'etcd', '--etcd-endpoints', etcd.endpoints.join(','), '--encryption-provider-config', configFile] });
+  const client = new EtcdClient({ endpoints: etcd.endpoints });
+  try {
+    const k = new Kubectl('1.27', server.kubeconfig);
+    await k.ok(['create', 'secret', 'generic', 'db', `--from-literal=password=${marker}`]);
+    assert.equal(Buffer.from(await k.ok(['get', 'secret', 'db', '-o', 'jsonpath={.data.password}']), 'base64').toString(), marker);
+    const all = await client.range({ key: Buffer.from('/'), range_end: Buffer.from('0') });
+    const raw = all.kvs.map((kv) => Buffer.from(kv.value).toString('latin1')).join('\n');
+    assert.ok(raw.includes('k8s:enc:aesgcm:v1:key1:'), 'the Secret is stored encrypted');
+    assert.ok(!raw.includes(Buffer.from(marker).toString('base64')) && !raw.includes(marker), 'no plain value in etcd');
+  } finally {
+    client.close();
+    await server.stop();
+    await etcd.stop();
+  }
 });
