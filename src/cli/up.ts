@@ -1,21 +1,15 @@
-// `granary up`, `granary down`, `granary status`: everything on one machine with one command:
-// the embedded control plane, the CRDs, the default package repository and three local node
-// agents, each its own node on its own loopback address. Operators and the demo ZooKeeper
+// `granary up`, `granary down`, `granary status`: everything on one machine with one command.
+// Today that is the embedded control plane; node agents, operators and the demo ZooKeeper
 // ensemble join it as they land.
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiServer } from '../apiserver/server.ts';
 import { KubeClient } from '../client/client.ts';
 import type { KubeObject } from '../api/meta.ts';
 import { createLogger } from '../common/log.ts';
 import { installCrds } from './crds.ts';
-import { isAlreadyExists } from '../client/errors.ts';
-import { runAgent } from '../agent/agent.ts';
-import { PACKAGE_REPOSITORY_API_VERSION } from '../agent/packages/repository-resource.ts';
-import { openProcessRuntime } from '../agent/runtimes/process.ts';
-import { openSystemdRuntime } from '../agent/runtimes/systemd.ts';
 import { runUntilSignal, UsageError } from './process.ts';
 
 const DATA_DIR_HELP = 'where granary keeps its state (default: $GRANARY_HOME or ~/.granary)';
@@ -52,17 +46,16 @@ export async function upCommand(argv: string[]): Promise<void> {
   writeFileSync(pidFile, `${process.pid}\n`);
   step(`control plane ready at ${server.url}`);
   const client = KubeClient.fromKubeconfig(server.kubeconfigPath);
-  step(`installed the custom resource definitions: ${(await installCrds(client)).join(', ')}`);
-  await ensureDefaultRepository(client);
-  step('package repository "debian": the host\'s apt, for the distribution\'s Debian packages');
-  const agents = new AbortController();
-  const running = await startLocalAgents(client, dataDir, agents.signal);
-  step(`started ${LOCAL_NODES.length} node agents (${running.runtimeKind} runtime): ${LOCAL_NODES.map((n) => `${n.name} on ${n.ip}`).join(', ')}`);
+  try {
+    step(`installed the custom resource definitions: ${(await installCrds(client)).join(', ')}`);
+  } finally {
+    await client.close();
+  }
   process.stdout.write(`
 Granary is up. Look around with kubectl:
 
   export KUBECONFIG=${server.kubeconfigPath}
-  kubectl get nodes
+  kubectl get namespaces
   kubectl api-resources
 
 Ctrl-C stops everything; running \`granary up\` again resumes the same cluster.
@@ -70,44 +63,9 @@ Ctrl-C stops everything; running \`granary up\` again resumes the same cluster.
 `);
   await runUntilSignal(async () => {
     step('stopping');
-    agents.abort();
-    await running.done;
-    await client.close();
     await server.stop();
     rmSync(pidFile, { force: true });
   });
-}
-
-/** The local nodes `granary up` runs: one agent each, on its own loopback address. */
-export const LOCAL_NODES = [1, 2, 3].map((i) => ({ name: `granary-${i}`, ip: `127.0.0.${i + 1}` }));
-
-async function ensureDefaultRepository(client: KubeClient): Promise<void> {
-  try {
-    await client.resource(PACKAGE_REPOSITORY_API_VERSION, 'PackageRepository').create({
-      apiVersion: PACKAGE_REPOSITORY_API_VERSION, kind: 'PackageRepository', metadata: { name: 'debian' }, spec: { os: { packageManager: 'apt' } },
-    });
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-  }
-}
-
-/**
- * Runs the local agents in this process, with systemd when it is this host's init system and as
- * supervised processes otherwise. Resolves once they are started; `done` settles when they stop.
- */
-async function startLocalAgents(client: KubeClient, dataDir: string, signal: AbortSignal): Promise<{ runtimeKind: string; done: Promise<unknown> }> {
-  const useSystemd = existsSync('/run/systemd/system');
-  const log = createLogger('agent', process.env.GRANARY_LOG_LEVEL ?? 'warn');
-  const runs: Promise<void>[] = [];
-  for (const node of LOCAL_NODES) {
-    const root = join(dataDir, 'nodes', node.name);
-    mkdirSync(root, { recursive: true });
-    const runtime = useSystemd
-      ? await openSystemdRuntime({ unitDir: '/run/systemd/system', stateDir: join(root, 'runtime'), log: log.child({ node: node.name }) })
-      : await openProcessRuntime({ stateDir: join(root, 'runtime'), log: log.child({ node: node.name }) });
-    runs.push(runAgent({ client, nodeName: node.name, nodeIp: node.ip, root, runtime, labels: { 'granary.dev/local': 'true' }, port: 10250, log: log.child({ node: node.name }) }, signal));
-  }
-  return { runtimeKind: useSystemd ? 'systemd' : 'process', done: Promise.allSettled(runs) };
 }
 
 export async function downCommand(argv: string[]): Promise<void> {
