@@ -147,8 +147,10 @@ function runtimeSuite(kind: 'systemd' | 'process', setUp: () => Promise<Harness>
     });
 
     test('a crashing service is restarted with a doubling back-off and reports it', async () => {
+      // Each run lives a moment after printing: journald attributes output of a process that is
+      // already gone to no unit, so `journalctl -u` could miss it.
       const counter = join(scripts, 'crash.count');
-      const s = spec('crash', `n=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}; echo "run $n"; exit 3`, { restart: 'always' });
+      const s = spec('crash', `n=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}; echo "run $n"; sleep 0.2; exit 3`, { restart: 'always' });
       await runtime.start(s);
       const inBackOff = await until(s.name, 'a back-off after two restarts', (x) => x.restartCount >= 2 && !!x.backOff);
       assert.equal(inBackOff.state, 'failed');
