@@ -1,0 +1,20 @@
+// Every product operator the distribution ships, as the CLI sees them: `granary operator`,
+// `granary install` and `granary up` go through this list and know nothing product-specific.
+import type { KubeObject } from '../api/meta.ts';
+import type { KubeClient } from '../client/client.ts';
+import type { Logger } from '../common/log.ts';
+
+export interface Operator {
+  /** Short name, as in `granary operator NAME`. */
+  name: string;
+  /** The CustomResourceDefinitions the operator serves (and its command kinds). */
+  crds: KubeObject[];
+  /** Runs every controller of the operator until `signal` aborts. */
+  run(client: KubeClient, log: Logger, signal: AbortSignal): Promise<void>;
+  /** Objects `granary up` applies as its demo (namespace `default`). */
+  demo?: KubeObject[];
+  /** One line per stack the operator manages, for `granary status` and `granary up`. */
+  summary?(client: KubeClient): Promise<string[]>;
+}
+
+export const OPERATORS: Operator[] = [];
