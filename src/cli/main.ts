@@ -2,6 +2,7 @@
 import { agentCommand, AGENT_USAGE } from './agent.ts';
 import { apiserverCommand, APISERVER_USAGE } from './apiserver.ts';
 import { crdCommand, CRD_USAGE, installCommand } from './crds.ts';
+import { nodeCredentialCommand, NODE_CREDENTIAL_USAGE } from './node-credential.ts';
 import { downCommand, statusCommand, upCommand, UP_USAGE } from './up.ts';
 import { UsageError } from './process.ts';
 
@@ -11,6 +12,7 @@ Commands:
 ${UP_USAGE}
 ${APISERVER_USAGE}
 ${AGENT_USAGE}
+${NODE_CREDENTIAL_USAGE}
 ${CRD_USAGE}
   help                                            show this help
 `;
@@ -21,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   status: statusCommand,
   apiserver: apiserverCommand,
   agent: agentCommand,
+  'node-credential': nodeCredentialCommand,
   crd: crdCommand,
   install: installCommand,
 };

@@ -1,6 +1,7 @@
 // Access control for the API server, assembled: every request but the health checks is
 // authenticated (client certificate, static token, ServiceAccount token) and then authorized
-// (system:masters may do anything; everyone else by RBAC) before it is served. Also here: the
+// (system:masters may do anything; node agents what the Node authorizer allows; everyone, nodes
+// too, what RBAC allows) before it is served. Writes by nodes pass NodeRestriction admission. Also here: the
 // pieces that serve the auth APIs (TokenRequest, the self reviews) and the escalation check on RBAC
 // writes, the default roles, and ClusterRole aggregation.
 import type { IncomingMessage } from 'node:http';
@@ -16,6 +17,9 @@ import { forbidden, requestAttributes, type Attributes, type Decision } from './
 import { Authenticator, type TokenAuthenticator } from './authenticator.ts';
 import { ensureBootstrapPolicy } from './bootstrap-policy.ts';
 import { EscalationGuard, type WriteCheck } from './escalation.ts';
+import { NodeAuthorizer, nodeNameOf, podNodeLookup } from './node-authorizer.ts';
+import { NodeGraph } from './node-graph.ts';
+import { nodeRestriction } from './node-restriction.ts';
 import { PolicyIndex } from './policy-index.ts';
 import { RbacAuthorizer } from './rbac-authorizer.ts';
 import { selfReviewHandlers } from './reviews.ts';
@@ -62,15 +66,18 @@ export class AccessControl {
   private readonly authenticator: Authenticator;
   private readonly index = new PolicyIndex();
   private readonly rbac = new RbacAuthorizer(this.index);
+  private readonly graph = new NodeGraph();
+  private readonly nodes: NodeAuthorizer;
   private readonly escalation: EscalationGuard;
   private readonly aggregator: ClusterRoleAggregator;
   private readonly users = new WeakMap<IncomingMessage, UserInfo>();
-  private stopFollowing?: () => void;
+  private stopFollowing: (() => void)[] = [];
 
   constructor(registry: Registry, credentials: AccessCredentials, opts: Omit<AccessControlOptions, 'dataDir' | 'tokenAuthFile'>, log: Logger) {
     this.registry = registry;
     this.log = log;
     const lookup: ObjectLookup = (kind, namespace, name) => registry.lookup('v1', kind, namespace, name);
+    this.nodes = new NodeAuthorizer(this.graph, podNodeLookup((namespace, name) => lookup('Pod', namespace, name)));
     const issuer = opts.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
     const tokens = new ServiceAccountTokens(credentials.signingKey, lookup, { issuer, apiAudiences: [issuer] });
     const tokenAuthenticators: TokenAuthenticator[] = credentials.staticTokens ? [credentials.staticTokens, tokens] : [tokens];
@@ -84,14 +91,14 @@ export class AccessControl {
 
   /** Follows RBAC objects, creates the default roles, and aggregates ClusterRoles; before serving. */
   async start(): Promise<void> {
-    this.stopFollowing = this.index.follow(this.registry.cache);
+    this.stopFollowing = [this.index.follow(this.registry.cache), this.graph.follow(this.registry.cache)];
     await ensureBootstrapPolicy(this.registry);
     await this.aggregator.start();
   }
 
   stop(): void {
     this.aggregator.stop();
-    this.stopFollowing?.();
+    for (const stop of this.stopFollowing) stop();
   }
 
   /**
@@ -119,16 +126,33 @@ export class AccessControl {
     return user;
   }
 
-  /** system:masters first (never refused), then RBAC. */
+  /**
+   * system:masters first (never refused), then the Node authorizer, then RBAC (Kubernetes'
+   * --authorization-mode=Node,RBAC): allowed when either allows. A node refused by both hears why
+   * the Node authorizer said no.
+   */
   authorize(user: UserInfo, a: Attributes): Decision {
     if (isPrivileged(user)) return { allowed: true, reason: '' };
-    return this.rbac.authorize(user, a);
+    const node = this.nodes.authorize(user, a);
+    if (node?.allowed) return node;
+    const rbac = this.rbac.authorize(user, a);
+    if (rbac.allowed || !node?.reason) return rbac;
+    return node;
   }
 
-  /** The escalation check a write to `resource` must pass, for the store to run before storing. */
+  /** The checks a write to `resource` must pass (escalation on RBAC objects, NodeRestriction), for the store to run before storing. */
   writeCheck(req: IncomingMessage, resource: Pick<ResourceDefinition, 'group' | 'plural'>): WriteCheck | undefined {
     const user = this.users.get(req);
-    return user ? this.escalation.checkFor(user, resource) : undefined;
+    if (!user) return undefined;
+    const checks: WriteCheck[] = [];
+    const escalation = this.escalation.checkFor(user, resource);
+    if (escalation) checks.push(escalation);
+    const node = nodeNameOf(user);
+    const attributes = node !== undefined ? attributesOf(req) : undefined;
+    const restriction = node !== undefined && attributes?.kind === 'resource' ? nodeRestriction(node, attributes) : undefined;
+    if (restriction) checks.push(restriction);
+    if (checks.length <= 1) return checks[0];
+    return (obj, old) => checks.forEach((check) => check(obj, old));
   }
 }
 
@@ -136,7 +160,7 @@ export class AccessControl {
 function attributesOf(req: IncomingMessage): Attributes {
   const url = new URL(req.url ?? '/', 'https://granary.invalid');
   try {
-    return requestAttributes(requestInfo(req.method ?? 'GET', url.pathname, url.searchParams), req.method ?? 'GET');
+    return requestAttributes(requestInfo(req.method ?? 'GET', url.pathname, url.searchParams), req.method ?? 'GET', url.searchParams);
   } catch (err) {
     if (err instanceof URIError) throw errors.badRequest(`the request path ${JSON.stringify(url.pathname)} is not valid percent-encoding`);
     throw err;

@@ -6,7 +6,7 @@ import type { PolicyRule } from '../../api/kinds/rbac.ts';
 import { errors, fieldCause } from '../errors.ts';
 import { sendJson } from '../http/codec.ts';
 import type { ComputedResourceHandler } from '../http/handler.ts';
-import type { Attributes, Authorize } from './attributes.ts';
+import { fieldRequirements, type Attributes, type Authorize } from './attributes.ts';
 import type { RbacAuthorizer } from './rbac-authorizer.ts';
 import type { UserInfo } from './user.ts';
 
@@ -62,6 +62,8 @@ function accessAttributes(spec: Record<string, unknown>): Attributes {
     throw invalid('SelfSubjectAccessReview', 'spec.resourceAttributes', 'exactly one of nonResourceAttributes or resourceAttributes must be specified');
   }
   if (nonResource) return { kind: 'nonresource', verb: text(nonResource.verb), path: text(nonResource.path) };
+  // As Kubernetes 1.31+: resourceAttributes.fieldSelector.rawSelector, e.g. spec.nodeName=NAME.
+  const fieldSelector = fieldRequirements(text(record(resource!.fieldSelector)?.rawSelector));
   return {
     kind: 'resource',
     verb: text(resource!.verb),
@@ -71,6 +73,7 @@ function accessAttributes(spec: Record<string, unknown>): Attributes {
     subresource: text(resource!.subresource),
     namespace: text(resource!.namespace),
     name: text(resource!.name),
+    ...(fieldSelector ? { fieldSelector } : {}),
   };
 }
 
