@@ -67,6 +67,7 @@ export interface Volume {
   secret?: { secretName?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
   downwardAPI?: { items?: DownwardAPIVolumeFile[]; defaultMode?: number };
   emptyDir?: { medium?: string; sizeLimit?: string | number };
+  hostPath?: { path: string; type?: string };
 }
 
 export interface PodSpec {

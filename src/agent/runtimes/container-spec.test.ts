@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Pod } from '../pod-types.ts';
 import { containerServiceSpec, restartPolicyFor } from './container-spec.ts';
 
-const variables = { packageroot: '/pkg/zk', configroot: '/pods/u/config', logroot: '/pods/u/log', dataroot: '/pods/u/data' };
+const variables = { packageroot: '/pkg/zk', configroot: '/pods/u/config', logroot: '/pods/u/log', dataroot: '/pods/u/data', volumeroot: '/agent/volumes' };
 
 const pod = (spec: Partial<Pod['spec']> = {}): Pod => ({
   metadata: { name: 'zk-0', namespace: 'data', uid: 'u-1' },

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ConfigMap, Container, Pod, Secret } from '../pod-types.ts';
 import { expandCommand, expandReferences, resolveEnv, type ConfigSources } from './env.ts';
 
-const variables = { packageroot: '/pkg', configroot: '/pod/config', logroot: '/pod/log', dataroot: '/pod/data' };
+const variables = { packageroot: '/pkg', configroot: '/pod/config', logroot: '/pod/log', dataroot: '/pod/data', volumeroot: '/agent/volumes' };
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 const configMaps: Record<string, ConfigMap> = {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { ConfigMap, Pod, Secret, Volume, VolumeMount } from '../pod-types.ts';
@@ -9,12 +9,13 @@ import { removePodFiles, renderVolumes, resolveMountPath, type VolumeContext } f
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-function setup(t: { after(fn: () => void): void }, volumes: Volume[], mounts: VolumeMount[], objects: { configMaps?: Record<string, ConfigMap>; secrets?: Record<string, Secret> } = {}) {
-  const root = mkdtempSync(join(tmpdir(), 'granary-volumes-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const paths = podPaths(root, 'pod-uid-1');
+function setup(t: { after(fn: () => void): void }, volumes: Volume[], mounts: VolumeMount[], objects: { configMaps?: Record<string, ConfigMap>; secrets?: Record<string, Secret> } = {}, at?: { root: string; uid: string }) {
+  const root = at?.root ?? mkdtempSync(join(tmpdir(), 'granary-volumes-'));
+  if (!at) t.after(() => rmSync(root, { recursive: true, force: true }));
+  const uid = at?.uid ?? 'pod-uid-1';
+  const paths = podPaths(root, uid);
   const pod: Pod = {
-    metadata: { name: 'zk-0', namespace: 'data', uid: 'pod-uid-1', labels: { app: 'zk', tier: 'db' }, annotations: { 'a/b': 'say "hi"' } },
+    metadata: { name: 'zk-0', namespace: 'data', uid, labels: { app: 'zk', tier: 'db' }, annotations: { 'a/b': 'say "hi"' } },
     spec: { containers: [{ name: 'main', volumeMounts: mounts, resources: { limits: { cpu: '500m' } } }], volumes },
   };
   const configMaps = objects.configMaps ?? {};
@@ -131,8 +132,8 @@ test('missing sources fail the mount unless optional; unsupported volume types a
   const optional = setup(t, [{ name: 'v', configMap: { name: 'absent', optional: true } }], [{ name: 'v', mountPath: '{{configroot}}/v' }]);
   assert.deepEqual(await renderVolumes(optional.context), ['v']);
   assert.deepEqual(readdirSync(join(optional.paths.config, 'v')).filter((f) => !f.startsWith('..')), []);
-  const hostPath = setup(t, [{ name: 'v', hostPath: { path: '/' } } as Volume], []);
-  await assert.rejects(renderVolumes(hostPath.context), /not support/);
+  const unknown = setup(t, [{ name: 'v', nfs: { server: 'x', path: '/' } } as Volume], []);
+  await assert.rejects(renderVolumes(unknown.context), /volume v is of a type granary nodes do not support/);
   const badPath = setup(t, [{ name: 'v', configMap: { name: 'c', items: [{ key: 'k', path: '../k' }] } }], [], { configMaps: { c: { metadata: { name: 'c' }, data: { k: 'x' } } } });
   await assert.rejects(renderVolumes(badPath.context), /must not contain "\.\."/);
 });
@@ -143,4 +144,95 @@ test('a mount path occupied by a real directory is refused; pod files are remove
   await assert.rejects(renderVolumes(context), /already holds a file or directory/);
   await removePodFiles(paths);
   assert.equal(existsSync(paths.pod), false);
+});
+
+test('a hostPath volume inside {{volumeroot}} is created, mounted, and outlives its pod', async (t) => {
+  const volumes: Volume[] = [{ name: 'data', hostPath: { path: '{{volumeroot}}/zookeeper/simple/server-1', type: 'DirectoryOrCreate' } }];
+  const mounts: VolumeMount[] = [{ name: 'data', mountPath: '{{dataroot}}/zookeeper' }];
+  const first = setup(t, volumes, mounts);
+  const hostDir = join(first.root, 'volumes', 'zookeeper', 'simple', 'server-1');
+  assert.equal(first.context.variables.volumeroot, join(first.root, 'volumes'));
+  assert.deepEqual(await renderVolumes(first.context), []);
+  assert.ok(statSync(hostDir).isDirectory());
+  assert.equal(mode(hostDir), 0o750);
+  assert.equal(readlinkSync(join(first.paths.data, 'zookeeper')), hostDir);
+  writeFileSync(join(first.paths.data, 'zookeeper', 'myid'), '1\n');
+  await renderVolumes(first.context);
+  assert.equal(readFileSync(join(hostDir, 'myid'), 'utf8'), '1\n', 'rendering again leaves the data alone');
+
+  await removePodFiles(first.paths);
+  assert.equal(existsSync(first.paths.pod), false);
+  assert.equal(readFileSync(join(hostDir, 'myid'), 'utf8'), '1\n', 'the data outlives the pod');
+
+  // The pod again, with a new uid and the volume spelled out, type Directory and a subPath.
+  const second = setup(t, [{ name: 'data', hostPath: { path: `${first.root}/volumes/zookeeper/simple/server-1/`, type: 'Directory' } }],
+    [{ name: 'data', mountPath: '{{dataroot}}/zookeeper' }, { name: 'data', mountPath: '{{configroot}}/myid', subPath: 'myid' }], {}, { root: first.root, uid: 'pod-uid-2' });
+  await renderVolumes(second.context);
+  assert.equal(readFileSync(join(second.paths.data, 'zookeeper', 'myid'), 'utf8'), '1\n');
+  assert.equal(readFileSync(join(second.paths.config, 'myid'), 'utf8'), '1\n');
+  await removePodFiles(second.paths);
+  assert.equal(readFileSync(join(hostDir, 'myid'), 'utf8'), '1\n');
+});
+
+test('hostPath volumes outside {{volumeroot}}, through links out of it, or of other types are refused', async (t) => {
+  const mounts: VolumeMount[] = [{ name: 'h', mountPath: '{{dataroot}}/h' }];
+  const outside = /outside the node's volume root; granary nodes only allow hostPath volumes strictly inside \{\{volumeroot\}\} \(/;
+  const cases: [Volume['hostPath'], RegExp][] = [
+    [{ path: '/' }, outside],
+    [{ path: '/etc' }, outside],
+    [{ path: '/etc/zookeeper', type: 'DirectoryOrCreate' }, outside],
+    [{ path: '{{volumeroot}}' }, outside],
+    [{ path: '{{volumeroot}}/' }, outside],
+    [{ path: '{{dataroot}}/x' }, outside],
+    [{ path: '{{volumeroot}}-other/x' }, outside],
+    [{ path: '{{volumeroot}}/../etc' }, /must be an absolute path without "\.\."/],
+    [{ path: '{{volumeroot}}/a/../b' }, /must be an absolute path without "\.\."/],
+    [{ path: 'zookeeper/data' }, /must be an absolute path/],
+    [{ path: '{{volumeroot}}/x', type: 'File' }, /hostPath type "File" is not supported.*use DirectoryOrCreate/],
+    [{ path: '{{volumeroot}}/x', type: 'FileOrCreate' }, /not supported/],
+    [{ path: '{{volumeroot}}/x', type: 'Socket' }, /not supported/],
+    [{ path: '{{volumeroot}}/missing', type: 'Directory' }, /\(type Directory\) does not exist/],
+  ];
+  for (const [hostPath, message] of cases) {
+    const { root, paths, context } = setup(t, [{ name: 'h', hostPath } as Volume], mounts);
+    await assert.rejects(renderVolumes(context), (err: Error & { reason: string }) => err.reason === 'FailedMount' && message.test(err.message), `${JSON.stringify(hostPath)}: ${message}`);
+    assert.equal(existsSync(paths.pod), false, 'nothing written');
+    assert.deepEqual(readdirSync(root), [], 'nothing written');
+  }
+
+  // Symbolic links inside the volume root that lead out of it (a service may have made them).
+  const { root, paths, context } = setup(t, [{ name: 'h', hostPath: { path: '{{volumeroot}}/escape/data' } }], mounts);
+  const elsewhere = mkdtempSync(join(tmpdir(), 'granary-elsewhere-'));
+  t.after(() => rmSync(elsewhere, { recursive: true, force: true }));
+  mkdirSync(join(root, 'volumes'));
+  symlinkSync(elsewhere, join(root, 'volumes', 'escape'));
+  await assert.rejects(renderVolumes(context), /leads to .* through a symbolic link, outside the node's volume root/);
+  assert.equal(existsSync(join(elsewhere, 'data')), false, 'nothing created outside');
+  assert.equal(existsSync(paths.pod), false);
+  const direct = setup(t, [{ name: 'h', hostPath: { path: '{{volumeroot}}/etc-link' } }], mounts);
+  mkdirSync(join(direct.root, 'volumes'));
+  symlinkSync('/etc', join(direct.root, 'volumes', 'etc-link'));
+  await assert.rejects(renderVolumes(direct.context), /leads to \/etc through a symbolic link/);
+  const toRoot = setup(t, [{ name: 'h', hostPath: { path: '{{volumeroot}}/self' } }], mounts);
+  mkdirSync(join(toRoot.root, 'volumes'));
+  symlinkSync('.', join(toRoot.root, 'volumes', 'self'));
+  await assert.rejects(renderVolumes(toRoot.context), /through a symbolic link, outside/, 'a link to the root itself is not inside it');
+  const file = setup(t, [{ name: 'h', hostPath: { path: '{{volumeroot}}/file' } }], mounts);
+  mkdirSync(join(file.root, 'volumes'));
+  writeFileSync(join(file.root, 'volumes', 'file'), '');
+  await assert.rejects(renderVolumes(file.context), /exists and is not a directory/);
+  // A link that stays inside the root is fine.
+  const inside = setup(t, [{ name: 'h', hostPath: { path: '{{volumeroot}}/alias/data' } }], mounts);
+  mkdirSync(join(inside.root, 'volumes', 'real'), { recursive: true });
+  symlinkSync('real', join(inside.root, 'volumes', 'alias'));
+  await renderVolumes(inside.context);
+  assert.ok(statSync(join(inside.root, 'volumes', 'real', 'data')).isDirectory());
+});
+
+test('a hostPath directory the agent creates belongs to the user its containers run as', { skip: process.getuid?.() !== 0 ? 'needs root' : undefined }, async (t) => {
+  const { root, pod, context } = setup(t, [{ name: 'h', hostPath: { path: '{{volumeroot}}/owned' } }], [{ name: 'h', mountPath: '{{dataroot}}/h' }]);
+  pod.spec.securityContext = { runAsUser: 4321, runAsGroup: 4322 };
+  await renderVolumes(context);
+  const info = statSync(join(root, 'volumes', 'owned'));
+  assert.deepEqual([info.uid, info.gid, info.mode & 0o777], [4321, 4322, 0o750]);
 });

@@ -1,13 +1,16 @@
 // A pod's volumes as files under its own directory, and its containers' volumeMounts as
 // symbolic links from the pod's config, log and data roots to those files. Granary services
 // share the host's filesystem, so a "mount" is a link, and it may only be placed inside the
-// pod's roots: a mountPath anywhere else is refused before anything is written.
+// pod's roots: a mountPath anywhere else is refused before anything is written. hostPath
+// volumes are directories inside the node's volume root that outlive the pod (host-path.ts);
+// removing the pod's files removes only the links to them.
 //
 // Rendering again after a ConfigMap or Secret changed rewrites the affected volumes atomically
 // (atomic-writer.ts) and reports which ones changed.
 import { chmod, chown, lstat, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Container, KeyToPath, Pod, Volume } from '../pod-types.ts';
+import { checkHostDirectory, ensureHostDirectory, resolveHostPath, type HostDirectory } from './host-path.ts';
 import { checkVolumePath, writeVolume, type Owner, type VolumeFile } from './atomic-writer.ts';
 import { podField, resourceField, type ConfigSources, type PodFacts } from './env.ts';
 import { PodConfigError } from './errors.ts';
@@ -55,6 +58,7 @@ interface PlannedMount { container: string; volume: string; link: string; target
 export function planMounts(context: Pick<VolumeContext, 'pod' | 'paths' | 'variables'>): PlannedMount[] {
   const { pod, paths, variables } = context;
   const volumes = new Set((pod.spec.volumes ?? []).map((v) => v.name));
+  const hostDirectories = hostPathVolumes(pod, variables);
   const planned: PlannedMount[] = [];
   for (const container of allContainers(pod)) {
     for (const mount of container.volumeMounts ?? []) {
@@ -64,7 +68,8 @@ export function planMounts(context: Pick<VolumeContext, 'pod' | 'paths' | 'varia
         if (problem) throw failedMount(`container ${container.name}, volumeMount ${mount.name}: sub${problem}`);
       }
       const link = resolveMountPath(mount.mountPath, paths, variables);
-      const target = mount.subPath ? join(paths.volumes, mount.name, mount.subPath) : join(paths.volumes, mount.name);
+      const volumeDir = hostDirectories.get(mount.name)?.path ?? join(paths.volumes, mount.name);
+      const target = mount.subPath ? join(volumeDir, mount.subPath) : volumeDir;
       const same = planned.find((p) => p.link === link);
       if (same && same.target !== target) {
         throw failedMount(`mountPath ${JSON.stringify(mount.mountPath)} is used for volume ${same.volume} (container ${same.container}) and for volume ${mount.name} (container ${container.name})`);
@@ -75,6 +80,31 @@ export function planMounts(context: Pick<VolumeContext, 'pod' | 'paths' | 'varia
     }
   }
   return planned;
+}
+
+/** The pod's hostPath volumes by name, each checked to lie inside {{volumeroot}}. */
+function hostPathVolumes(pod: Pod, variables: Record<PathVariable, string>): Map<string, HostDirectory> {
+  const directories = new Map<string, HostDirectory>();
+  for (const volume of pod.spec.volumes ?? []) if (volume.hostPath) directories.set(volume.name, resolveHostPath(volume, variables));
+  return directories;
+}
+
+/**
+ * Who owns a hostPath directory the agent creates: the services' user, or else, when the agent
+ * runs as root, the one runAsUser (and runAsGroup) of the containers mounting it.
+ */
+function hostPathOwner(pod: Pod, volume: string, owner: Owner | undefined): Owner | undefined {
+  if (owner || process.getuid?.() !== 0) return owner;
+  const users = new Set<string>();
+  for (const container of allContainers(pod)) {
+    if (!container.volumeMounts?.some((m) => m.name === volume)) continue;
+    const uid = container.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
+    const gid = container.securityContext?.runAsGroup ?? pod.spec.securityContext?.runAsGroup;
+    users.add(JSON.stringify([uid ?? 0, gid ?? -1]));
+  }
+  if (users.size !== 1) return undefined;
+  const [uid, gid] = JSON.parse([...users][0]) as [number, number];
+  return uid === 0 && gid === -1 ? undefined : { uid, gid };
 }
 
 function itemFiles(kind: string, name: string, data: Map<string, Buffer>, items: KeyToPath[] | undefined, defaultMode: number, optional: boolean): Map<string, VolumeFile> {
@@ -94,7 +124,7 @@ function itemFiles(kind: string, name: string, data: Map<string, Buffer>, items:
   return files;
 }
 
-/** The files a volume holds right now; undefined for emptyDir (a plain directory, never rewritten). */
+/** The files a volume holds right now; undefined for emptyDir and hostPath (plain directories, never rewritten). */
 function volumeFiles(volume: Volume, context: VolumeContext): Map<string, VolumeFile> | undefined {
   const { sources, variables, pod } = context;
   if (volume.configMap) {
@@ -135,8 +165,8 @@ function volumeFiles(volume: Volume, context: VolumeContext): Map<string, Volume
     }
     return files;
   }
-  if (volume.emptyDir) return undefined;
-  throw failedMount(`volume ${volume.name} is of a type granary nodes do not support (configMap, secret, downwardAPI and emptyDir are)`);
+  if (volume.emptyDir || volume.hostPath) return undefined;
+  throw failedMount(`volume ${volume.name} is of a type granary nodes do not support (configMap, secret, downwardAPI, emptyDir and hostPath inside {{volumeroot}} are)`);
 }
 
 async function ensureDirectory(path: string, owner: Owner | undefined, mode: number): Promise<void> {
@@ -150,10 +180,12 @@ async function ensureDirectory(path: string, owner: Owner | undefined, mode: num
  * unchanged volumes are not touched. Returns the names of the volumes whose files changed.
  */
 export async function renderVolumes(context: VolumeContext): Promise<string[]> {
-  const { pod, paths, owner } = context;
+  const { pod, paths, owner, variables } = context;
   const mounts = planMounts(context);
   // Everything is computed (and every missing source found) before the first write.
   const planned = (pod.spec.volumes ?? []).map((volume) => ({ volume, files: volumeFiles(volume, context) }));
+  const hostDirectories = hostPathVolumes(pod, variables);
+  for (const [name, dir] of hostDirectories) await checkHostDirectory(name, dir, paths.volumeRoot);
 
   await ensureDirectory(paths.pod, undefined, 0o755);
   await ensureDirectory(paths.volumes, undefined, 0o755);
@@ -161,7 +193,10 @@ export async function renderVolumes(context: VolumeContext): Promise<string[]> {
   const changed: string[] = [];
   for (const { volume, files } of planned) {
     const dir = join(paths.volumes, volume.name);
-    if (!files) {
+    const hostDirectory = hostDirectories.get(volume.name);
+    if (hostDirectory) {
+      await ensureHostDirectory(volume.name, hostDirectory, paths.volumeRoot, hostPathOwner(pod, volume.name, owner));
+    } else if (!files) {
       // As in Kubernetes, an emptyDir is writable by whoever the services run as.
       await ensureDirectory(dir, owner, owner ? 0o755 : 0o777);
     } else if (await writeVolume(dir, files, owner)) {
@@ -185,7 +220,10 @@ async function linkMount(mount: PlannedMount): Promise<void> {
   await rename(temporary, mount.link);
 }
 
-/** Removes everything of the pod's on the host; for after its services have stopped. */
+/**
+ * Removes everything of the pod's on the host; for after its services have stopped. hostPath
+ * directories are not the pod's: only the links to them go.
+ */
 export async function removePodFiles(paths: PodPaths): Promise<void> {
   await rm(paths.pod, { recursive: true, force: true });
 }

@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { substituteInFile, substituteVariables } from './substitute.ts';
 
-const variables = { packageroot: '/pkg/zk/3.9', configroot: '/pods/u/config', logroot: '/pods/u/log', dataroot: '/pods/u/data' };
+const variables = { packageroot: '/pkg/zk/3.9', configroot: '/pods/u/config', logroot: '/pods/u/log', dataroot: '/pods/u/data', volumeroot: '/agent/volumes' };
 
-test('replaces the four path variables and nothing else', () => {
+test('replaces the five path variables and nothing else', () => {
   assert.equal(
-    substituteVariables('dataDir={{dataroot}}/zk\nlog={{logroot}} {{configroot}} {{packageroot}}/bin', variables),
-    'dataDir=/pods/u/data/zk\nlog=/pods/u/log /pods/u/config /pkg/zk/3.9/bin',
+    substituteVariables('dataDir={{dataroot}}/zk\nlog={{logroot}} {{configroot}} {{packageroot}}/bin {{volumeroot}}/zk', variables),
+    'dataDir=/pods/u/data/zk\nlog=/pods/u/log /pods/u/config /pkg/zk/3.9/bin /agent/volumes/zk',
   );
-  for (const literal of ['{{ .Values.x }}', '{{', 'a {{unknown}} b', '{{packageroot}', '{packageroot}}', '{{PACKAGEROOT}}']) {
+  for (const literal of ['{{ .Values.x }}', '{{', 'a {{unknown}} b', '{{packageroot}', '{packageroot}}', '{{PACKAGEROOT}}', '{{volumeroot }}']) {
     assert.equal(substituteVariables(literal, variables), literal);
   }
   assert.equal(substituteVariables('{{{{dataroot}}}}', variables), '{{/pods/u/data}}');

@@ -1,8 +1,8 @@
-// {{packageroot}}, {{configroot}}, {{logroot}} and {{dataroot}} in configuration values. Only
+// {{packageroot}}, {{configroot}}, {{logroot}}, {{dataroot}} and {{volumeroot}} in configuration values. Only
 // these names are replaced; any other "{{" (a template of the product's own, say) stays as it is.
 import type { PathVariable } from './layout.ts';
 
-const VARIABLE = /\{\{(packageroot|configroot|logroot|dataroot)\}\}/g;
+const VARIABLE = /\{\{(packageroot|configroot|logroot|dataroot|volumeroot)\}\}/g;
 
 export function substituteVariables(text: string, variables: Record<PathVariable, string>): string {
   return text.replace(VARIABLE, (_match, name: PathVariable) => variables[name]);
