@@ -1,7 +1,10 @@
 // `granary agent`: a kubelet for bare metal. Registers this host as a Node and keeps its Lease,
-// watches the pods bound to it (and the ConfigMaps, Secrets and PackageRepositories they need),
-// and hands each pod to the pod workers, which run it through the host runtime.
+// watches the pods bound to it (and, one by one, the ConfigMaps and Secrets they reference; and
+// the PackageRepositories), and hands each pod to the pod workers, which run it through the host
+// runtime. It needs no more than a node's credential allows (system:node:NAME, see
+// docs/security.md): it never lists pods of other nodes, nor ConfigMaps or Secrets.
 import type { KubeObject } from '../api/meta.ts';
+import { escapeFieldValue } from '../api/selectors.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
 import { Controller } from '../runtime/controller.ts';
@@ -12,7 +15,7 @@ import { PackageManager } from './packages/manager.ts';
 import { PACKAGE_REPOSITORY_API_VERSION, repositoryConfigs, type PackageRepository } from './packages/repository-resource.ts';
 import type { ConfigMap, Pod, Secret } from './pod-types.ts';
 import { PodWorkers } from './pod-worker.ts';
-import { referencedConfig } from './references.ts';
+import { ReferencedObjects } from './referenced-objects.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
 import { startLogServer } from './log-server.ts';
 
@@ -53,22 +56,24 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const packages = await PackageManager.open({ root: opts.root, repositories: () => repositoryConfigs(repositories.list()).configs, log: log.child({ part: 'packages' }) });
   const pods = client.resource<PodObject>('v1', 'Pod');
   let controller!: Controller<PodObject>;
+  const referenced = new ReferencedObjects(client, (pod) => controller.enqueue(pod), log.child({ part: 'references' }), signal);
   const workers = new PodWorkers({
     runtime: opts.runtime, packages, pods: pods as never, root: opts.root, hostIP: opts.nodeIp, log: log.child({ part: 'pods' }),
     sources: (namespace) => ({
-      configMap: (name) => controller.storeOf('v1', 'ConfigMap').get({ namespace, name }) as ConfigMap | undefined,
-      secret: (name) => controller.storeOf('v1', 'Secret').get({ namespace, name }) as Secret | undefined,
+      configMap: (name) => referenced.get('ConfigMap', namespace, name) as ConfigMap | undefined,
+      secret: (name) => referenced.get('Secret', namespace, name) as Secret | undefined,
     }),
     wake: (pod) => controller.enqueue({ namespace: pod.metadata.namespace, name: pod.metadata.name! }),
   });
-  const podsUsing = (kind: 'configMaps' | 'secrets') => (obj: KubeObject) =>
-    controller.store.byNamespace(obj.metadata.namespace ?? '').filter((p) => referencedConfig(p)[kind].has(obj.metadata.name!))
-      .map((p) => ({ namespace: p.metadata.namespace, name: p.metadata.name! }));
   controller = new Controller<PodObject>({
-    name: `agent-${opts.nodeName}`, client, apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${opts.nodeName}`, log: log.child({ part: 'pods' }),
+    name: `agent-${opts.nodeName}`, client, apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${escapeFieldValue(opts.nodeName)}`, log: log.child({ part: 'pods' }),
     concurrency: 8,
-    reconcile: (pod) => workers.sync(pod),
-  }).watches('v1', 'ConfigMap', podsUsing('configMaps')).watches('v1', 'Secret', podsUsing('secrets'));
+    reconcile: async (pod) => {
+      await referenced.track(pod);
+      return workers.sync(pod);
+    },
+    cleanup: async (ref) => referenced.release(ref),
+  });
 
   const background = [
     registration.heartbeat(signal),

@@ -37,7 +37,8 @@ export async function agentCommand(argv: string[]): Promise<void> {
     },
   });
   const labels = parseLabels(values.label!);
-  const client = KubeClient.fromKubeconfig(values.kubeconfig);
+  // Every ConfigMap and Secret the node's pods use is watched on its own connection (HTTP/1.1).
+  const client = KubeClient.fromKubeconfig(values.kubeconfig, { connections: 512 });
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());

@@ -1,8 +1,10 @@
 // The node agent end to end, with a real systemd (PID 1 in a new PID and mount namespace) and
-// with the process runtime: `granary agent` against a real `granary apiserver`, a package from an
-// HTTP repository on loopback, a ConfigMap volume, env and an init container.
+// with the process runtime: `granary agent` against a real `granary apiserver`, under a node's own
+// credential (system:node:host-1, so the Node authorizer and NodeRestriction apply), a package
+// from an HTTP repository on loopback, a ConfigMap volume, env and an init container.
 // The Node registers with its labels and taint; a pod bound to it becomes Running and Ready; a
-// killed process comes back; kubectl deletes the pod and the agent stops its service and confirms;
+// killed process comes back; a changed ConfigMap reaches the pod's files; kubectl deletes the pod
+// and the agent stops its service and confirms;
 // a restarted agent adopts the running service of a pod it did not see being deleted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,7 @@ import { Kubectl } from '../support/kubectl.ts';
 import { freePort } from '../support/net.ts';
 import { TestRepository } from '../support/package-repository.ts';
 import { KubeClient } from '../../src/client/client.ts';
+import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
 import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
 import { eventually } from '../support/eventually.ts';
 import { execFileSync } from 'node:child_process';
@@ -39,6 +42,7 @@ for (const kind of ['systemd', 'process'] as const) describe(`granary agent (${k
   let kubectl: Kubectl;
   let agent: ChildProcess | undefined;
   let agentOutput = '';
+  let nodeKubeconfig: string;
   const root = tempDir('agent-root');
   chmodSync(root, 0o755);
   const runtimeArgs = () => kind === 'process' ? ['--runtime', 'process']
@@ -49,7 +53,7 @@ for (const kind of ['systemd', 'process'] as const) describe(`granary agent (${k
     else execFileSync(systemd!.commandPrefix[0], [...systemd!.commandPrefix.slice(1), 'kill', '-9', String(pid)]);
   };
   const startAgent = () => {
-    agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', server.kubeconfig, '--node-name', 'host-1',
+    agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', nodeKubeconfig, '--node-name', 'host-1',
       '--node-ip', '127.0.0.1', '--port', '0', ...runtimeArgs(), '--root', root, '--label', 'granary.dev/rack=r1'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'info' } });
     agent.stdout!.on('data', (d: Buffer) => (agentOutput += d.toString()));
     agent.stderr!.on('data', (d: Buffer) => (agentOutput += d.toString()));
@@ -64,6 +68,7 @@ for (const kind of ['systemd', 'process'] as const) describe(`granary agent (${k
   before(async () => {
     if (kind === 'systemd') systemd = await startSystemd();
     server = await startApiServer();
+    nodeKubeconfig = await writeNodeKubeconfig(server.dataDir, 'host-1', server.url);
     client = KubeClient.fromKubeconfig(server.kubeconfig);
     kubectl = new Kubectl('1.33', server.kubeconfig);
     repository = new TestRepository();
@@ -158,6 +163,10 @@ spec:
       const wrong = await kubectl.run(['logs', 'echo-0', '-c', 'nope']);
       assert.notEqual(wrong.code, 0);
       assert.match(wrong.stderr, /container nope is not valid for pod echo-0/);
+
+      // A changed ConfigMap reaches the file the server reads (the agent follows just that object).
+      await kubectl.ok(['patch', 'configmap', 'echo-config', '--type=merge', '-p', JSON.stringify({ data: { 'greeting.txt': 'changed greeting' } })]);
+      await eventually('the new greeting', async () => (await (await fetch(`http://127.0.0.1:${port}/`)).text()).startsWith('changed greeting ') || undefined);
 
       // Delete: the agent stops the service within the grace period and confirms.
       await kubectl.ok(['delete', 'pod', 'echo-0', '--timeout=30s']);
