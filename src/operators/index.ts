@@ -3,6 +3,7 @@
 import type { KubeObject } from '../api/meta.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
+import { zookeeperOperator } from './zookeeper/index.ts';
 
 export interface Operator {
   /** Short name, as in `granary operator NAME`. */
@@ -17,4 +18,4 @@ export interface Operator {
   summary?(client: KubeClient): Promise<string[]>;
 }
 
-export const OPERATORS: Operator[] = [];
+export const OPERATORS: Operator[] = [zookeeperOperator];

@@ -1,0 +1,158 @@
+// From a ZookeeperCluster to what its servers need, without I/O: which server id runs on which
+// node at which ports, each role group's zoo.cfg and log4j.properties, the connection string,
+// and the hash that tells a server running an older configuration.
+import { createHash } from 'node:crypto';
+import type { KubeObject } from '../../api/meta.ts';
+import type { Pod } from '../../api/kinds/core.ts';
+import { existingPod, desiredPods } from '../../runtime/pod-identity.ts';
+import { nodeInfo, placePods, type NodeInfo, type PreviousPlacement } from '../../runtime/placement.ts';
+import { mergeRoleConfig, type MergedProperties, type PropertyResult } from '../../runtime/product-config/merge.ts';
+import { writeJavaProperties } from '../../runtime/product-config/java-properties.ts';
+import { mergedConfig, validateRole, type Role } from '../../runtime/roles.ts';
+import { nodeOfPod } from '../../runtime/pods.ts';
+import { DEFAULT_ZOOKEEPER_VERSION, SERVER_ROLE, serversRole, type ServerConfig, type ServerPlacement, type ZookeeperCluster } from './crd.ts';
+import { LOG4J_PROPERTIES, serverConfigProperties, ZOO_CFG, ZOOKEEPER_CATALOGUE } from './properties.ts';
+
+export const DEFAULT_CLIENT_PORT = 2181;
+export const DEFAULT_QUORUM_PORT = 2888;
+export const DEFAULT_ELECTION_PORT = 3888;
+export const DEFAULT_HEAP_MIB = 256;
+
+/** Where the servers' data goes: {{dataroot}}/zookeeper links to the server's host volume. */
+export const DATA_MOUNT = '{{dataroot}}/zookeeper';
+export const CONFIG_MOUNT = '{{configroot}}/zookeeper';
+
+/** A granary node a server can run on: its scheduling facts and the address servers bind to. */
+export interface ServerNode extends NodeInfo {
+  address: string;
+}
+
+/** One server of the ensemble as it should be. */
+export interface ServerPlan {
+  roleGroup: string;
+  id: number;
+  node: string;
+  address: string;
+  clientPort: number;
+  quorumPort: number;
+  electionPort: number;
+}
+
+/** Granary nodes only (ordinary kubelets cannot run packages), with their InternalIP. */
+export function serverNodes(nodes: readonly KubeObject[]): ServerNode[] {
+  const result: ServerNode[] = [];
+  for (const node of nodes) {
+    if (node.metadata.labels?.['kubernetes.io/os'] !== 'granary-linux') continue;
+    const addresses = (node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? [];
+    const address = addresses.find((a) => a.type === 'InternalIP')?.address;
+    if (address) result.push({ ...nodeInfo(node), address });
+  }
+  return result;
+}
+
+export function zookeeperVersion(cluster: ZookeeperCluster): string {
+  return cluster.spec.version ?? DEFAULT_ZOOKEEPER_VERSION;
+}
+
+/** The package a server runs: Debian's zookeeper of that upstream version (see docs/packages.md). */
+export function serverImage(cluster: ZookeeperCluster): string {
+  return `zookeeper:${zookeeperVersion(cluster)}`;
+}
+
+/** The role as it applies now: no servers at all while the cluster is stopped. */
+export function effectiveRole(cluster: ZookeeperCluster): Role<ServerConfig> {
+  const role = serversRole(cluster);
+  if (!cluster.spec.stopped) return role;
+  return { ...role, roleGroups: Object.fromEntries(Object.entries(role.roleGroups).map(([name, group]) => [name, { ...group, replicas: 0 }])) };
+}
+
+export type Validated =
+  | { ok: true; groups: Record<string, MergedProperties>; warnings: PropertyResult[] }
+  | { ok: false; problems: string[] };
+
+/** Every problem of the spec a user must fix, or the merged properties of every role group. */
+export function validateCluster(cluster: ZookeeperCluster): Validated {
+  const role = serversRole(cluster);
+  const problems = validateRole(role, 'spec.servers');
+  if (!/^\d+\.\d+\.\d+$/.test(zookeeperVersion(cluster))) problems.push(`spec.version: "${zookeeperVersion(cluster)}" is not a ZooKeeper version like ${DEFAULT_ZOOKEEPER_VERSION}`);
+  for (const group of Object.keys(role.roleGroups ?? {})) {
+    const dataDir = mergedConfig(role, group)?.dataDir;
+    if (dataDir !== undefined && (dataDir.startsWith('/') || dataDir.split('/').some((p) => p === '..' || p === '.'))) {
+      problems.push(`spec.servers.roleGroups.${group}.config.dataDir: "${dataDir}" must be a relative path below the node's volume root, without . or ..`);
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const merged = mergeRoleConfig({ catalogue: ZOOKEEPER_CATALOGUE, version: zookeeperVersion(cluster), role: SERVER_ROLE, roleSpec: role, toProperties: serverConfigProperties });
+  return merged.ok ? { ok: true, groups: merged.groups, warnings: merged.warnings } : { ok: false, problems: merged.problems };
+}
+
+/**
+ * Which server id runs where: the ids of pod-identity.ts, placed as placement.ts decides (a
+ * server keeps its node, from its pod or else from the cluster's status). Servers sharing a node
+ * take consecutive ports from their group's, in id order. Returns the servers that could not be
+ * placed as well.
+ */
+export function planServers(cluster: ZookeeperCluster, nodes: readonly ServerNode[], pods: readonly Pod[]): { servers: ServerPlan[]; unplaced: { roleGroup: string; id: number; reason: string }[] } {
+  const role = effectiveRole(cluster);
+  const plan = desiredPods(role, pods.map(existingPod));
+  const previous: PreviousPlacement[] = [...(cluster.status?.servers ?? [])];
+  for (const pod of pods) {
+    const { roleGroup, id } = existingPod(pod);
+    const node = nodeOfPod(pod);
+    if (id !== undefined && node !== undefined) previous.push({ roleGroup, id, node });
+  }
+  // Later entries win: a pod's node over the status' record.
+  const latest = new Map(previous.map((p) => [`${p.roleGroup}/${p.id}`, p]));
+  const placement = placePods(plan.desired.map((d) => ({ ...d, selector: role.roleGroups[d.roleGroup]?.selector })), nodes, [...latest.values()]);
+  const addressOf = new Map(nodes.map((n) => [n.name, n.address]));
+  const taken = new Map<string, number>();
+  const servers = placement.placed.map((p) => {
+    const config = mergedConfig(role, p.roleGroup) ?? {};
+    const offset = taken.get(p.node) ?? 0;
+    taken.set(p.node, offset + 1);
+    return {
+      roleGroup: p.roleGroup, id: p.id, node: p.node, address: addressOf.get(p.node)!,
+      clientPort: (config.clientPort ?? DEFAULT_CLIENT_PORT) + offset,
+      quorumPort: (config.quorumPort ?? DEFAULT_QUORUM_PORT) + offset,
+      electionPort: (config.electionPort ?? DEFAULT_ELECTION_PORT) + offset,
+    };
+  });
+  return { servers, unplaced: placement.unplaced };
+}
+
+/** The placements to remember in status: the servers now, and ids placed before that are not running now. */
+export function placementsToRecord(previous: readonly ServerPlacement[] | undefined, servers: readonly ServerPlan[]): ServerPlacement[] {
+  const byKey = new Map((previous ?? []).map((p) => [`${p.roleGroup}/${p.id}`, p]));
+  for (const s of servers) byKey.set(`${s.roleGroup}/${s.id}`, { roleGroup: s.roleGroup, id: s.id, node: s.node });
+  return [...byKey.values()].sort((a, b) => a.id - b.id);
+}
+
+export function connectionString(servers: readonly ServerPlan[]): string {
+  return [...servers].sort((a, b) => a.id - b.id).map((s) => `${s.address}:${s.clientPort}`).join(',');
+}
+
+/** The files of one role group's ConfigMap. {{dataroot}} is filled in by the agent, per server. */
+export function groupFiles(properties: MergedProperties, servers: readonly ServerPlan[]): Record<string, string> {
+  const zoo: Record<string, string> = { ...properties.files[ZOO_CFG] };
+  zoo.dataDir = DATA_MOUNT;
+  for (const s of servers) zoo[`server.${s.id}`] = `${s.address}:${s.quorumPort}:${s.electionPort};${s.address}:${s.clientPort}`;
+  return {
+    [ZOO_CFG]: writeJavaProperties(zoo),
+    [LOG4J_PROPERTIES]: writeJavaProperties(properties.files[LOG4J_PROPERTIES] ?? {}),
+  };
+}
+
+/** Where a server's data lives on its node, below {{volumeroot}}. */
+export function serverDataPath(cluster: ZookeeperCluster, roleGroup: string, id: number): string {
+  return `{{volumeroot}}/${clusterDataDir(cluster, roleGroup)}/server-${id}`;
+}
+
+export function clusterDataDir(cluster: ZookeeperCluster, roleGroup: string): string {
+  const configured = mergedConfig(serversRole(cluster), roleGroup)?.dataDir;
+  return configured ?? `zookeeper/${cluster.metadata.namespace}/${cluster.metadata.name}`;
+}
+
+/** A digest of everything a server reads at start: a server whose pod carries another one runs an old configuration. */
+export function configHash(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}

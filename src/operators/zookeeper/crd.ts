@@ -1,0 +1,105 @@
+// The ZooKeeper operator's custom resources: ZookeeperCluster (an ensemble) and ZookeeperZnode
+// (a znode in one, published for the products that use it). One TypeBox schema per kind gives
+// the TypeScript type and the CRD.
+import { Type, type Static } from '@sinclair/typebox';
+import type { KubeObject } from '../../api/meta.ts';
+import { ConditionSchema } from '../../api/kinds/meta.ts';
+import { customResourceDefinition } from '../../runtime/crd.ts';
+import { commandCrds } from '../../runtime/commands.ts';
+import { RoleSchema, type Role } from '../../runtime/roles.ts';
+
+export const PRODUCT = 'zookeeper';
+export const GROUP = 'zookeeper.granary.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const MANAGER = 'zookeeper-operator';
+/** The ZooKeeper version Debian's package carries; what a cluster runs unless it says otherwise. */
+export const DEFAULT_ZOOKEEPER_VERSION = '3.8.0';
+export const SERVER_ROLE = 'server';
+
+const port = (description: string) => Type.Optional(Type.Integer({ minimum: 1024, maximum: 65535, description }));
+
+export const ServerConfigSchema = Type.Object({
+  clientPort: port('Port clients connect to (default 2181). Servers sharing a node take the following ports.'),
+  quorumPort: port('Port followers connect to the leader on (default 2888).'),
+  electionPort: port('Port of leader election (default 3888).'),
+  tickTime: Type.Optional(Type.Integer({ minimum: 1, description: 'Basic time unit in milliseconds (default 2000).' })),
+  initLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'Ticks a follower may take to connect and sync to the leader (default 10).' })),
+  syncLimit: Type.Optional(Type.Integer({ minimum: 1, description: 'Ticks a follower may lag behind the leader (default 5).' })),
+  dataDir: Type.Optional(Type.String({
+    minLength: 1,
+    description: 'Directory under the node\'s volume root holding the servers\' data, one subdirectory per server id (default zookeeper/<namespace>/<cluster>).',
+  })),
+  heapMiB: Type.Optional(Type.Integer({ minimum: 32, description: 'Java heap of each server in MiB (default 256).' })),
+}, { description: 'Settings of the ZooKeeper servers.' });
+export type ServerConfig = Static<typeof ServerConfigSchema>;
+
+const PlacementSchema = Type.Object({
+  roleGroup: Type.String(),
+  id: Type.Integer(),
+  node: Type.String(),
+});
+
+export const ZookeeperClusterSchema = Type.Object({
+  spec: Type.Object({
+    version: Type.Optional(Type.String({ description: `ZooKeeper version (default ${DEFAULT_ZOOKEEPER_VERSION}, the version in Debian's packages).` })),
+    servers: RoleSchema(ServerConfigSchema),
+    stopped: Type.Optional(Type.Boolean({ description: 'Stop every server, keeping their data (default false).' })),
+    retainDataOnDelete: Type.Optional(Type.Boolean({ description: 'Keep the servers\' data directories when the cluster is deleted (default false: they are removed).' })),
+  }),
+  status: Type.Optional(Type.Object({
+    observedGeneration: Type.Optional(Type.Integer()),
+    conditions: Type.Optional(Type.Array(ConditionSchema)),
+    version: Type.Optional(Type.String({ description: 'The ZooKeeper version the servers run.' })),
+    connectionString: Type.Optional(Type.String({ description: 'host:port,host:port,... of every server.' })),
+    servers: Type.Optional(Type.Array(PlacementSchema, { description: 'Where each server id runs; a recreated server goes back to its node and data.' })),
+  })),
+});
+export type ZookeeperCluster = KubeObject & Static<typeof ZookeeperClusterSchema>;
+export type ServerPlacement = Static<typeof PlacementSchema>;
+
+export const ZookeeperZnodeSchema = Type.Object({
+  spec: Type.Object({
+    clusterRef: Type.Object({
+      name: Type.String({ minLength: 1, description: 'The ZookeeperCluster.' }),
+      namespace: Type.Optional(Type.String({ description: 'Its namespace (default: the znode\'s).' })),
+    }),
+  }),
+  status: Type.Optional(Type.Object({
+    observedGeneration: Type.Optional(Type.Integer()),
+    conditions: Type.Optional(Type.Array(ConditionSchema)),
+    path: Type.Optional(Type.String({ description: 'The znode created in the ensemble.' })),
+  })),
+});
+export type ZookeeperZnode = KubeObject & Static<typeof ZookeeperZnodeSchema>;
+
+export function serversRole(cluster: ZookeeperCluster): Role<ServerConfig> {
+  return cluster.spec.servers as Role<ServerConfig>;
+}
+
+export const ZOOKEEPER_CLUSTER_CRD = customResourceDefinition({
+  group: GROUP, kind: 'ZookeeperCluster', plural: 'zookeeperclusters', shortNames: ['zk'], categories: ['granary'],
+  versions: [{
+    name: VERSION, schema: ZookeeperClusterSchema, storage: true,
+    printerColumns: [
+      { name: 'Version', type: 'string', jsonPath: '.status.version' },
+      { name: 'Available', type: 'string', jsonPath: '.status.conditions[?(@.type=="Available")].status' },
+      { name: 'Connect', type: 'string', jsonPath: '.status.connectionString' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+  }],
+});
+
+export const ZOOKEEPER_ZNODE_CRD = customResourceDefinition({
+  group: GROUP, kind: 'ZookeeperZnode', plural: 'zookeeperznodes', shortNames: ['znode'], categories: ['granary'],
+  versions: [{
+    name: VERSION, schema: ZookeeperZnodeSchema, storage: true,
+    printerColumns: [
+      { name: 'Cluster', type: 'string', jsonPath: '.spec.clusterRef.name' },
+      { name: 'Path', type: 'string', jsonPath: '.status.path' },
+      { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+    ],
+  }],
+});
+
+export const ZOOKEEPER_CRDS: KubeObject[] = [ZOOKEEPER_CLUSTER_CRD, ZOOKEEPER_ZNODE_CRD, ...commandCrds(PRODUCT)];

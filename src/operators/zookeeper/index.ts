@@ -1,0 +1,34 @@
+// The ZooKeeper operator as the CLI runs it: its CRDs, its controllers, the demo ensemble of
+// `granary up` and a summary line per cluster.
+import type { KubeObject } from '../../api/meta.ts';
+import type { Operator } from '../index.ts';
+import { clusterController, isAvailable } from './cluster.ts';
+import { zookeeperCommands } from './commands.ts';
+import { API_VERSION, ZOOKEEPER_CRDS, type ZookeeperCluster } from './crd.ts';
+import { znodeController } from './znode.ts';
+
+export const DEMO_CLUSTER: KubeObject = {
+  apiVersion: API_VERSION, kind: 'ZookeeperCluster',
+  metadata: { name: 'demo', namespace: 'default' },
+  spec: { servers: { roleGroups: { default: { replicas: 3 } } } },
+};
+
+export const zookeeperOperator: Operator = {
+  name: 'zookeeper',
+  crds: ZOOKEEPER_CRDS,
+  demo: [DEMO_CLUSTER],
+  async run(client, log, signal) {
+    await Promise.all([
+      clusterController({ client, log: log.child({ controller: 'zookeepercluster' }) }).run(signal),
+      znodeController({ client, log: log.child({ controller: 'zookeeperznode' }) }).run(signal),
+      zookeeperCommands({ client, log: log.child({ controller: 'zookeeper-commands' }) }).run(signal),
+    ]);
+  },
+  async summary(client) {
+    const clusters = await client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster').list();
+    return clusters.items.map((c) => {
+      const state = c.spec.stopped ? 'stopped' : isAvailable(c) ? 'available' : 'not available yet';
+      return `ZookeeperCluster ${c.metadata.namespace}/${c.metadata.name}: ${state}${c.status?.connectionString ? `, connect to ${c.status.connectionString}` : ''}`;
+    });
+  },
+};

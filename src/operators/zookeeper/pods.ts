@@ -1,0 +1,72 @@
+// The pod of one ZooKeeper server: Debian's zookeeper package run by `java` with the role
+// group's configuration, its data on a host volume that outlives the pod, its myid written by an
+// init container, and a readiness check that asks the server whether it serves.
+import type { PodSpec } from '../../api/kinds/core.ts';
+import type { PodTemplate } from '../../runtime/pods.ts';
+import { mergedConfig } from '../../runtime/roles.ts';
+import { serversRole, type ZookeeperCluster } from './crd.ts';
+import { CONFIG_MOUNT, DATA_MOUNT, DEFAULT_HEAP_MIB, serverDataPath, serverImage, type ServerPlan } from './config.ts';
+import { LOG4J_PROPERTIES, ZOO_CFG } from './properties.ts';
+import type { MergedProperties } from '../../runtime/product-config/merge.ts';
+
+/** The pod's annotation holding the configHash it was built with. */
+export const CONFIG_HASH_ANNOTATION = 'zookeeper.granary.dev/config-hash';
+
+// Where Debian's packages put ZooKeeper and the log4j binding it needs.
+const CLASSPATH = [CONFIG_MOUNT, '/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'].join(':');
+const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
+
+/** Granary nodes carry this taint so that ordinary pods stay away; ours belong there. */
+export const GRANARY_TOLERATIONS: NonNullable<PodSpec['tolerations']> = [
+  { key: 'kubernetes.io/arch', operator: 'Equal', value: 'granary-linux', effect: 'NoSchedule' },
+  { key: 'kubernetes.io/arch', operator: 'Equal', value: 'granary-linux', effect: 'NoExecute' },
+];
+
+export function configMapName(cluster: ZookeeperCluster, roleGroup: string): string {
+  return `${cluster.metadata.name}-server-${roleGroup}`;
+}
+
+/** The server's command line after `java`: JVM settings, -D system properties from cliOverrides, the main class and zoo.cfg. */
+export function javaArgs(cluster: ZookeeperCluster, roleGroup: string, properties: MergedProperties): string[] {
+  const heap = mergedConfig(serversRole(cluster), roleGroup)?.heapMiB ?? DEFAULT_HEAP_MIB;
+  return [
+    `-Xmx${heap}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+    `-Dlog4j.configuration=file:${CONFIG_MOUNT}/${LOG4J_PROPERTIES}`, '-Dzookeeper.log.dir={{logroot}}',
+    ...Object.entries(properties.cli).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `-D${k}=${v}`),
+    '-cp', CLASSPATH, MAIN_CLASS, `${CONFIG_MOUNT}/${ZOO_CFG}`,
+  ];
+}
+
+export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, properties: MergedProperties, hash: string): PodTemplate {
+  const image = serverImage(cluster);
+  const mounts = [{ name: 'config', mountPath: CONFIG_MOUNT }, { name: 'data', mountPath: DATA_MOUNT }];
+  // bash's /dev/tcp: no client program needed on the host. A server that is not part of a quorum answers without a Mode line.
+  const serves = `exec 3<>/dev/tcp/${server.address}/${server.clientPort} && printf srvr >&3 && grep -q '^Mode: ' <&3`;
+  const spec: PodSpec = {
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 20,
+    tolerations: GRANARY_TOLERATIONS,
+    volumes: [
+      { name: 'config', configMap: { name: configMapName(cluster, server.roleGroup) } },
+      { name: 'data', hostPath: { path: serverDataPath(cluster, server.roleGroup, server.id), type: 'DirectoryOrCreate' } },
+    ],
+    initContainers: [{
+      name: 'myid', image,
+      command: ['/bin/sh', '-c', `echo ${server.id} > ${DATA_MOUNT}/myid`],
+      volumeMounts: [{ name: 'data', mountPath: DATA_MOUNT }],
+    }],
+    containers: [{
+      name: 'zookeeper', image,
+      command: ['java'], args: javaArgs(cluster, server.roleGroup, properties),
+      env: Object.entries(properties.env).map(([name, value]) => ({ name, value })),
+      volumeMounts: mounts,
+      ports: [
+        { name: 'client', containerPort: server.clientPort, hostPort: server.clientPort },
+        { name: 'quorum', containerPort: server.quorumPort, hostPort: server.quorumPort },
+        { name: 'election', containerPort: server.electionPort, hostPort: server.electionPort },
+      ],
+      readinessProbe: { exec: { command: ['/bin/bash', '-c', serves] }, periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 2 },
+    }],
+  };
+  return { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: hash } }, spec };
+}
