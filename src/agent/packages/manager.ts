@@ -72,7 +72,9 @@ export class PackageManager {
    */
   async ensure(image: string, user: string): Promise<InstalledPackage> {
     const ref = parsePackageRef(image);
-    return this.withLock(packageKey(ref), async () => {
+    // Locked by product: two image versions may name one Debian package (its exact and its
+    // upstream version), and only one version of a Debian package can be installed.
+    return this.withLock(ref.product, async () => {
       const known = this.store.get(ref.product, ref.version);
       if (known && (await this.present(known))) {
         await this.store.addUser(ref.product, ref.version, user);
@@ -91,7 +93,7 @@ export class PackageManager {
     const removed: string[] = [];
     for (const record of await this.store.removeUser(user)) {
       const key = packageKey(record);
-      await this.withLock(key, async () => {
+      await this.withLock(record.product, async () => {
         const current = this.store.get(record.product, record.version);
         if (!current || current.users.length > 0) return;
         await this.uninstall(current);
@@ -117,7 +119,7 @@ export class PackageManager {
 
   private async present(record: PackageRecord): Promise<boolean> {
     if (record.kind === 'http') return existsSync(record.root);
-    return (await this.apt.installedVersion(record.product)) === record.version;
+    return (await this.apt.installedVersion(record.product)) === (record.installedVersion ?? record.version);
   }
 
   private async install(ref: PackageRef): Promise<PackageRecord> {
@@ -169,18 +171,28 @@ export class PackageManager {
   }
 
   private async installFromOs(config: RepositoryConfig, ref: PackageRef): Promise<PackageRecord | undefined> {
-    if (!(await this.apt.find(ref))) return undefined;
-    const { preinstalled } = await this.apt.install(ref);
+    const exact = await this.apt.resolve(ref);
+    if (exact === undefined) return undefined;
+    const { preinstalled } = await this.apt.install(ref.product, exact);
+    // The package may be on the host because the agent installed it for another image version
+    // naming it (exact and upstream spellings): then it is the agent's to remove, as theirs is.
+    const others = this.otherOsRecords(ref.product, ref.version);
+    const removable = !preinstalled || (others.length > 0 && others.every((r) => r.removable));
     return {
-      product: ref.product, version: ref.version, repository: config.name, kind: 'os', root: '/',
-      removable: !preinstalled, users: [], installedAt: new Date().toISOString(),
+      product: ref.product, version: ref.version, installedVersion: exact, repository: config.name, kind: 'os', root: '/',
+      removable, users: [], installedAt: new Date().toISOString(),
     };
+  }
+
+  /** OS package records of the same Debian package under other image versions. */
+  private otherOsRecords(product: string, version: string): PackageRecord[] {
+    return this.store.all().filter((r) => r.kind === 'os' && r.product === product && r.version !== version);
   }
 
   private async uninstall(record: PackageRecord): Promise<void> {
     if (record.kind === 'http') {
       await rm(record.root, { recursive: true, force: true });
-    } else if (record.removable) {
+    } else if (record.removable && this.otherOsRecords(record.product, record.version).length === 0) {
       try {
         await this.apt.remove(record.product);
       } catch (err) {

@@ -1,9 +1,11 @@
 // The operating system's repository: Debian packages installed with apt-get, for products the
 // distribution ships (ZooKeeper, a JDK, ...). The image's product is the Debian package name and
-// its version the exact Debian version. Such packages install into the host's own tree, so their
-// package root is "/". A package that was on the host before the agent installed it is never
-// removed by the agent.
+// its version the exact Debian version, or the upstream version alone (no "-revision"), which
+// stands for the installed package of that upstream version, else the newest candidate of it.
+// Such packages install into the host's own tree, so their package root is "/". A package that
+// was on the host before the agent installed it is never removed by the agent.
 import { execFile } from 'node:child_process';
+import { compareDebianVersions, upstreamVersion } from './debian-version.ts';
 import { PackageError } from './errors.ts';
 import type { PackageRef } from './image-ref.ts';
 
@@ -14,9 +16,12 @@ export interface AptOptions {
   lockTimeoutSec?: number;
   /** Package lists younger than this are not refreshed when a version is missing. */
   updateMaxAgeSec?: number;
+  /** Runs one command (prefix included); tests put a fake host here. */
+  runCommand?: CommandRunner;
 }
 
-interface CommandResult { code: number; stdout: string; stderr: string }
+export interface CommandResult { code: number; stdout: string; stderr: string }
+export type CommandRunner = (argv: string[], env: Record<string, string>) => Promise<CommandResult>;
 
 // dpkg's lock is host-wide: one apt command at a time from this agent.
 let aptQueue: Promise<unknown> = Promise.resolve();
@@ -26,6 +31,7 @@ export class AptRepository {
   private readonly prefix: string[];
   private readonly lockTimeoutSec: number;
   private readonly updateMaxAgeSec: number;
+  private readonly runCommand: CommandRunner;
   private lastUpdate = 0;
 
   constructor(name: string, options: AptOptions = {}) {
@@ -33,6 +39,7 @@ export class AptRepository {
     this.prefix = options.commandPrefix ?? [];
     this.lockTimeoutSec = options.lockTimeoutSec ?? 300;
     this.updateMaxAgeSec = options.updateMaxAgeSec ?? 600;
+    this.runCommand = options.runCommand ?? runOnHost;
   }
 
   /** The version of the package installed on the host, if any. */
@@ -42,27 +49,41 @@ export class AptRepository {
     return result.code === 0 && status === 'install ok installed' ? version : undefined;
   }
 
-  /** Whether apt can install this exact version, refreshing stale package lists once if not. */
-  async find(ref: PackageRef): Promise<boolean> {
-    if ((await this.installedVersion(ref.product)) === ref.version) return true;
-    if (await this.available(ref)) return true;
-    if ((Date.now() - this.lastUpdate) / 1000 < this.updateMaxAgeSec) return false;
+  /**
+   * The exact Debian version the image's version stands for, if apt has it: the version itself
+   * when installed or available; for an upstream version alone (no "-"), the installed package
+   * of that upstream version, else the newest available one. Stale package lists are refreshed
+   * once when nothing matches.
+   */
+  async resolve(ref: PackageRef): Promise<string | undefined> {
+    const found = await this.match(ref);
+    if (found !== undefined || (Date.now() - this.lastUpdate) / 1000 < this.updateMaxAgeSec) return found;
     const update = await this.apt(['apt-get', 'update', '-qq']);
     this.lastUpdate = Date.now();
     if (update.code !== 0) throw new PackageError('RepositoryUnavailable', `apt-get update failed: ${lastLines(update.stderr)}`);
-    return this.available(ref);
+    return this.match(ref);
   }
 
-  /** Installs the version; `preinstalled` when the host already had it, so it must stay. */
-  async install(ref: PackageRef): Promise<{ preinstalled: boolean }> {
-    const before = await this.installedVersion(ref.product);
-    if (before === ref.version) return { preinstalled: true };
+  private async match(ref: PackageRef): Promise<string | undefined> {
+    const installed = await this.installedVersion(ref.product);
+    if (installed === ref.version) return installed;
+    const candidates = await this.candidates(ref.product);
+    if (candidates.includes(ref.version)) return ref.version;
+    if (ref.version.includes('-')) return undefined;
+    if (installed !== undefined && upstreamVersion(installed) === ref.version) return installed;
+    return candidates.filter((c) => upstreamVersion(c) === ref.version).sort(compareDebianVersions).at(-1);
+  }
+
+  /** Installs this exact Debian version; `preinstalled` when the host already had the package, so it must stay. */
+  async install(product: string, version: string): Promise<{ preinstalled: boolean }> {
+    const before = await this.installedVersion(product);
+    if (before === version) return { preinstalled: true };
     const result = await this.apt([
       'apt-get', 'install', '-y', '-qq', '--no-install-recommends', '--allow-downgrades',
-      '-o', `DPkg::Lock::Timeout=${this.lockTimeoutSec}`, `${ref.product}=${ref.version}`,
+      '-o', `DPkg::Lock::Timeout=${this.lockTimeoutSec}`, `${product}=${version}`,
     ]);
     if (result.code !== 0) {
-      throw new PackageError('InstallFailed', `apt-get could not install ${ref.product}=${ref.version}: ${lastLines(result.stderr || result.stdout)}`);
+      throw new PackageError('InstallFailed', `apt-get could not install ${product}=${version}: ${lastLines(result.stderr || result.stdout)}`);
     }
     // A host that had another version keeps this package afterwards: it was the host's before.
     return { preinstalled: before !== undefined };
@@ -77,9 +98,11 @@ export class AptRepository {
     if (result.code !== 0) throw new PackageError('InstallFailed', `dpkg could not remove ${product}: ${lastLines(result.stderr || result.stdout)}`);
   }
 
-  private async available(ref: PackageRef): Promise<boolean> {
-    const result = await this.run(['apt-cache', 'madison', ref.product]);
-    return result.stdout.split('\n').some((line) => line.split('|')[1]?.trim() === ref.version);
+  /** The versions apt could install ("apt-cache madison": "name | version | source"). */
+  private async candidates(product: string): Promise<string[]> {
+    const result = await this.run(['apt-cache', 'madison', product]);
+    const versions = result.stdout.split('\n').map((line) => line.split('|')[1]?.trim()).filter((v): v is string => !!v);
+    return [...new Set(versions)];
   }
 
   private apt(argv: string[]): Promise<CommandResult> {
@@ -89,17 +112,21 @@ export class AptRepository {
   }
 
   private run(argv: string[], env: Record<string, string> = {}): Promise<CommandResult> {
-    const [command, ...args] = [...this.prefix, ...argv];
-    return new Promise((resolve, reject) => {
-      execFile(command, args, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err && typeof err.code !== 'number') {
-          reject(new PackageError('RepositoryUnavailable', `${argv[0]} could not run (is this a Debian host?): ${err.message}`));
-          return;
-        }
-        resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
-      });
-    });
+    return this.runCommand([...this.prefix, ...argv], env);
   }
+}
+
+function runOnHost(argv: string[], env: Record<string, string>): Promise<CommandResult> {
+  const [command, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') {
+        reject(new PackageError('RepositoryUnavailable', `${command} could not run (is this a Debian host?): ${err.message}`));
+        return;
+      }
+      resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout, stderr });
+    });
+  });
 }
 
 function lastLines(text: string, count = 5): string {

@@ -7,7 +7,13 @@ import { join } from 'node:path';
 
 export interface PackageRecord {
   product: string;
+  /** The version as the image names it: the record's key with the product. */
   version: string;
+  /**
+   * OS packages: the exact Debian version installed, which the image's version may name by its
+   * upstream part alone ("3.8.0" for "3.8.0-11+deb12u2"). Absent in records of older agents.
+   */
+  installedVersion?: string;
   /** The repository it was installed from. */
   repository: string;
   kind: 'http' | 'os';
