@@ -180,7 +180,8 @@ export class PodWorkers {
     const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => serviceName(pod.metadata.namespace ?? 'default', pod.metadata.name!, c.name));
     await Promise.all(names.map(async (name) => {
       this.stopProber(name);
-      await this.deps.runtime.stop(name, grace);
+      // A pod that never got this far (a refused volume, a missing package) has no service to stop.
+      if ((await this.deps.runtime.status(name)).state !== 'absent') await this.deps.runtime.stop(name, grace);
     }));
     await this.forget(pod.metadata.uid!, names);
     try {

@@ -5,11 +5,12 @@
 // The Node registers with its labels and taint; a pod bound to it becomes Running and Ready; a
 // killed process comes back; a changed ConfigMap reaches the pod's files; kubectl deletes the pod
 // and the agent stops its service and confirms;
-// a restarted agent adopts the running service of a pod it did not see being deleted.
+// a restarted agent adopts the running service of a pod it did not see being deleted; a hostPath
+// volume in {{volumeroot}} keeps one pod's data for the next, and one outside is refused.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { create as createTar } from 'tar';
 import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from '../support/apiserver.ts';
@@ -171,6 +172,75 @@ spec:
       // Delete: the agent stops the service within the grace period and confirms.
       await kubectl.ok(['delete', 'pod', 'echo-0', '--timeout=30s']);
       await assert.rejects(fetch(`http://127.0.0.1:${port}/`), 'the service is stopped');
+    } catch (err) {
+      t.diagnostic(agentOutput.slice(-4000));
+      throw err;
+    }
+  });
+
+  test('a hostPath volume in {{volumeroot}} keeps its data when its pod is deleted and another pod mounts it', async (t) => {
+    try {
+      const volume = `
+  volumes: [{ name: data, hostPath: { path: '{{volumeroot}}/echo/server-0', type: DirectoryOrCreate } }]`;
+      await kubectl.ok(['apply', '-f', '-'], { input: `
+apiVersion: v1
+kind: Pod
+metadata: { name: writer }
+spec:
+  nodeName: host-1
+  terminationGracePeriodSeconds: 5${volume}
+  containers:
+  - name: write
+    image: echo-server:1.0
+    command: ['/bin/sh', '-c', 'echo "written by $POD_UID" > {{dataroot}}/state/myid && exec sleep 600']
+    env: [{ name: POD_UID, valueFrom: { fieldRef: { fieldPath: metadata.uid } } }]
+    volumeMounts: [{ name: data, mountPath: '{{dataroot}}/state' }]
+` });
+      await kubectl.ok(['wait', '--for=condition=Ready', 'pod/writer', '--timeout=60s']);
+      const writer = await client.resource('v1', 'Pod').get('writer', 'default') as any;
+      await eventually('the written file', async () => existsSync(join(root, 'volumes', 'echo', 'server-0', 'myid')) || undefined);
+      await kubectl.ok(['delete', 'pod', 'writer', '--timeout=30s']);
+      assert.equal(readFileSync(join(root, 'volumes', 'echo', 'server-0', 'myid'), 'utf8'), `written by ${writer.metadata.uid}\n`, 'the data outlives the pod');
+      assert.equal(existsSync(join(root, 'pods', writer.metadata.uid)), false, 'the pod\'s own files are gone');
+
+      const port = await freePort();
+      await kubectl.ok(['apply', '-f', '-'], { input: `
+apiVersion: v1
+kind: Pod
+metadata: { name: reader }
+spec:
+  nodeName: host-1
+  terminationGracePeriodSeconds: 5${volume}
+  containers:
+  - name: server
+    image: echo-server:1.0
+    command: ['{{packageroot}}/bin/server', '{{dataroot}}/state/myid']
+    env: [{ name: PORT, value: "${port}" }]
+    volumeMounts: [{ name: data, mountPath: '{{dataroot}}/state' }]
+    readinessProbe: { httpGet: { path: /ready, port: ${port} }, periodSeconds: 1 }
+` });
+      await kubectl.ok(['wait', '--for=condition=Ready', 'pod/reader', '--timeout=60s']);
+      assert.match(await (await fetch(`http://127.0.0.1:${port}/`)).text(), new RegExp(`^written by ${writer.metadata.uid}\n`), 'the new pod sees the old pod\'s data');
+
+      // A hostPath outside {{volumeroot}} is refused with FailedMount, naming the allowed root.
+      await kubectl.ok(['apply', '-f', '-'], { input: `
+apiVersion: v1
+kind: Pod
+metadata: { name: escape }
+spec:
+  nodeName: host-1
+  volumes: [{ name: etc, hostPath: { path: /etc } }]
+  containers:
+  - { name: c, image: echo-server:1.0, command: ['/bin/true'], volumeMounts: [{ name: etc, mountPath: '{{configroot}}/etc' }] }
+` });
+      const refused = await eventually('the refusal', async () => {
+        const p = await client.resource('v1', 'Pod').get('escape', 'default') as any;
+        const waiting = p.status?.containerStatuses?.[0]?.state?.waiting;
+        return waiting?.reason === 'FailedMount' ? waiting : undefined;
+      });
+      assert.match(refused.message, new RegExp(`hostPath "/etc" is outside the node's volume root.*\\{\\{volumeroot\\}\\} \\(${root}/volumes\\)`));
+      await kubectl.ok(['delete', 'pod', 'reader', 'escape', '--timeout=30s']);
+      assert.equal(readFileSync(join(root, 'volumes', 'echo', 'server-0', 'myid'), 'utf8'), `written by ${writer.metadata.uid}\n`);
     } catch (err) {
       t.diagnostic(agentOutput.slice(-4000));
       throw err;
