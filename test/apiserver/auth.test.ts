@@ -323,6 +323,16 @@ for (const version of KUBECTL_VERSIONS) {
       await eventually(async () => (await bob.run(['auth', 'can-i', 'list', 'leases.coordination.k8s.io', '-n', ns])).stdout.trim() === 'no', 'view drops them again');
     });
 
+    test('a binding\'s roleRef cannot change: 422 with Kubernetes\' message; subjects can', async () => {
+      await admin.ok(['create', 'rolebinding', 'fixed-role', '--clusterrole=view', `--user=bob-${version}`, '-n', ns]);
+      const changed = await admin.run(['create', 'rolebinding', 'fixed-role', '--clusterrole=edit', `--user=bob-${version}`, '-n', ns, '--dry-run=client', '-o', 'yaml']);
+      const applied = await admin.run(['apply', '-f', '-'], { input: changed.stdout });
+      assert.notEqual(applied.code, 0);
+      assert.match(applied.stderr, /The RoleBinding "fixed-role" is invalid: roleRef: Invalid value: rbac.RoleRef\{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"edit"\}: cannot change roleRef/);
+      await admin.ok(['set', 'subject', 'rolebinding', 'fixed-role', `--user=alice-${version}`, '-n', ns]);
+      assert.match(await admin.ok(['get', 'rolebinding', 'fixed-role', '-n', ns, '-o', 'jsonpath={.roleRef.name} {.subjects[*].name}']), new RegExp(`^view bob-${version} alice-${version}$`));
+    });
+
     test('static token users authenticate with their groups; a wrong token is refused', async () => {
       const tess = new Kubectl(version, tokenUser(TESS_TOKEN));
       const who = await tess.ok(['auth', 'whoami']);

@@ -12,6 +12,7 @@ import { podStrategy } from './strategies/pod.ts';
 import { configMapStrategy, secretStrategy } from './strategies/data.ts';
 import { coreEventStrategy, defaultStrategy, eventsV1Strategy, nodeStrategy } from './strategies/simple.ts';
 import { crdStrategy } from './strategies/crd.ts';
+import { bindingStrategy, roleStrategy } from './strategies/rbac.ts';
 
 const BUILTIN_STRATEGIES: Record<string, Strategy> = {
   '/namespaces': namespaceStrategy,
@@ -22,10 +23,10 @@ const BUILTIN_STRATEGIES: Record<string, Strategy> = {
   '/events': coreEventStrategy,
   'events.k8s.io/events': eventsV1Strategy,
   'apiextensions.k8s.io/customresourcedefinitions': crdStrategy,
-  'rbac.authorization.k8s.io/roles': { nameRule: 'path-segment' },
-  'rbac.authorization.k8s.io/rolebindings': { nameRule: 'path-segment' },
-  'rbac.authorization.k8s.io/clusterroles': { nameRule: 'path-segment' },
-  'rbac.authorization.k8s.io/clusterrolebindings': { nameRule: 'path-segment' },
+  'rbac.authorization.k8s.io/roles': roleStrategy,
+  'rbac.authorization.k8s.io/rolebindings': bindingStrategy,
+  'rbac.authorization.k8s.io/clusterroles': roleStrategy,
+  'rbac.authorization.k8s.io/clusterrolebindings': bindingStrategy,
 };
 
 export class Registry {
