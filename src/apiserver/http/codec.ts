@@ -11,25 +11,47 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** The body each request was read with, for the audit log (kept only as long as the request). */
 export const requestBodies = new WeakMap<IncomingMessage, Buffer>();
 
-export async function readBody(req: IncomingMessage): Promise<Buffer> {
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > MAX_BODY_BYTES) {
     req.resume();
-    throw errors.tooLarge('Request entity too large: limit is 3145728');
+    return Promise.reject(errors.tooLarge('Request entity too large: limit is 3145728'));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw errors.tooLarge('Request entity too large: limit is 3145728');
-    }
-    chunks.push(chunk);
-  }
-  const body = Buffer.concat(chunks);
-  requestBodies.set(req, body);
-  return body;
+  if (req.readableEnded) return Promise.resolve(requestBodies.get(req) ?? Buffer.alloc(0));
+  // Plain events rather than an async iterator: this runs for every write, and the iterator's
+  // setup (listeners, promises per chunk) costs more than reading a small body itself.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData);
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        fail(errors.tooLarge('Request entity too large: limit is 3145728'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => {
+      if (settled) return;
+      settled = true;
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      requestBodies.set(req, body);
+      resolve(body);
+    });
+    req.on('error', fail);
+    req.once('close', () => {
+      if (!settled) fail(new Error('the client closed the connection before sending the whole body'));
+    });
+  });
 }
 
 export function mediaType(contentType: string | undefined): string {

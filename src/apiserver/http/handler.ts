@@ -7,7 +7,7 @@ import { groupVersion } from '../../api/resources.ts';
 import { ApiError, errors } from '../errors.ts';
 import type { ResourceCatalog } from '../registry/catalog.ts';
 import { deletedStatus, type DeleteOptions, type FieldValidation, type PatchType, type ResourceStore, type WriteOptions } from '../registry/store.ts';
-import type { CacheEntry } from '../storage/cache.ts';
+import { cachedJson, type CacheEntry } from '../storage/cache.ts';
 import { decodeBody, mediaType, negotiate, readBody, sendError, sendJson, sendRaw, setWarnings, type AcceptedForm } from './codec.ts';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { requestInfo, isTrue, type ResourceRequest } from './request-info.ts';
@@ -164,7 +164,9 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   const ns = def.namespaced ? info.namespace : undefined;
   const respond = (code: number, obj: KubeObject) => {
     setWarnings(res, opts.warnings);
-    sendJson(res, code, accept.table ? toTable(def, [obj], tableOptions(query)) : obj);
+    if (accept.table) return sendJson(res, code, toTable(def, [obj], tableOptions(query)));
+    // An object served as the cache holds it goes out as the JSON the cache already made.
+    sendJson(res, code, cachedJson(obj) ?? obj);
   };
   const body = async () => decodeBody(await readBody(req), req.headers['content-type']);
 
@@ -195,12 +197,12 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
     case 'create': {
       if (info.name && !info.subresource) throw errors.methodNotAllowed(`POST is not supported on a named ${def.singular}; use PUT or PATCH`);
       const obj = asKubeObject(await body());
-      const created = await store.create(ns, obj, opts);
+      const created = await store.create(ns, obj, { ...opts, ownedBody: true });
       return respond(201, created);
     }
     case 'update': {
       if (!info.name) throw errors.methodNotAllowed('PUT needs an object name in the URL');
-      const updated = await store.update(ns, info.name, asKubeObject(await body()), opts, info.subresource);
+      const updated = await store.update(ns, info.name, asKubeObject(await body()), { ...opts, ownedBody: true }, info.subresource);
       return respond(200, updated);
     }
     case 'patch': {

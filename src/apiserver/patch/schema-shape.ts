@@ -61,13 +61,19 @@ export const objectMetaSchema: JSONSchemaProps = {
   },
 };
 
+/** Schemas with the standard fields added, made once per schema (every write of a kind asks again). */
+const withMeta = new WeakMap<JSONSchemaProps, JSONSchemaProps>();
+const untypedObject: JSONSchemaProps = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+
 /** Gives a schema of a whole object (or an embedded resource) the standard apiVersion, kind and metadata. */
 export function withObjectMeta(schema: JSONSchemaProps | undefined): JSONSchemaProps {
-  const base = schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
-  return {
-    ...base,
-    properties: { ...base.properties, apiVersion: stringSchema, kind: stringSchema, metadata: objectMetaSchema },
-  };
+  const base = schema ?? untypedObject;
+  let full = withMeta.get(base);
+  if (!full) {
+    full = { ...base, properties: { ...base.properties, apiVersion: stringSchema, kind: stringSchema, metadata: objectMetaSchema } };
+    withMeta.set(base, full);
+  }
+  return full;
 }
 
 export function rootType(schema: JSONSchemaProps | undefined): NodeType {

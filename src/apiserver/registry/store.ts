@@ -28,6 +28,11 @@ export interface WriteOptions {
   warnings: string[];
   /** Runs on the object a write would store (and the one it replaces) just before storing; throws to refuse it. */
   admit?(obj: KubeObject, old: KubeObject | undefined): void;
+  /**
+   * The body was decoded for this request alone and nothing else holds it, so the store may work on
+   * it in place instead of on a copy (the request handler's create and update).
+   */
+  ownedBody?: boolean;
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -478,7 +483,7 @@ export class ResourceStore {
    */
   private admitBody(body: KubeObject, namespace: string | undefined, opts: WriteOptions): KubeObject {
     if (!isObject(body)) throw errors.badRequest('the request body must be a JSON or YAML object');
-    const obj = structuredClone(body);
+    const obj = opts.ownedBody ? body : structuredClone(body);
     if (obj.apiVersion !== undefined && obj.apiVersion !== this.apiVersion) {
       throw errors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${this.apiVersion})`);
     }

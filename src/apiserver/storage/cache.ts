@@ -47,10 +47,20 @@ export function resourcePrefixOf(key: string): string {
   return key.slice(0, key.indexOf('/', second + 1) + 1);
 }
 
+/** Each cached object's JSON, so a response that sends the object as it is need not encode it again. */
+const jsonOfObject = new WeakMap<KubeObject, string>();
+
+/** The JSON the cache holds for `object` when it is one of the cache's own objects. */
+export function cachedJson(object: KubeObject): string | undefined {
+  return jsonOfObject.get(object);
+}
+
 function decodeJson(key: string, value: string, revision: number, createRevision: number): CacheEntry {
   const object = JSON.parse(value) as KubeObject;
   object.metadata.resourceVersion = String(revision);
-  return { key, object, json: JSON.stringify(object), modRevision: revision, createRevision };
+  const json = JSON.stringify(object);
+  jsonOfObject.set(object, json);
+  return { key, object, json, modRevision: revision, createRevision };
 }
 
 export class WatchCache {
