@@ -1,18 +1,23 @@
 // The agent's HTTPS endpoint for container logs, which the API server's pods/log subresource
 // proxies to (as kube-apiserver does to a kubelet): GET /containerLogs/{namespace}/{pod}/{container}
-// with follow, tailLines, sinceSeconds, sinceTime, timestamps and previous. Only clients with a
-// certificate signed by the cluster CA are served; the agent's own certificate is self-signed.
+// with follow, tailLines, sinceSeconds, sinceTime, timestamps and previous. Only the API server is
+// served: a client certificate signed by the cluster CA and in group system:masters (node
+// credentials are signed by the same CA, and one node must not read another's logs; users go
+// through pods/log and its authorization). The agent's own certificate is self-signed.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../common/log.ts';
 import { RuntimeError, serviceName, type ContainerRuntime } from './runtimes/runtime.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
 
 const PATH = /^\/containerLogs\/([^/]+)\/([^/]+)\/([^/]+)$/;
+/** The group of the API server's client certificate (and of cluster administrators). */
+const ALLOWED_GROUP = 'system:masters';
 
 export interface LogServerOptions {
   host: string;
@@ -54,6 +59,12 @@ export async function startLogServer(opts: LogServerOptions): Promise<Server> {
 }
 
 async function serve(opts: LogServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const subject = (req.socket as TLSSocket).getPeerCertificate()?.subject;
+  const groups = [subject?.O ?? []].flat();
+  if (!groups.includes(ALLOWED_GROUP)) {
+    res.writeHead(403, { 'content-type': 'text/plain' }).end(`forbidden: ${JSON.stringify(subject?.CN ?? '')} may not read logs here; ask the API server (kubectl logs)\n`);
+    return;
+  }
   const url = new URL(req.url ?? '/', 'https://agent.invalid');
   const m = PATH.exec(url.pathname);
   if (req.method !== 'GET' || !m) {

@@ -18,7 +18,9 @@ import { Kubectl } from '../support/kubectl.ts';
 import { freePort } from '../support/net.ts';
 import { TestRepository } from '../support/package-repository.ts';
 import { KubeClient } from '../../src/client/client.ts';
-import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
+import { issueNodeCertificate, writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
+import { loadCertificateAuthority } from '../../src/apiserver/pki.ts';
+import { Agent, request } from 'undici';
 import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
 import { eventually } from '../support/eventually.ts';
 import { execFileSync } from 'node:child_process';
@@ -164,6 +166,17 @@ spec:
       const wrong = await kubectl.run(['logs', 'echo-0', '-c', 'nope']);
       assert.notEqual(wrong.code, 0);
       assert.match(wrong.stderr, /container nope is not valid for pod echo-0/);
+      // The log endpoint serves the API server only: another node's certificate (same CA) is refused.
+      const pki = join(server.dataDir, 'pki');
+      const otherNode = await issueNodeCertificate(await loadCertificateAuthority(readFileSync(join(pki, 'ca.crt'), 'utf8'), readFileSync(join(pki, 'ca.key'), 'utf8')), 'host-2');
+      const asOtherNode = new Agent({ connect: { cert: otherNode.certPem, key: otherNode.keyPem, rejectUnauthorized: false } });
+      try {
+        const direct = await request(`https://127.0.0.1:${node.status.daemonEndpoints.kubeletEndpoint.Port}/containerLogs/default/echo-0/server`, { dispatcher: asOtherNode });
+        assert.equal(direct.statusCode, 403);
+        assert.match(await direct.body.text(), /"system:node:host-2" may not read logs here/);
+      } finally {
+        await asOtherNode.close();
+      }
 
       // A changed ConfigMap reaches the file the server reads (the agent follows just that object).
       await kubectl.ok(['patch', 'configmap', 'echo-config', '--type=merge', '-p', JSON.stringify({ data: { 'greeting.txt': 'changed greeting' } })]);
@@ -266,7 +279,8 @@ spec:
 ` });
       }
       await kubectl.ok(['wait', '--for=condition=Ready', 'pod/keep-0', 'pod/keep-1', '--timeout=60s']);
-      const pidBefore = (await (await fetch(`http://127.0.0.1:${ports[0]}/`)).text()).split(' ').at(-1);
+      // Ready means started here (no readiness probe): the server may take a moment to listen.
+      const pidBefore = await eventually('keep-0 to answer', async () => (await (await fetch(`http://127.0.0.1:${ports[0]}/`)).text()).split(' ').at(-1));
       await stopAgent();
       // While the agent is away, one pod is force-deleted (nobody will confirm it).
       await kubectl.ok(['delete', 'pod', 'keep-1', '--grace-period=0', '--force']);
