@@ -10,7 +10,7 @@ import type { ResourceDefinition } from '../../api/resources.ts';
 import type { Logger } from '../../common/log.ts';
 import { errors } from '../errors.ts';
 import type { ComputedResourceHandler, SubresourceHandler } from '../http/handler.ts';
-import { requestInfo } from '../http/request-info.ts';
+import { requestInfoOf, requestUrl } from '../http/request-info.ts';
 import type { Registry } from '../registry/registry.ts';
 import { ClusterRoleAggregator } from './aggregation.ts';
 import { forbidden, requestAttributes, type Attributes, type Decision } from './attributes.ts';
@@ -158,9 +158,9 @@ export class AccessControl {
 
 /** The request's authorization attributes; a path that does not decode is a 400. */
 function attributesOf(req: IncomingMessage): Attributes {
-  const url = new URL(req.url ?? '/', 'https://granary.invalid');
+  const url = requestUrl(req);
   try {
-    return requestAttributes(requestInfo(req.method ?? 'GET', url.pathname, url.searchParams), req.method ?? 'GET', url.searchParams);
+    return requestAttributes(requestInfoOf(req), req.method ?? 'GET', url.searchParams);
   } catch (err) {
     if (err instanceof URIError) throw errors.badRequest(`the request path ${JSON.stringify(url.pathname)} is not valid percent-encoding`);
     throw err;

@@ -10,7 +10,7 @@ import { deletedStatus, type DeleteOptions, type FieldValidation, type PatchType
 import { cachedJson, type CacheEntry } from '../storage/cache.ts';
 import { decodeBody, mediaType, negotiate, readBody, sendError, sendJson, sendRaw, setWarnings, type AcceptedForm } from './codec.ts';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
-import { requestInfo, isTrue, type ResourceRequest } from './request-info.ts';
+import { requestInfoOf, requestUrl, isTrue, type ResourceRequest } from './request-info.ts';
 import { serveWatch } from './watch.ts';
 import { buildFilter } from './filters.ts';
 import { toTable } from '../table.ts';
@@ -65,11 +65,11 @@ export function createHandler(ctx: HandlerContext) {
     let verb = req.method ?? 'GET';
     let resource = '';
     try {
-      const url = new URL(req.url ?? '/', 'https://granary.invalid');
+      const url = requestUrl(req);
       const path = url.pathname;
       const accept = negotiate(req.headers.accept);
       if (await serveNonResource(ctx, req, res, path, accept)) return;
-      const info = requestInfo(req.method ?? 'GET', path, url.searchParams);
+      const info = requestInfoOf(req);
       if (info.kind === 'nonresource') throw notFoundPath();
       verb = info.verb;
       resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;

@@ -1,5 +1,6 @@
 // Turns a request path and method into what Kubernetes calls RequestInfo: which resource, which
 // object, which verb. Everything after routing (authorization, auditing, handlers) works from it.
+import type { IncomingMessage } from 'node:http';
 
 export interface ResourceRequest {
   kind: 'resource';
@@ -30,7 +31,8 @@ const METHOD_VERBS: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'c
  */
 export function requestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const verb = METHOD_VERBS[method] ?? method.toLowerCase();
-  const parts = path.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  const segments = path.split('/').filter((p) => p.length > 0);
+  const parts = path.includes('%') ? segments.map(decodeURIComponent) : segments;
   let rest: string[];
   let group: string;
   let version: string;
@@ -63,6 +65,28 @@ export function requestInfo(method: string, path: string, query: URLSearchParams
   const info: ResourceRequest = { kind: 'resource', verb, group, version, namespace, resource: rest[0] ?? '', name: rest[1], subresource: rest[2] };
   if (rest.length > 3) info.subresource = rest.slice(2).join('/');
   return finish(info, method, query, watchPath);
+}
+
+interface ParsedRequest { url: URL; info?: RequestInfo }
+
+const parsedRequests = new WeakMap<IncomingMessage, ParsedRequest>();
+
+/** The request's URL, parsed once per request (authorization, audit and the handler all read it). */
+export function requestUrl(req: IncomingMessage): URL {
+  let parsed = parsedRequests.get(req);
+  if (!parsed) {
+    parsed = { url: new URL(req.url ?? '/', 'https://granary.invalid') };
+    parsedRequests.set(req, parsed);
+  }
+  return parsed.url;
+}
+
+/** requestInfo of a request, worked out once per request; throws URIError when the path does not decode. */
+export function requestInfoOf(req: IncomingMessage): RequestInfo {
+  const url = requestUrl(req);
+  const parsed = parsedRequests.get(req)!;
+  parsed.info ??= requestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+  return parsed.info;
 }
 
 function finish(info: ResourceRequest, method: string, query: URLSearchParams, watchPath: boolean): ResourceRequest {

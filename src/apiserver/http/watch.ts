@@ -39,7 +39,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Res
     for (const t of timers) clearTimeout(t), clearInterval(t);
     res.end();
   };
-  const write = (line: string) => {
+  const write = (line: string | Buffer) => {
     if (closed) return;
     res.write(line);
     if (res.writableLength > MAX_BUFFERED_BYTES) end();
@@ -48,7 +48,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Res
     lastRevision = revision;
     const object = w.render(entry, first);
     first = false;
-    write(`{"type":"${type}","object":${object}}\n`);
+    write(object === entry.json ? sharedEventLine(type, entry) : `{"type":"${type}","object":${object}}\n`);
   };
   const bookmark = (revision: number, initialEventsEnd = false) => {
     const metadata = initialEventsEnd
@@ -94,6 +94,20 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Res
   }
   const timeout = w.timeoutSeconds !== undefined && w.timeoutSeconds > 0 ? w.timeoutSeconds : 1800 + Math.floor(Math.random() * 1800);
   timers.push(setTimeout(end, timeout * 1000));
+}
+
+/**
+ * The encoded line of the event being delivered. An event reaches every matching watcher in one
+ * synchronous pass, so one slot is enough for all of them to write the same Buffer (JSON watchers
+ * of the stored version; Table rows and converted versions are rendered per watcher).
+ */
+let lastLine: { entry: CacheEntry; type: WatchEventType; line: Buffer } | undefined;
+
+function sharedEventLine(type: WatchEventType, entry: CacheEntry): Buffer {
+  if (lastLine?.entry !== entry || lastLine.type !== type) {
+    lastLine = { entry, type, line: Buffer.from(`{"type":"${type}","object":${entry.json}}\n`) };
+  }
+  return lastLine.line;
 }
 
 function errorEvent(err: unknown): string {
