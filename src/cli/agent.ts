@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { resolve, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { KubeClient } from '../client/client.ts';
 import { createLogger } from '../common/log.ts';
 import { runAgent } from '../agent/agent.ts';
@@ -50,6 +51,11 @@ export async function agentCommand(argv: string[]): Promise<void> {
     await client.close();
     return;
   }
+  const nodeName = values['node-name'] ?? defaultHostname();
+  const identity = nodeIdentity(client.connection.cert);
+  if (identity !== undefined && identity !== nodeName) {
+    throw new UsageError(`the kubeconfig is node ${JSON.stringify(identity)}'s credential, but this agent would register node ${JSON.stringify(nodeName)}; pass --node-name ${identity} or use that node's kubeconfig`);
+  }
   if (!values['node-ip']) throw new UsageError('granary agent needs --node-ip IP (the address other hosts reach this node and its services at)');
   if (!values.root) throw new UsageError('granary agent needs --root DIR (where packages, pod files and runtime state live)');
   const root = resolve(values.root);
@@ -67,6 +73,13 @@ export async function agentCommand(argv: string[]): Promise<void> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a TCP port, got ${JSON.stringify(values.port)}`);
-  await runAgent({ client, nodeName: values['node-name'] ?? defaultHostname(), nodeIp: values['node-ip'], root, runtime, labels, port, log }, stop.signal);
+  await runAgent({ client, nodeName, nodeIp: values['node-ip'], root, runtime, labels, port, log }, stop.signal);
   await client.close();
+}
+
+/** The node a client certificate is the credential of (subject CN system:node:NAME), if it is one. */
+function nodeIdentity(certPem: string | undefined): string | undefined {
+  if (!certPem) return undefined;
+  const cn = /^CN=(.*)$/m.exec(new X509Certificate(certPem).subject)?.[1];
+  return cn?.startsWith('system:node:') ? cn.slice('system:node:'.length) : undefined;
 }
