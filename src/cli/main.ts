@@ -1,46 +1,58 @@
-// The `granary` command.
-import { agentCommand, AGENT_USAGE } from './agent.ts';
-import { apiserverCommand, APISERVER_USAGE } from './apiserver.ts';
-import { crdCommand, CRD_USAGE, installCommand } from './crds.ts';
-import { nodeCredentialCommand, NODE_CREDENTIAL_USAGE } from './node-credential.ts';
-import { downCommand, statusCommand, upCommand, UP_USAGE } from './up.ts';
+// The `granary` command. Each command's module is loaded only when that command runs, so the
+// short-lived ones (status, down) and the node agents do not load the API server.
 import { UsageError } from './process.ts';
 
-const USAGE = `Usage: granary <command> [flags]
+type Command = (argv: string[]) => Promise<void>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  up: async () => (await import('./up.ts')).upCommand,
+  down: async () => (await import('./up.ts')).downCommand,
+  status: async () => (await import('./up.ts')).statusCommand,
+  apiserver: async () => (await import('./apiserver.ts')).apiserverCommand,
+  agent: async () => (await import('./agent.ts')).agentCommand,
+  operator: async () => (await import('./operator.ts')).operatorCommand,
+  'node-credential': async () => (await import('./node-credential.ts')).nodeCredentialCommand,
+  crd: async () => (await import('./crds.ts')).crdCommand,
+  install: async () => (await import('./crds.ts')).installCommand,
+};
+
+async function usage(): Promise<string> {
+  const [up, apiserver, agent, operator, nodeCredential, crds] = await Promise.all([
+    import('./up.ts'), import('./apiserver.ts'), import('./agent.ts'), import('./operator.ts'), import('./node-credential.ts'), import('./crds.ts'),
+  ]);
+  return `Usage: granary <command> [flags]
 
 Commands:
-${UP_USAGE}
-${APISERVER_USAGE}
-${AGENT_USAGE}
-${NODE_CREDENTIAL_USAGE}
-${CRD_USAGE}
+${up.UP_USAGE}
+${apiserver.APISERVER_USAGE}
+${agent.AGENT_USAGE}
+${operator.OPERATOR_USAGE}
+${nodeCredential.NODE_CREDENTIAL_USAGE}
+${crds.CRD_USAGE}
   help                                            show this help
 `;
-
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  up: upCommand,
-  down: downCommand,
-  status: statusCommand,
-  apiserver: apiserverCommand,
-  agent: agentCommand,
-  'node-credential': nodeCredentialCommand,
-  crd: crdCommand,
-  install: installCommand,
-};
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE);
+    process.stdout.write(await usage());
     return;
   }
-  const run = COMMANDS[command];
-  if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-  await run(rest);
+  const load = COMMANDS[command];
+  if (!load) throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${await usage()}`);
+  // Started by `granary up` (with an IPC channel): when it goes away, however it died, stop as on
+  // SIGTERM, so no agent or operator outlives it.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
+  await (await load())(rest);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`granary: ${message}\n`);
-  process.exitCode = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+  const code = (err as { code?: unknown }).code;
+  process.exitCode = err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) ? 2 : 1;
 });
