@@ -84,6 +84,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   ];
   await controller.run(signal);
   await Promise.allSettled(background);
+  // Probe timers would otherwise keep the process alive after a SIGTERM.
+  workers.close();
   logServer.closeAllConnections();
   await new Promise((r) => logServer.close(r));
   await opts.runtime.close();

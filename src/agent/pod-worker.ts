@@ -56,6 +56,11 @@ export class PodWorkers {
     this.deps = deps;
   }
 
+  /** Stops probing (the agent is stopping; its services keep running for the next agent). */
+  close(): void {
+    for (const name of [...this.probers.keys()]) this.stopProber(name);
+  }
+
   /** Brings one pod bound to this node a step closer to its spec; returns when to look again. */
   async sync(pod: Pod): Promise<{ requeueAfterMs: number } | undefined> {
     if (pod.metadata.deletionTimestamp) {
