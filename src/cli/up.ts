@@ -195,6 +195,26 @@ async function pending(client: KubeClient, demo: KubeObject[]): Promise<{ nodes:
   return { nodes, demo: waiting };
 }
 
+/** Where the kubeconfig is, every operator's summary, what is still starting, and where to look. */
+async function printSummary(client: KubeClient, kubeconfig: string, notYet: [string, string][]): Promise<void> {
+  const lines = await summaries(client).catch((err: Error) => [`no summary: ${err.message}`]);
+  const kinds = OPERATORS.flatMap((o) => o.crds).map((crd) => crd.spec as { group: string; names: { plural: string } })
+    .filter((spec) => !spec.group.startsWith('command.')).map((spec) => `  kubectl get ${spec.names.plural}`);
+  process.stdout.write(`
+Granary is up. Its kubeconfig is ${kubeconfig}
+${lines.length ? `\n${lines.map((l) => `  ${l}`).join('\n')}\n` : ''}${notYet.length ? `\nStill starting (\`granary status\` shows how far it got):\n${notYet.map(([what, why]) => `  ${what}: ${why}`).join('\n')}\n` : ''}
+Look around with kubectl:
+
+  export KUBECONFIG=${kubeconfig}
+  kubectl get nodes -o wide
+  kubectl get pods -o wide
+${kinds.length ? `${kinds.join('\n')}\n` : ''}  kubectl api-resources
+
+Ctrl-C stops everything; running \`granary up\` again resumes the same cluster.
+\`granary status\` summarises it from another terminal; \`granary down\` stops it.
+`);
+}
+
 async function ensureDefaultRepository(client: KubeClient): Promise<boolean> {
   try {
     await client.resource(PACKAGE_REPOSITORY_API_VERSION, 'PackageRepository').create({
@@ -222,8 +242,9 @@ async function stopLocalServices(dataDir: string, useSystemd: boolean): Promise<
       : await (await import('../agent/runtimes/process.ts')).openProcessRuntime({ stateDir, log });
     try {
       await Promise.all((await runtime.list()).map(async (service) => {
-        const status = await runtime.stop(service.name, 15);
-        if (status.state !== 'absent') stopped++;
+        if ((await runtime.status(service.name)).state !== 'running') return;
+        await runtime.stop(service.name, 15);
+        stopped++;
       }));
     } finally {
       await runtime.close();
@@ -283,7 +304,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     const agents: Supervised[] = [];
     cleanups.push(async () => {
       const count = await stopLocalServices(dataDir, useSystemd);
-      if (count > 0) step(`stopped the services of ${count} pod container(s); \`granary up\` starts them again`);
+      if (count > 0) step(`stopped ${count} running pod service(s); \`granary up\` starts them again`);
     });
     cleanups.push(async () => {
       await Promise.all(agents.map((a) => a.stop()));
@@ -308,72 +329,50 @@ export async function upCommand(argv: string[]): Promise<void> {
       step(`started the operators: ${OPERATORS.map((o) => o.name).join(', ')} (log: ${operators.logFile})`);
     }
 
-    if (interrupted()) return;
-    const demo = values['no-demo'] ? [] : OPERATORS.flatMap((o) => o.demo ?? []);
-    if (!values['no-demo']) {
-      for (const { object, created } of await applyDemo(client, OPERATORS)) {
-        step(`demo ${describe(object)} ${created ? 'created' : 'exists; kept as it is'}`);
-      }
-    }
-
     // Progress until every node is Ready and the demo is available, or until the wait is over;
-    // then the summary, and Granary keeps running either way.
+    // then the summary, and Granary keeps running either way, telling what becomes ready later.
+    // The demo is applied once all nodes are Ready, so that operators can spread it over them.
+    const demo = values['no-demo'] ? [] : OPERATORS.flatMap((o) => o.demo ?? []);
+    let demoApplied = demo.length === 0;
     const deadline = Date.now() + waitSeconds * 1000;
+    let summarised = false;
     let lastNote = Date.now();
-    let seen = { nodes: new Map<string, string>(), demo: new Map<string, string>() };
     const announced = new Set<string>();
-    const announce = async () => {
-      seen = await pending(client, demo);
-      for (const { name, ip } of LOCAL_NODES) {
-        if (!seen.nodes.has(name) && !announced.has(name)) (announced.add(name), step(`node ${name} is Ready (${ip})`));
-      }
-      for (const object of demo) {
-        const key = describe(object);
-        if (!seen.demo.has(key) && !announced.has(key)) (announced.add(key), step(`demo ${key} is available`));
-      }
-    };
+    let notYet: [string, string][] = [];
     while (!stop.signal.aborted) {
       try {
-        await announce();
-        if (seen.nodes.size === 0 && seen.demo.size === 0) break;
+        const seen = await pending(client, demoApplied ? demo : []);
+        for (const { name, ip } of LOCAL_NODES) {
+          if (!seen.nodes.has(name) && !announced.has(name)) (announced.add(name), step(`node ${name} is Ready (${ip})`));
+        }
+        if (!demoApplied && seen.nodes.size === 0) {
+          for (const { object, created } of await applyDemo(client, OPERATORS)) step(`demo ${describe(object)} ${created ? 'created' : 'exists; kept as it is'}`);
+          demoApplied = true;
+          continue;
+        }
+        for (const object of demoApplied ? demo : []) {
+          const key = describe(object);
+          if (!seen.demo.has(key) && !announced.has(key)) (announced.add(key), step(`demo ${key} is available`));
+        }
+        notYet = [...seen.nodes, ...seen.demo];
+        if (!demoApplied) notYet.push(...demo.map((o): [string, string] => [`demo ${describe(o)}`, 'applied once every node is Ready']));
       } catch (err) {
-        seen.nodes.set('the control plane', `unreachable: ${(err as Error).message}`);
+        notYet = [['the control plane', `not answering: ${(err as Error).message}`]];
       }
-      if (Date.now() >= deadline) break;
-      if (Date.now() - lastNote >= 15_000) {
+      if (summarised) {
+        if (notYet.length === 0) {
+          for (const line of await summaries(client).catch(() => [])) step(line);
+          break;
+        }
+      } else if (notYet.length === 0 || Date.now() >= deadline) {
+        await printSummary(client, server.kubeconfigPath, notYet);
+        summarised = true;
+        if (notYet.length === 0) break;
+      } else if (Date.now() - lastNote >= 15_000) {
         lastNote = Date.now();
-        step(`waiting for ${[...seen.nodes, ...seen.demo].map(([what, why]) => `${what} (${why})`).join(', ')}`);
+        step(`waiting for ${notYet.map(([what, why]) => `${what} (${why})`).join(', ')}`);
       }
-      await sleep(500, stop.signal);
-    }
-    if (stop.signal.aborted) return;
-
-    const lines = await summaries(client);
-    const notYet = [...seen.nodes, ...seen.demo].map(([what, why]) => `  ${what}: ${why}`);
-    process.stdout.write(`
-Granary is up. Its kubeconfig is ${server.kubeconfigPath}
-${lines.length ? `\n${lines.map((l) => `  ${l}`).join('\n')}\n` : ''}${notYet.length ? `\nStill starting (\`granary status\` shows how far it got):\n${notYet.join('\n')}\n` : ''}
-Look around with kubectl:
-
-  export KUBECONFIG=${server.kubeconfigPath}
-  kubectl get nodes -o wide
-  kubectl get pods -o wide
-${OPERATORS.flatMap((o) => o.crds).map((crd) => `  kubectl get ${(crd.spec as { names: { plural: string } }).names.plural}`).join('\n')}
-  kubectl api-resources
-
-Ctrl-C stops everything; running \`granary up\` again resumes the same cluster.
-\`granary status\` summarises it from another terminal; \`granary down\` stops it.
-`);
-    // Keep telling what becomes ready after the summary, until Ctrl-C.
-    while (!stop.signal.aborted && (seen.nodes.size > 0 || seen.demo.size > 0)) {
-      await sleep(2000, stop.signal);
-      if (stop.signal.aborted) break;
-      try {
-        await announce();
-        if (seen.demo.size === 0 && demo.length > 0 && seen.nodes.size === 0) for (const l of await summaries(client)) step(l);
-      } catch {
-        // The next round tells.
-      }
+      await sleep(summarised ? 2000 : 500, stop.signal);
     }
     await new Promise((r) => (stop.signal.aborted ? r(undefined) : stop.signal.addEventListener('abort', r, { once: true })));
   } finally {
