@@ -1,7 +1,6 @@
 // The in-memory watch cache: the current state of every object plus a window of recent events,
 // kept in step with the backend's watch. It serves every LIST, GET and WATCH, so the backend only
 // sees writes and the rare exact-revision read.
-import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../../api/meta.ts';
 import { PreconditionFailed, RevisionCompacted, type StorageBackend, type StorageEvent, type StoredEntry } from './backend.ts';
 import { IDENTITY, type ValueTransformer } from './encryption.ts';
@@ -64,26 +63,6 @@ function decodeJson(key: string, value: string, revision: number, createRevision
   return { key, object, json, modRevision: revision, createRevision };
 }
 
-/**
- * Stands for the resourceVersion in the JSON of an object this cache writes, until storage has given
- * the write its revision; random, so no stored value can contain it.
- */
-const REVISION_PLACEHOLDER = `\u0000revision-${randomUUID()}`;
-const REVISION_FIELD = `"resourceVersion":${JSON.stringify(REVISION_PLACEHOLDER)}`;
-
-/**
- * An object as storage keeps it (JSON without metadata.resourceVersion) and, from the same single
- * encoding, the JSON it will be served as once its revision is known (resourceVersion last in
- * metadata, as decodeJson puts it).
- */
-function encodeForWrite(object: KubeObject): { stored: string; served: string } {
-  const { resourceVersion: _dropped, ...metadata } = object.metadata;
-  const served = JSON.stringify({ ...object, metadata: { ...metadata, resourceVersion: REVISION_PLACEHOLDER } });
-  const at = served.indexOf(REVISION_FIELD);
-  const from = served.charCodeAt(at - 1) === 44 /* , */ ? at - 1 : at;
-  return { stored: served.slice(0, from) + served.slice(at + REVISION_FIELD.length), served };
-}
-
 export class WatchCache {
   private readonly backend: StorageBackend;
   private readonly byResource = new Map<string, Map<string, CacheEntry>>();
@@ -102,8 +81,6 @@ export class WatchCache {
   private stopped = false;
 
   private readonly transformer: ValueTransformer;
-  /** Values this cache has written and not yet seen come back, with the JSON they will be served as. */
-  private readonly ownWrites = new Map<string, { value: string; served: string }>();
 
   constructor(backend: StorageBackend, opts: { historyLimit?: number; transformer?: ValueTransformer } = {}) {
     this.backend = backend;
@@ -118,32 +95,9 @@ export class WatchCache {
     this.follow(revision);
   }
 
-  /**
-   * An object as stored: JSON without resourceVersion, encrypted where configured. The JSON it will
-   * be served as is kept until the write comes back through the backend's watch, so that the
-   * entry is made from it rather than by decoding and encoding the stored value again.
-   */
+  /** An object as stored: JSON without resourceVersion, encrypted where configured. */
   private encode(key: string, object: KubeObject): string {
-    const { stored, served } = encodeForWrite(object);
-    const value = this.transformer.toStorage(key, stored);
-    this.ownWrites.set(key, { value, served });
-    return value;
-  }
-
-  /** The entry of a put event: from the JSON kept at encode time when the event is that write. */
-  private decodePut(e: StorageEvent): CacheEntry {
-    const own = this.ownWrites.get(e.key);
-    if (own === undefined || own.value !== e.value) return this.decode(e.key, e.value, e.revision, e.createRevision);
-    this.ownWrites.delete(e.key);
-    const json = own.served.replace(REVISION_FIELD, `"resourceVersion":"${e.revision}"`);
-    const object = JSON.parse(json) as KubeObject;
-    jsonOfObject.set(object, json);
-    return { key: e.key, object, json, modRevision: e.revision, createRevision: e.createRevision };
-  }
-
-  /** A write that failed never comes back through the watch: forget the JSON kept for it. */
-  private forgetOwnWrite(key: string, value: string): void {
-    if (this.ownWrites.get(key)?.value === value) this.ownWrites.delete(key);
+    return this.transformer.toStorage(key, serialise(object));
   }
 
   /** A stored value as a cache entry. */
@@ -255,14 +209,12 @@ export class WatchCache {
   }
 
   async create(key: string, object: KubeObject): Promise<CacheEntry> {
-    const value = this.encode(key, object);
-    const revision = await this.catchUpOnConflict(this.backend.create(key, value), () => this.forgetOwnWrite(key, value));
+    const revision = await this.catchUpOnConflict(this.backend.create(key, this.encode(key, object)));
     return this.entryAt(key, revision);
   }
 
   async update(key: string, object: KubeObject, expectedRevision: number): Promise<CacheEntry> {
-    const value = this.encode(key, object);
-    const revision = await this.catchUpOnConflict(this.backend.update(key, value, expectedRevision), () => this.forgetOwnWrite(key, value));
+    const revision = await this.catchUpOnConflict(this.backend.update(key, this.encode(key, object), expectedRevision));
     return this.entryAt(key, revision);
   }
 
@@ -276,11 +228,10 @@ export class WatchCache {
    * API server sharing the storage) waits, briefly, until this cache shows that revision too, so
    * the caller's retry reads the object it conflicted with rather than the same stale copy.
    */
-  private async catchUpOnConflict(write: Promise<number>, onFailure?: () => void): Promise<number> {
+  private async catchUpOnConflict(write: Promise<number>): Promise<number> {
     try {
       return await write;
     } catch (err) {
-      onFailure?.();
       if (err instanceof PreconditionFailed && err.modRevision !== undefined && err.modRevision > this.revision) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
@@ -335,7 +286,7 @@ export class WatchCache {
       const prev = this.byResource.get(prefix)?.get(e.key);
       let event: CacheEvent;
       if (e.type === 'put') {
-        const entry = this.decodePut(e);
+        const entry = this.decode(e.key, e.value, e.revision, e.createRevision);
         this.put(entry);
         event = { type: prev ? 'MODIFIED' : 'ADDED', revision: e.revision, entry, prev };
       } else {
@@ -406,6 +357,11 @@ export class WatchCache {
     const prefix = resourcePrefixOf(key);
     if (this.byResource.get(prefix)?.delete(key)) this.sortedKeys.delete(prefix);
   }
+}
+
+function serialise(object: KubeObject): string {
+  const { resourceVersion: _dropped, ...metadata } = object.metadata;
+  return JSON.stringify({ ...object, metadata });
 }
 
 function lowerBound(sorted: string[], target: string): number {
