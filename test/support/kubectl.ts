@@ -49,7 +49,7 @@ export class Kubectl {
   }
 
   /** Runs and insists on success, returning stdout. */
-  async ok(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
+  async ok(args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<string> {
     const r = await this.run(args, opts);
     if (r.code !== 0) throw new Error(`kubectl ${this.version} ${args.join(' ')} failed (${r.code}):\n${r.stderr}${r.stdout}`);
     return r.stdout;

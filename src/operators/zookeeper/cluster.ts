@@ -27,7 +27,7 @@ import {
 import { chain, Continue, Requeue, type StepResult } from '../../runtime/reconcile.ts';
 import { API_VERSION, MANAGER, PRODUCT, SERVER_ROLE, serversRole, type ZookeeperCluster } from './crd.ts';
 import {
-  clusterDataDir, configHash, connectionString, effectiveRole, groupFiles, placementsToRecord, planServers, serverImage,
+  clusterDataDir, configHash, connectionString, effectiveRole, groupFiles, placementsToRecord, planServers, runningServers, serverImage,
   serverNodes, validateCluster, zookeeperVersion, type ServerPlan,
 } from './config.ts';
 import { quorumHealth, type QuorumHealth } from './four-letter.ts';
@@ -120,7 +120,9 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
     for (const u of unplaced) ctx.problems.push({ pod: `${SERVER_ROLE} ${u.id}`, reason: 'NoEligibleNode', message: `server ${u.id} (group ${u.roleGroup}) has no node: ${u.reason}` });
 
     let health: QuorumHealth | undefined;
-    const checkHealth = async () => (health = await quorumHealth(servers));
+    const serverPods = owned.filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === SERVER_ROLE);
+    // The ensemble as it runs, not as it will be: mid-change, its leader may be a server about to go.
+    const checkHealth = async () => (health = await quorumHealth(runningServers(serverPods, nodes)));
     const rollOutdated = async (): Promise<StepResult> => {
       const staying = new Set(servers.map((s) => s.id));
       const outdated = owned.filter((p) => {
@@ -145,7 +147,7 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
     const action = await steps.run();
     const settled = action === undefined;
 
-    if (!cluster.spec.stopped && servers.length > 0) health ??= await checkHealth();
+    if (!cluster.spec.stopped && serverPods.length > 0) health ??= await checkHealth();
     const conditions = conditionsFor(cluster, { settled, health, problems: ctx.problems, stopped: cluster.spec.stopped === true, remaining: owned.length });
     await writeStatus(cluster, {
       version, connectionString: connect, servers: placementsToRecord(cluster.status?.servers, servers),
@@ -177,7 +179,7 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
       return { requeueAfterMs: 1000 };
     }
     if (!cluster.spec.retainDataOnDelete) {
-      const done = await removeData(cluster, owned);
+      const done = await removeData(cluster);
       if (!done) return { requeueAfterMs: 1000 };
     }
     try {
@@ -189,11 +191,13 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
   }
 
   /** One pod per node that held servers removes the cluster's data directories there; true once all have. */
-  async function removeData(cluster: ZookeeperCluster, owned: readonly Pod[]): Promise<boolean> {
+  async function removeData(cluster: ZookeeperCluster): Promise<boolean> {
     const readyNodes = new Set(serverNodes(controller.storeOf('v1', 'Node').list()).filter((n) => n.ready).map((n) => n.name));
     const usedNodes = [...new Set((cluster.status?.servers ?? []).map((s) => s.node))].filter((n) => readyNodes.has(n)).sort();
     const dirs = [...new Set(Object.keys(serversRole(cluster).roleGroups).map((g) => `{{volumeroot}}/${clusterDataDir(cluster, g)}`))];
-    const cleanupPods = owned.filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'cleanup');
+    // Read afresh: a cleanup pod created a moment ago may not be in the watch cache yet.
+    const listed = await pods.list(cluster.metadata.namespace, { labelSelector: `${LABEL_MANAGED_BY}=${MANAGER},app.kubernetes.io/instance=${cluster.metadata.name},app.kubernetes.io/component=cleanup` });
+    const cleanupPods = ownedPods({ owner: cluster, pods: listed.items });
     let finished = true;
     for (const node of usedNodes) {
       const podName = resourceName(cluster.metadata.name!, 'cleanup', node);
@@ -214,10 +218,8 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
         finished = false;
       } else if (pod.status?.phase !== 'Succeeded') finished = false;
     }
-    if (!finished) return false;
-    const left = cleanupPods.filter((p) => !isTerminating(p));
-    for (const pod of left) await deletePod(pods as never, pod);
-    return cleanupPods.length === 0;
+    // Finished cleanup pods stay: the garbage collector removes them with the cluster.
+    return finished;
   }
 
   return controller;

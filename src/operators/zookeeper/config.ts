@@ -156,3 +156,19 @@ export function clusterDataDir(cluster: ZookeeperCluster, roleGroup: string): st
 export function configHash(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
+
+/**
+ * The servers running now, from their pods: the ensemble as it is (during a membership change it
+ * still includes servers about to go, and the leader may be one of them).
+ */
+export function runningServers(pods: readonly Pod[], nodes: readonly ServerNode[]): { id: number; address: string; clientPort: number }[] {
+  const addressOf = new Map(nodes.map((n) => [n.name, n.address]));
+  const result: { id: number; address: string; clientPort: number }[] = [];
+  for (const pod of pods) {
+    const { id } = existingPod(pod);
+    const address = addressOf.get(nodeOfPod(pod) ?? '');
+    const clientPort = pod.spec?.containers?.[0]?.ports?.find((p) => p.name === 'client')?.containerPort;
+    if (id !== undefined && address && clientPort && !pod.metadata.deletionTimestamp) result.push({ id, address, clientPort });
+  }
+  return result.sort((a, b) => a.id - b.id);
+}

@@ -1,0 +1,254 @@
+// The ZooKeeper operator end to end: Debian's real ZooKeeper on three real node agents (each
+// its own node on 127.0.10.1-3), with the systemd runtime (systemd as PID 1 in a namespace) and
+// with the process runtime, driven through kubectl and checked with a real ZooKeeper client.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pod } from '../../src/api/kinds/core.ts';
+import type { KubeObject } from '../../src/api/meta.ts';
+import { serverState, quorumHealth } from '../../src/operators/zookeeper/four-letter.ts';
+import type { ZookeeperCluster } from '../../src/operators/zookeeper/crd.ts';
+import { ZooKeeperSession, withZooKeeper } from '../../src/operators/zookeeper/zk-client.ts';
+import { eventually } from '../support/eventually.ts';
+import { startSystemd, systemdUnavailable, type TestSystemd } from '../support/systemd.ts';
+import { startZookeeperStack, type ZookeeperStack } from '../support/zookeeper-stack.ts';
+
+const CLUSTER = 'zk';
+const WAIT_MS = 180_000;
+
+const clusterYaml = (replicas: number) => `
+apiVersion: zookeeper.granary.dev/v1alpha1
+kind: ZookeeperCluster
+metadata: { name: ${CLUSTER} }
+spec:
+  servers:
+    config: { tickTime: 500, heapMiB: 96 }
+    roleGroups:
+      default: { replicas: ${replicas} }
+`;
+
+type ServerAddress = { id: number; address: string; clientPort: number };
+
+for (const runtime of ['systemd', 'process'] as const) {
+  describe(`ZooKeeper on three agents (${runtime} runtime)`, { skip: runtime === 'systemd' ? systemdUnavailable() : undefined }, () => {
+    let systemd: TestSystemd | undefined;
+    let stack: ZookeeperStack;
+    const clusters = () => stack.client.resource<ZookeeperCluster>('zookeeper.granary.dev/v1alpha1', 'ZookeeperCluster');
+    const serverPods = async () => (await stack.client.resource<Pod & KubeObject>('v1', 'Pod').list('default', { labelSelector: `app.kubernetes.io/instance=${CLUSTER},app.kubernetes.io/component=server` })).items;
+    const servers = async (): Promise<ServerAddress[]> => {
+      const cluster = await clusters().get(CLUSTER, 'default');
+      return (cluster.status?.connectionString ?? '').split(',').filter(Boolean).map((hostPort, i) => {
+        const [address, port] = hostPort.split(':');
+        return { id: i + 1, address, clientPort: Number(port) };
+      });
+    };
+    /** The cluster settled: `replicas` servers, all Ready on the latest configuration, and a quorum. */
+    const settled = async (replicas: number) => {
+      let seen = '';
+      try {
+        return await eventually(`${replicas} settled servers with a quorum`, async () => {
+          const cluster = await clusters().get(CLUSTER, 'default');
+          const conditions = cluster.status?.conditions ?? [];
+          const pods = await serverPods();
+          seen = `${JSON.stringify(conditions)}\npods: ${pods.map((p) => `${p.metadata.name} ${p.status?.phase} ${JSON.stringify(p.status?.containerStatuses?.map((c) => c.state))}`).join('\n')}`;
+          const is = (type: string, status: string) => conditions.some((c) => c.type === type && c.status === status && c.observedGeneration === cluster.metadata.generation);
+          if (!is('Available', 'True') || !is('Progressing', 'False')) return undefined;
+          if (pods.length !== replicas || pods.some((p) => p.metadata.deletionTimestamp)) return undefined;
+          return cluster;
+        }, WAIT_MS, 500);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; last seen: ${seen}`);
+      }
+    };
+    const podOn = (pods: Pod[], id: number) => pods.find((p) => p.metadata.labels?.['granary.dev/pod-id'] === String(id))!;
+    const pidListeningOn = (address: string, port: number): number | undefined => {
+      const out = execFileSync('ss', ['-Hltnp', `src ${address}:${port}`], { encoding: 'utf8' });
+      const pid = /pid=(\d+)/.exec(out)?.[1];
+      return pid ? Number(pid) : undefined;
+    };
+    const dataDirOf = (nodeName: string, id: number) => join(stack.nodes.find((n) => n.name === nodeName)!.root, 'volumes', 'zookeeper', 'default', CLUSTER, `server-${id}`);
+
+    before(async () => {
+      if (runtime === 'systemd') systemd = await startSystemd();
+      stack = await startZookeeperStack({ runtime, systemd });
+    });
+    after(async () => {
+      await stack?.stop();
+      await systemd?.stop();
+    });
+
+    test('a three-server ensemble: one leader, two followers, discovery, and a znode written through one server is read through another', async (t) => {
+      t.diagnostic('agent output is printed on failure');
+      try {
+        await stack.kubectl.ok(['apply', '-f', '-'], { input: clusterYaml(3) });
+        const cluster = await settled(3);
+        const pods = await serverPods();
+        assert.deepEqual(new Set(pods.map((p) => p.spec?.nodeName)), new Set(stack.nodes.map((n) => n.name)), 'one server per node');
+        const addresses = await servers();
+        assert.deepEqual(addresses.map((s) => s.address).sort(), stack.nodes.map((n) => n.address).sort(), 'each server is reached at its own node\'s address');
+        const modes = (await Promise.all(addresses.map((s) => serverState(s.address, s.clientPort)))).map((s) => (s.serving ? s.mode : 'down')).sort();
+        assert.deepEqual(modes, ['follower', 'follower', 'leader']);
+
+        const discovery = await stack.kubectl.ok(['get', 'configmap', CLUSTER, '-o', 'jsonpath={.data.ZOOKEEPER}']);
+        assert.equal(discovery, cluster.status?.connectionString);
+        assert.equal(discovery.split(',').length, 3);
+
+        const [first, second] = addresses;
+        await withZooKeeper(`${first.address}:${first.clientPort}`, (zk) => zk.mkdirp('/granary-test/hello', Buffer.from('written through server 1')));
+        const read = await withZooKeeper(`${second.address}:${second.clientPort}`, async (zk) => {
+          // A follower may lag a moment behind the leader.
+          return eventually('the znode on another server', async () => (await zk.getData('/granary-test/hello'))?.toString());
+        });
+        assert.equal(read, 'written through server 1');
+
+        const table = await stack.kubectl.ok(['get', 'zk', CLUSTER]);
+        assert.match(table, /True/, 'kubectl get zk shows it available');
+      } catch (err) {
+        t.diagnostic(stack.agentOutput().slice(-5000));
+        throw err;
+      }
+    });
+
+    test('a ZookeeperZnode gets a znode and a ConfigMap with its chroot; deleting it removes the znode', async () => {
+      await stack.kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: zookeeper.granary.dev/v1alpha1\nkind: ZookeeperZnode\nmetadata: { name: kafka }\nspec: { clusterRef: { name: ${CLUSTER} } }\n` });
+      const data = await eventually('the znode\'s ConfigMap', async () => {
+        const cm = await stack.client.resource('v1', 'ConfigMap').get('kafka', 'default').catch(() => undefined);
+        return (cm as { data?: Record<string, string> } | undefined)?.data;
+      }, 30_000);
+      const znode = await stack.client.resource<KubeObject & { status?: { path?: string } }>('zookeeper.granary.dev/v1alpha1', 'ZookeeperZnode').get('kafka', 'default');
+      const path = znode.status!.path!;
+      assert.match(path, /^\/znode-[0-9a-f-]+$/);
+      assert.equal(data.ZOOKEEPER_CHROOT, path);
+      assert.equal(data.ZOOKEEPER, `${(await clusters().get(CLUSTER, 'default')).status!.connectionString}${path}`);
+      const exists = (p: string) => withZooKeeper(data.ZOOKEEPER_HOSTS, async (zk) => (await zk.getData(p)) !== undefined);
+      assert.equal(await exists(path), true);
+      // A client using the chroot sees the znode as its root.
+      await withZooKeeper(data.ZOOKEEPER, (zk) => zk.mkdirp('/brokers'));
+      assert.equal(await exists(`${path}/brokers`), true);
+
+      await stack.kubectl.ok(['delete', 'zookeeperznode', 'kafka', '--wait=true', '--timeout=60s']);
+      assert.equal(await exists(path), false, 'the znode is removed with its resource');
+    });
+
+    test('a killed server process comes back with the same id; a deleted pod comes back on its node with its data', async () => {
+      const before = await serverPods();
+      const target = podOn(before, 2);
+      const node = target.spec!.nodeName!;
+      const addresses = await servers();
+      const server = addresses.find((s) => s.address === stack.nodes.find((n) => n.name === node)!.address)!;
+      const pid = pidListeningOn(server.address, server.clientPort);
+      assert.ok(pid, 'the server process listens on its node\'s address');
+      process.kill(pid, 'SIGKILL');
+      await eventually('the server restarted by its agent', async () => {
+        const now = pidListeningOn(server.address, server.clientPort);
+        const state = await serverState(server.address, server.clientPort);
+        return now !== undefined && now !== pid && state.serving ? true : undefined;
+      }, WAIT_MS, 500);
+      const restarted = await eventually('the restart counted in the pod\'s status', async () => {
+        const pod = podOn(await serverPods(), 2);
+        return (pod.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? pod : undefined;
+      });
+      assert.equal(restarted.metadata.uid, target.metadata.uid, 'the same pod');
+
+      const dataDir = dataDirOf(node, 2);
+      assert.equal(execFileSync('cat', [join(dataDir, 'myid')], { encoding: 'utf8' }).trim(), '2', 'myid on the host volume');
+      const logsBefore = readdirSync(join(dataDir, 'version-2'));
+      assert.ok(logsBefore.length > 0, 'the server wrote data');
+      await stack.kubectl.ok(['delete', 'pod', target.metadata.name!, '--wait=true', '--timeout=60s']);
+      await settled(3);
+      const recreated = podOn(await serverPods(), 2);
+      assert.notEqual(recreated.metadata.uid, target.metadata.uid, 'a new pod');
+      assert.equal(recreated.spec?.nodeName, node, 'on the same node');
+      const logsAfter = readdirSync(join(dataDir, 'version-2'));
+      for (const file of logsBefore) assert.ok(logsAfter.includes(file), `${file} is still there`);
+      const read = await withZooKeeper(`${server.address}:${server.clientPort}`, async (zk) => (await zk.getData('/granary-test/hello'))?.toString());
+      assert.equal(read, 'written through server 1');
+    });
+
+    test('scaling 3 → 5 → 3 keeps every znode', async () => {
+      const writeEach = async (label: string) => {
+        for (const s of await servers()) {
+          await withZooKeeper(`${s.address}:${s.clientPort}`, (zk) => zk.mkdirp(`/granary-test/${label}-via-${s.address}-${s.clientPort}`));
+        }
+      };
+      await writeEach('at-3');
+      await clusters().patch(CLUSTER, 'default', { spec: { servers: { roleGroups: { default: { replicas: 5 } } } } }, 'merge');
+      await settled(5);
+      const five = await servers();
+      assert.equal(five.length, 5);
+      assert.equal((await quorumHealth(five)).healthy, true);
+      await writeEach('at-5');
+      await clusters().patch(CLUSTER, 'default', { spec: { servers: { roleGroups: { default: { replicas: 3 } } } } }, 'merge');
+      await settled(3);
+      const three = await servers();
+      const children = await withZooKeeper(three.map((s) => `${s.address}:${s.clientPort}`).join(','), async (zk) => {
+        await zk.mkdirp('/granary-test/sync-barrier');
+        return eventually('every znode', async () => {
+          const names = await zk.children('/granary-test');
+          return names.length >= 1 + 3 + 5 + 1 ? names : undefined;
+        });
+      });
+      assert.ok(children.includes('hello'));
+      assert.equal(children.filter((c) => c.startsWith('at-3-')).length, 3);
+      assert.equal(children.filter((c) => c.startsWith('at-5-')).length, 5);
+    });
+
+    test('a rolling Restart keeps a quorum throughout, checked continuously by a client', async () => {
+      const addresses = await servers();
+      const before = new Map((await serverPods()).map((p) => [p.metadata.name, p.metadata.uid]));
+      const session = await ZooKeeperSession.connect(addresses.map((s) => `${s.address}:${s.clientPort}`).join(','));
+      let writes = 0;
+      let minimumUp = addresses.length;
+      let checking = true;
+      const checker = (async () => {
+        while (checking) {
+          // At most one server may be down at any moment of a rolling restart.
+          const up = (await Promise.all(addresses.map((s) => serverState(s.address, s.clientPort)))).filter((s) => s.serving || !/cannot be reached/.test(s.reason)).length;
+          minimumUp = Math.min(minimumUp, up);
+          await session.mkdirp(`/granary-test/restart/${String(writes++).padStart(5, '0')}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      try {
+        await stack.kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: command.zookeeper.granary.dev/v1alpha1\nkind: Restart\nmetadata: { name: roll }\nspec: { name: ${CLUSTER} }\n` });
+        await stack.kubectl.ok(['wait', '--for=jsonpath={.status.phase}=Succeeded', 'restart/roll', `--timeout=${WAIT_MS / 1000}s`], { timeoutMs: WAIT_MS + 10_000 });
+      } finally {
+        checking = false;
+        await checker.finally(() => session.close());
+      }
+      const after = await serverPods();
+      for (const pod of after) assert.notEqual(pod.metadata.uid, before.get(pod.metadata.name), `${pod.metadata.name} was restarted`);
+      assert.ok(minimumUp >= addresses.length - 1, `at most one server was down at a time (fewest up: ${minimumUp})`);
+      const written = await withZooKeeper(addresses.map((s) => `${s.address}:${s.clientPort}`).join(','), (zk) => zk.children('/granary-test/restart'));
+      assert.equal(written.length, writes, 'every write during the restart succeeded and is there');
+    });
+
+    test('Stop stops every server and keeps the data; Start brings the ensemble back', async () => {
+      const addresses = await servers();
+      await stack.kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: command.zookeeper.granary.dev/v1alpha1\nkind: Stop\nmetadata: { name: stop }\nspec: { name: ${CLUSTER} }\n` });
+      await stack.kubectl.ok(['wait', '--for=jsonpath={.status.phase}=Succeeded', 'stop/stop', `--timeout=${WAIT_MS / 1000}s`], { timeoutMs: WAIT_MS + 10_000 });
+      assert.equal((await serverPods()).length, 0);
+      for (const s of addresses) assert.equal(pidListeningOn(s.address, s.clientPort), undefined, `nothing listens on ${s.address}:${s.clientPort}`);
+      await stack.kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: command.zookeeper.granary.dev/v1alpha1\nkind: Start\nmetadata: { name: start }\nspec: { name: ${CLUSTER} }\n` });
+      await stack.kubectl.ok(['wait', '--for=jsonpath={.status.phase}=Succeeded', 'start/start', `--timeout=${WAIT_MS / 1000}s`], { timeoutMs: WAIT_MS + 10_000 });
+      await settled(3);
+      const read = await withZooKeeper(addresses.map((s) => `${s.address}:${s.clientPort}`).join(','), async (zk) => (await zk.getData('/granary-test/hello'))?.toString());
+      assert.equal(read, 'written through server 1', 'the data survived the stop');
+    });
+
+    test('deleting the cluster stops every service and removes its data', async () => {
+      const addresses = await servers();
+      const placements = (await clusters().get(CLUSTER, 'default')).status!.servers!;
+      await stack.kubectl.ok(['delete', 'zk', CLUSTER, '--wait=true', `--timeout=${WAIT_MS / 1000}s`], { timeoutMs: WAIT_MS + 10_000 });
+      assert.equal((await stack.client.resource('v1', 'Pod').list('default')).items.length, 0, 'no pod is left');
+      for (const s of addresses) assert.equal(pidListeningOn(s.address, s.clientPort), undefined, `nothing listens on ${s.address}:${s.clientPort}`);
+      if (systemd) {
+        const units = await systemd.run(['systemctl', 'list-units', '--no-legend', '--state=active', 'granary-*']);
+        assert.equal(units.stdout.trim(), '', 'no granary unit is active');
+      }
+      for (const p of placements) assert.equal(existsSync(dataDirOf(p.node, p.id)), false, `the data of server ${p.id} on ${p.node} is removed`);
+    });
+  });
+}

@@ -1,0 +1,119 @@
+// A whole Granary stack on one machine for ZooKeeper end-to-end tests and benchmarks: a real
+// `granary apiserver`, three real `granary agent` processes (each its own node on its own
+// loopback address, under its own node credential), the Debian package repository, and the
+// ZooKeeper operator running in this process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KubeObject } from '../../src/api/meta.ts';
+import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
+import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
+import { KubeClient } from '../../src/client/client.ts';
+import { createLogger } from '../../src/common/log.ts';
+import { zookeeperOperator } from '../../src/operators/zookeeper/index.ts';
+import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from './apiserver.ts';
+import { eventually } from './eventually.ts';
+import { Kubectl } from './kubectl.ts';
+import type { TestSystemd } from './systemd.ts';
+
+export interface StackNode {
+  name: string;
+  address: string;
+  root: string;
+}
+
+export interface ZookeeperStack {
+  server: RunningApiServer;
+  client: KubeClient;
+  kubectl: Kubectl;
+  nodes: StackNode[];
+  /** What the agents printed, for failure messages. */
+  agentOutput(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `subnet` (default 127.0.10) gives the nodes' addresses, SUBNET.1, .2, ...: away from
+ * 127.0.0.2-4, where `granary up` puts its nodes, so that a stack never collides with one.
+ */
+export async function startZookeeperStack(opts: { runtime: 'systemd' | 'process'; systemd?: TestSystemd; nodes?: number; subnet?: string }): Promise<ZookeeperStack> {
+  const server = await startApiServer();
+  const client = KubeClient.fromKubeconfig(server.kubeconfig);
+  const kubectl = new Kubectl('1.33', server.kubeconfig);
+  const crds = client.resource('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+  for (const crd of [PACKAGE_REPOSITORY_CRD, ...zookeeperOperator.crds]) await crds.create(crd);
+  await kubectl.ok(['wait', '--for=condition=Established', '--timeout=30s', ...[PACKAGE_REPOSITORY_CRD, ...zookeeperOperator.crds].map((c) => `crd/${c.metadata.name}`)]);
+  await client.resource('packages.granary.dev/v1alpha1', 'PackageRepository').create({
+    apiVersion: 'packages.granary.dev/v1alpha1', kind: 'PackageRepository', metadata: { name: 'debian' }, spec: { os: { packageManager: 'apt' } },
+  } as KubeObject);
+
+  let output = '';
+  const agents: ChildProcess[] = [];
+  const nodes: StackNode[] = [];
+  const runtimeArgs = opts.runtime === 'process' ? ['--runtime', 'process']
+    : ['--runtime', 'systemd', '--systemd-unit-dir', opts.systemd!.unitDir, '--systemd-command-prefix', opts.systemd!.commandPrefix.join(' ')];
+  for (let i = 1; i <= (opts.nodes ?? 3); i++) {
+    const node = { name: `zk-node-${i}`, address: `${opts.subnet ?? '127.0.10'}.${i}`, root: tempDir(`zk-node-${i}`) };
+    chmodSync(node.root, 0o755);
+    const kubeconfig = await writeNodeKubeconfig(server.dataDir, node.name, server.url);
+    const agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', kubeconfig, '--node-name', node.name,
+      '--node-ip', node.address, '--port', '0', '--root', node.root, ...runtimeArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'warn' } });
+    const collect = (d: Buffer) => (output += `[${node.name}] ${d.toString()}`);
+    agent.stdout!.on('data', collect);
+    agent.stderr!.on('data', collect);
+    agents.push(agent);
+    nodes.push(node);
+  }
+  await eventually('three Ready nodes', async () => {
+    const list = await client.resource('v1', 'Node').list();
+    const ready = list.items.filter((n) => (n.status as { conditions?: { type: string; status: string }[] })?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    return ready.length === nodes.length ? true : undefined;
+  }, 60_000, 250);
+
+  const stopOperator = new AbortController();
+  const log = createLogger('zookeeper-operator', process.env.GRANARY_TEST_LOG ?? 'warn');
+  const operator = zookeeperOperator.run(client, log, stopOperator.signal);
+
+  return {
+    server, client, kubectl, nodes,
+    agentOutput: () => output,
+    async stop() {
+      stopOperator.abort();
+      await operator.catch(() => undefined);
+      await Promise.all(agents.map((agent) => {
+        if (agent.exitCode !== null) return undefined;
+        const exited = new Promise((r) => agent.once('exit', r));
+        agent.kill('SIGTERM');
+        return exited;
+      }));
+      // Servers of a cluster a failed test left behind were started by these agents: end them too.
+      for (const pid of leftoverProcesses(nodes)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await client.close();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * Processes still running from one of the stack's node directories (a server whose cluster the
+ * test could not delete): found through their command line, which names files under the root.
+ */
+export function leftoverProcesses(nodes: readonly StackNode[]): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (nodes.some((n) => cmdline.includes(`${n.root}/`))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
