@@ -8,7 +8,7 @@
 // order; the state stays in the data directory, so running it again resumes the same cluster.
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
@@ -227,6 +227,20 @@ async function ensureDefaultRepository(client: KubeClient): Promise<boolean> {
   }
 }
 
+/** Processes whose command line names `dir` (a pod's service and its shim name their node's directories). */
+function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
 /**
  * Stops the services of the local nodes' pods, as a host shutdown does: the agents have exited
  * (and, like kubelets, left them running); the next `granary up` starts them again.
@@ -250,6 +264,19 @@ async function stopLocalServices(dataDir: string, useSystemd: boolean): Promise<
       await runtime.close();
     }
   }));
+  // A stopped service's supervisor (the process runtime's shim) exits a moment after it; wait for
+  // every process of the local nodes to be gone, so that nothing outlives `granary up`.
+  const nodesDir = join(dataDir, 'nodes') + '/';
+  const deadline = Date.now() + 15_000;
+  while (processesUnder(nodesDir).length > 0 && Date.now() < deadline) await sleep(50);
+  for (const pid of processesUnder(nodesDir)) {
+    process.stderr.write(`granary: process ${pid} of a local node is still running 15 s after its service was stopped; killing it\n`);
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
   return stopped;
 }
 
