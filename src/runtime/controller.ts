@@ -110,10 +110,11 @@ export class Controller<T extends KubeObject> {
 
   /** Runs until `signal` aborts; then lets running reconciles finish. */
   async run(signal: AbortSignal): Promise<void> {
+    // Registered first: an abort while the stores fill must still shut the queue down.
+    void aborted(signal).then(() => this.queue.shutdown());
     const informers = [this.informPrimary(signal), ...[...this.secondaries.values()].map((s) => this.informSecondary(s, signal))];
     await Promise.all([this.store.ready, ...[...this.secondaries.values()].map((s) => s.store.ready)].map((p) => Promise.race([p, aborted(signal)])));
     const workers = Array.from({ length: this.opts.concurrency ?? 4 }, () => this.work(signal));
-    signal.addEventListener('abort', () => this.queue.shutdown(), { once: true });
     await Promise.all(workers);
     await Promise.allSettled(informers);
   }
