@@ -158,7 +158,10 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   for (const object of DEMO) assert.match(status, new RegExp(`${object.kind} default/${object.metadata.name}`), `status summarises the demo:\n${status}`);
   assert.match(status, new RegExp(`kubeconfig: ${kubeconfig}`));
 
-  // Against another cluster: what a user with their own Kubernetes runs.
+  // Against another cluster: what a user with their own Kubernetes runs, by hand or with `granary install`.
+  const printed = (await run(GRANARY, ['crd', 'print'], { env })).stdout;
+  const applied = await kubectl.ok(['apply', '--dry-run=server', '-f', '-'], { input: printed });
+  for (const crd of ALL_CRDS) assert.match(applied, new RegExp(`customresourcedefinition.apiextensions.k8s.io/${crd.metadata.name}`));
   const installed = (await run(GRANARY, ['install', '--kubeconfig', kubeconfig], { env })).stdout;
   for (const crd of ALL_CRDS) assert.match(installed, new RegExp(`customresourcedefinition ${crd.metadata.name} installed`));
   assert.match(await usageError(['install'], env), /--kubeconfig FILE/);
