@@ -6,6 +6,7 @@
 import { DatabaseSync } from 'node:sqlite';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
@@ -70,7 +71,11 @@ async function wrkPhase(url: string, seconds: number, mode: 'create' | 'update',
   return { ...result, cpuPerRequestMs: (after.total - before.total) / result.requests, mainCpuPerRequestMs: (after.main - before.main) / result.requests };
 }
 
+/** Other work on the machine moves every number here; the load average says how much there was. */
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+
 async function main(): Promise<void> {
+  console.log(`load average at start (1, 5, 15 min): ${load()}`);
   const raw = rawSqlite();
   const rawLine = `raw SQLite (WAL, synchronous=FULL): ${raw.singleCommitsPerSec.toFixed(0)} single-row commits/s, ${raw.batchedRowsPerSec.toFixed(0)} rows/s in 64-row transactions`;
   console.log(rawLine);
@@ -169,7 +174,7 @@ async function main(): Promise<void> {
     console.log(`watch delivery to ${WATCHERS} watchers at ${achieved.toFixed(0)} events/s (each event to the watcher of its namespace): ${d.n}/${total} delivered, p50 ${fmt(d.p50)}, p99 ${fmt(d.p99)}`);
     for (const s of streams) s.body.destroy();
     await watchAgent.close();
-    console.log(`(beside ${rawLine})`);
+    console.log(`(beside ${rawLine}; load average at the end: ${load()})`);
   } finally {
     await agent.close();
     await server.stop();
