@@ -8,7 +8,7 @@ import { escapeFieldValue } from '../api/selectors.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
 import { Controller } from '../runtime/controller.ts';
-import { Store } from '../runtime/store.ts';
+import { refKey, Store } from '../runtime/store.ts';
 import { watcher } from '../runtime/watcher.ts';
 import { measureCapacity, NodeRegistration } from './node.ts';
 import { PackageManager } from './packages/manager.ts';
@@ -56,6 +56,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const packages = await PackageManager.open({ root: opts.root, repositories: () => repositoryConfigs(repositories.list()).configs, log: log.child({ part: 'packages' }) });
   const pods = client.resource<PodObject>('v1', 'Pod');
   let controller!: Controller<PodObject>;
+  // The last version of each pod seen, for cleaning up after one that vanished between looks.
+  const lastSeen = new Map<string, PodObject>();
   const referenced = new ReferencedObjects(client, (pod) => controller.enqueue(pod), log.child({ part: 'references' }), signal);
   const workers = new PodWorkers({
     runtime: opts.runtime, packages, pods: pods as never, root: opts.root, hostIP: opts.nodeIp, log: log.child({ part: 'pods' }),
@@ -69,10 +71,16 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     name: `agent-${opts.nodeName}`, client, apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${escapeFieldValue(opts.nodeName)}`, log: log.child({ part: 'pods' }),
     concurrency: 8,
     reconcile: async (pod) => {
+      lastSeen.set(refKey({ namespace: pod.metadata.namespace, name: pod.metadata.name! }), pod);
       await referenced.track(pod);
       return workers.sync(pod);
     },
-    cleanup: async (ref) => referenced.release(ref),
+    cleanup: async (ref) => {
+      referenced.release(ref);
+      const pod = lastSeen.get(refKey(ref));
+      lastSeen.delete(refKey(ref));
+      if (pod) await workers.discard(pod);
+    },
   });
 
   const background = [

@@ -4,6 +4,7 @@
 //   Running:  services run (the runtime restarts them per restartPolicy, with back-off);
 //             probes decide Ready and restart containers whose liveness fails
 //   Deleting: stop within the grace period → remove services, files, packages → confirm
+import { existsSync } from 'node:fs';
 import type { KubeObject } from '../api/meta.ts';
 import type { ResourceApi } from '../client/resource.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
@@ -179,22 +180,34 @@ export class PodWorkers {
     this.probers.delete(name);
   }
 
+  /**
+   * Removes what is left of a pod that disappeared without this agent confirming its deletion:
+   * a finished pod (the API server deletes those at once) or one deleted with --force.
+   */
+  async discard(pod: Pod): Promise<void> {
+    if (!existsSync(podPaths(this.deps.root, pod.metadata.uid!).pod)) return;
+    await this.stopServices(pod, 0);
+  }
+
   /** Stops the pod's services within its grace period, cleans up, and confirms the deletion. */
   private async terminate(pod: Pod): Promise<void> {
-    const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
-    const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => serviceName(pod.metadata.namespace ?? 'default', pod.metadata.name!, c.name));
-    await Promise.all(names.map(async (name) => {
-      this.stopProber(name);
-      // A pod that never got this far (a refused volume, a missing package) has no service to stop.
-      if ((await this.deps.runtime.status(name)).state !== 'absent') await this.deps.runtime.stop(name, grace);
-    }));
-    await this.forget(pod.metadata.uid!, names);
+    await this.stopServices(pod, pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS);
     try {
       await this.deps.pods.delete(pod.metadata.name!, pod.metadata.namespace, { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
     } catch (err) {
       if (!isNotFound(err) && !isConflict(err)) throw err;
     }
     this.deps.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}` }, 'pod stopped and removed');
+  }
+
+  private async stopServices(pod: Pod, graceSeconds: number): Promise<void> {
+    const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => serviceName(pod.metadata.namespace ?? 'default', pod.metadata.name!, c.name));
+    await Promise.all(names.map(async (name) => {
+      this.stopProber(name);
+      // A pod that never got this far (a refused volume, a missing package) has no service to stop.
+      if ((await this.deps.runtime.status(name)).state !== 'absent') await this.deps.runtime.stop(name, graceSeconds);
+    }));
+    await this.forget(pod.metadata.uid!, names);
   }
 
   /** Writes the pod's status when it changed; true when every container is up and ready (or the pod is done). */

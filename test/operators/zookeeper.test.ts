@@ -59,7 +59,10 @@ for (const runtime of ['systemd', 'process'] as const) {
           return cluster;
         }, WAIT_MS, 500);
       } catch (err) {
-        throw new Error(`${(err as Error).message}; last seen: ${seen}`);
+        // The servers' own words say best why they do not come up.
+        const logs = await Promise.all((await serverPods()).map(async (p) =>
+          `--- ${p.metadata.name}:\n${(await stack.kubectl.run(['logs', p.metadata.name!, '-c', 'zookeeper', '--previous', '--tail=15'])).stdout}`));
+        throw new Error(`${(err as Error).message}; last seen: ${seen}\n${logs.join('\n')}`);
       }
     };
     const podOn = (pods: Pod[], id: number) => pods.find((p) => p.metadata.labels?.['granary.dev/pod-id'] === String(id))!;
@@ -242,11 +245,17 @@ for (const runtime of ['systemd', 'process'] as const) {
       const addresses = await servers();
       const placements = (await clusters().get(CLUSTER, 'default')).status!.servers!;
       await stack.kubectl.ok(['delete', 'zk', CLUSTER, '--wait=true', `--timeout=${WAIT_MS / 1000}s`], { timeoutMs: WAIT_MS + 10_000 });
-      assert.equal((await stack.client.resource('v1', 'Pod').list('default')).items.length, 0, 'no pod is left');
+      // The finished cleanup pods go with the cluster, through the garbage collector.
+      await eventually('no pod left', async () => ((await stack.client.resource('v1', 'Pod').list('default')).items.length === 0 ? true : undefined), 30_000);
       for (const s of addresses) assert.equal(pidListeningOn(s.address, s.clientPort), undefined, `nothing listens on ${s.address}:${s.clientPort}`);
-      if (systemd) {
-        const units = await systemd.run(['systemctl', 'list-units', '--no-legend', '--state=active', 'granary-*']);
-        assert.equal(units.stdout.trim(), '', 'no granary unit is active');
+      const sd = systemd;
+      if (sd) {
+        const services = () => sd.run(['systemctl', 'list-units', '--no-legend', '--type=service', '--all', 'granary-*']);
+        const units = await eventually('every service gone', async () => {
+          const listed = await services();
+          return listed.stdout.trim() === '' ? listed : undefined;
+        }, 30_000).catch(services);
+        assert.equal(units.stdout.trim(), '', 'no granary service is left, not even a finished one');
       }
       for (const p of placements) assert.equal(existsSync(dataDirOf(p.node, p.id)), false, `the data of server ${p.id} on ${p.node} is removed`);
     });

@@ -30,7 +30,9 @@ export function configMapName(cluster: ZookeeperCluster, roleGroup: string): str
 export function javaArgs(cluster: ZookeeperCluster, roleGroup: string, properties: MergedProperties): string[] {
   const heap = mergedConfig(serversRole(cluster), roleGroup)?.heapMiB ?? DEFAULT_HEAP_MIB;
   return [
-    `-Xmx${heap}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+    // The heap is sized here, not from cgroup limits; and the JDK's cgroup probing fails in
+    // nested cgroup namespaces (the platform MBean server ZooKeeper registers with cannot start).
+    `-Xmx${heap}m`, '-XX:-UseContainerSupport', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
     `-Dlog4j.configuration=file:${CONFIG_MOUNT}/${LOG4J_PROPERTIES}`, '-Dzookeeper.log.dir={{logroot}}',
     ...Object.entries(properties.cli).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `-D${k}=${v}`),
     '-cp', CLASSPATH, MAIN_CLASS, `${CONFIG_MOUNT}/${ZOO_CFG}`,
