@@ -3,7 +3,7 @@
 set -euo pipefail
 needed=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in ${GRANARY_TEST_PACKAGES:-systemd util-linux etcd-server}; do have "$pkg" || needed+=("$pkg"); done
+for pkg in ${GRANARY_TEST_PACKAGES:-systemd util-linux etcd-server iproute2 zookeeper}; do have "$pkg" || needed+=("$pkg"); done
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "[granary test] missing Debian packages: ${needed[*]} (run as root so the tests can install them)" >&2
