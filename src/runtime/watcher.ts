@@ -50,6 +50,8 @@ export async function* watcher<T extends KubeObject>(api: ResourceApi<T>, opts: 
       const streamAbort = new AbortController();
       const onAbort = () => streamAbort.abort();
       signal.addEventListener('abort', onAbort, { once: true });
+      // An abort during the list above has fired already: the listener alone would miss it.
+      if (signal.aborted) streamAbort.abort();
       let silent = false;
       let timer = setTimeout(() => ((silent = true), streamAbort.abort()), silenceMs);
       const heard = () => {
