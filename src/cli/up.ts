@@ -337,6 +337,7 @@ export async function upCommand(argv: string[]): Promise<void> {
       await Promise.all(agents.map((a) => a.stop()));
     });
     for (const node of LOCAL_NODES) {
+      if (interrupted()) return;
       const root = join(dataDir, 'nodes', node.name);
       mkdirSync(root, { recursive: true });
       const kubeconfig = await writeNodeKubeconfig(dataDir, node.name, server.url);
@@ -349,6 +350,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     }
     step(`started ${agents.length} node agents (${runtime} runtime): ${LOCAL_NODES.map((n) => `${n.name} on ${n.ip}`).join(', ')}; logs in ${logs}`);
 
+    if (interrupted()) return;
     if (OPERATORS.length > 0) {
       const operators = new Supervised('operators', ['operator', 'all', '--kubeconfig', server.kubeconfigPath], join(logs, 'operators.log'), step);
       operators.start();
