@@ -464,7 +464,8 @@ export async function statusCommand(argv: string[]): Promise<void> {
 }
 
 export const UP_USAGE = `  up [--data-dir DIR] [--listen HOST:PORT] [--wait SECONDS] [--no-demo]
-                                                  bring granary up on this machine (${DATA_DIR_HELP}):
-                                                  control plane, three local node agents, operators, demo
+                                                  bring granary up on this machine: control plane, three local
+                                                  node agents, operators and their demo (--data-dir: ${DATA_DIR_HELP};
+                                                  --wait: seconds to wait for nodes and demo before the summary, default 300)
   down [--data-dir DIR]                           stop a running \`granary up\`
   status [--data-dir DIR]                         summarise the running cluster: nodes, pods, stacks`;
