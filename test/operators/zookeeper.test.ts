@@ -259,5 +259,15 @@ for (const runtime of ['systemd', 'process'] as const) {
       }
       for (const p of placements) assert.equal(existsSync(dataDirOf(p.node, p.id)), false, `the data of server ${p.id} on ${p.node} is removed`);
     });
+
+    test('a cluster that asks to keep its data leaves it on the node when deleted', async () => {
+      await stack.kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: zookeeper.granary.dev/v1alpha1\nkind: ZookeeperCluster\nmetadata: { name: kept }\nspec:\n  retainDataOnDelete: true\n  servers: { config: { heapMiB: 96 }, roleGroups: { default: { replicas: 1 } } }\n` });
+      await stack.kubectl.ok(['wait', '--for=condition=Available', 'zk/kept', `--timeout=${WAIT_MS / 1000}s`], { timeoutMs: WAIT_MS + 10_000 });
+      const [placement] = (await clusters().get('kept', 'default')).status!.servers!;
+      const dataDir = join(stack.nodes.find((n) => n.name === placement.node)!.root, 'volumes', 'zookeeper', 'default', 'kept', `server-${placement.id}`);
+      assert.equal(existsSync(join(dataDir, 'myid')), true);
+      await stack.kubectl.ok(['delete', 'zk', 'kept', '--wait=true', `--timeout=${WAIT_MS / 1000}s`], { timeoutMs: WAIT_MS + 10_000 });
+      assert.equal(existsSync(join(dataDir, 'myid')), true, 'the data directory is kept');
+    });
   });
 }
