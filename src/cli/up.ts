@@ -1,8 +1,8 @@
 // `granary up`, `granary down`, `granary status`: the whole distribution on one machine with one
 // command. `granary up` runs the embedded control plane in its own process and supervises the rest
 // as child processes, each with its own event loop: three node agents (granary-node-1..3 on
-// 127.0.0.2..4, systemd runtime when systemd is the init system, supervised processes otherwise)
-// and the operators (`granary operator all`). It installs the CRDs and the default package
+// 127.0.0.2..4, systemd runtime when systemd is the init system and we are root, supervised
+// processes otherwise) and the operators (`granary operator all`). It installs the CRDs and the default package
 // repository, applies the operators' demo objects once, and reports progress until the nodes are
 // Ready and the demo is available. Ctrl-C stops operators, agents and the pods' services, in that
 // order; the state stays in the data directory, so running it again resumes the same cluster.
@@ -51,8 +51,12 @@ function runningPid(dataDir: string): number | undefined {
   }
 }
 
-/** systemd runs services when it is this host's init system (as on a booted machine), not in containers and sandboxes. */
-function systemdIsInit(): boolean {
+/**
+ * systemd runs the services when it is this host's init system (a booted machine, not a container
+ * or sandbox) and we may install units (root); otherwise the agents supervise them as processes.
+ */
+function useSystemdRuntime(): boolean {
+  if (process.getuid?.() !== 0) return false;
   try {
     return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd';
   } catch {
@@ -325,7 +329,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     if (interrupted()) return;
     const logs = join(dataDir, 'logs');
     mkdirSync(logs, { recursive: true });
-    const useSystemd = systemdIsInit();
+    const useSystemd = useSystemdRuntime();
     const runtime = useSystemd ? 'systemd' : 'process';
     const { writeNodeKubeconfig } = await import('../apiserver/auth/node-credentials.ts');
     const agents: Supervised[] = [];
