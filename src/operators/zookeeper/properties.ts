@@ -41,6 +41,10 @@ export const ZOOKEEPER_CATALOGUE = defineCatalogue([
     description: 'Dynamic reconfiguration. The operator changes membership by rolling restarts and leaves this off.',
   }),
   log4j('log4j.rootLogger', { datatype: { type: 'string' }, recommended: [{ value: 'INFO, CONSOLE' }], description: 'Root log level and appenders; CONSOLE goes to the journal.' }),
+  log4j('log4j.logger.org.apache.zookeeper.server.NIOServerCnxn', {
+    datatype: { type: 'string' }, recommended: [{ value: 'WARN' }],
+    description: 'Level of the per-connection log; at INFO it logs every four-letter word, and the readiness check sends one every few seconds.',
+  }),
   log4j('log4j.appender.CONSOLE', { datatype: { type: 'string' }, recommended: [{ value: 'org.apache.log4j.ConsoleAppender' }], description: 'The console appender class.' }),
   log4j('log4j.appender.CONSOLE.layout', { datatype: { type: 'string' }, recommended: [{ value: 'org.apache.log4j.PatternLayout' }], description: 'The console layout.' }),
   log4j('log4j.appender.CONSOLE.layout.ConversionPattern', {
