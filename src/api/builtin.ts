@@ -11,6 +11,7 @@ import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSch
 import { CustomResourceDefinitionSchema } from './kinds/apiextensions.ts';
 import { SelfSubjectAccessReviewSchema, SelfSubjectRulesReviewSchema } from './kinds/authorization.ts';
 import { SelfSubjectReviewSchema } from './kinds/authentication.ts';
+import { CertificateSigningRequestSchema } from './kinds/certificates.ts';
 
 /** Namespaces that exist from the start, as in every Kubernetes cluster. */
 export const INITIAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -24,6 +25,7 @@ const OPENAPI_PREFIX = {
   authorization: 'io.k8s.api.authorization.v1',
   authentication: 'io.k8s.api.authentication.v1',
   authenticationBeta: 'io.k8s.api.authentication.v1beta1',
+  certificates: 'io.k8s.api.certificates.v1',
 };
 
 interface BuiltinSpec {
@@ -121,6 +123,10 @@ export const BUILTIN_RESOURCES: ResourceDefinition[] = [
   builtin({
     group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false,
     schema: ClusterRoleBindingSchema, openapiPrefix: OPENAPI_PREFIX.rbac,
+  }),
+  builtin({
+    group: 'certificates.k8s.io', version: 'v1', kind: 'CertificateSigningRequest', plural: 'certificatesigningrequests', namespaced: false,
+    shortNames: ['csr'], subresources: ['approval', 'status'], schema: CertificateSigningRequestSchema, openapiPrefix: OPENAPI_PREFIX.certificates,
   }),
   builtin({
     group: 'apiextensions.k8s.io', version: 'v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false,

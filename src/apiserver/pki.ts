@@ -102,7 +102,9 @@ function randomSerial(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-function validity(days: number) {
+interface Validity { notBefore: Date; notAfter: Date }
+
+function validity(days: number): Validity {
   const now = Date.now();
   return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
 }
@@ -138,7 +140,7 @@ async function signLeaf(
   ca: CertificateAuthority,
   subject: string,
   publicKey: CryptoKey | x509.PublicKey,
-  days: number,
+  valid: Validity,
   usage: x509.ExtendedKeyUsage,
   more: x509.Extension[] = [],
 ): Promise<string> {
@@ -146,7 +148,7 @@ async function signLeaf(
     serialNumber: randomSerial(),
     subject,
     issuer: ca.certificate.subject,
-    ...validity(days),
+    ...valid,
     publicKey,
     signingKey: ca.privateKey,
     signingAlgorithm: SIGNING_ALGORITHM,
@@ -166,11 +168,27 @@ export async function signClientCertificate(ca: CertificateAuthority, req: Clien
   const subject = distinguishedName(req.commonName, req.organizations);
   if (req.publicKeyPem) {
     const publicKey = new x509.PublicKey(req.publicKeyPem);
-    return { certPem: await signLeaf(ca, subject, publicKey, req.days, x509.ExtendedKeyUsage.clientAuth) };
+    return { certPem: await signLeaf(ca, subject, publicKey, validity(req.days), x509.ExtendedKeyUsage.clientAuth) };
   }
   const keys = await generateKeyPair();
-  const certPem = await signLeaf(ca, subject, keys.publicKey, req.days, x509.ExtendedKeyUsage.clientAuth);
+  const certPem = await signLeaf(ca, subject, keys.publicKey, validity(req.days), x509.ExtendedKeyUsage.clientAuth);
   return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
+}
+
+/**
+ * A client certificate for a requester's own public key (from a certificate signing request),
+ * valid for `seconds` from now and never past the CA's own expiry. It starts a little in the past
+ * for clients whose clocks lag: five minutes, or a fifth of a short lifetime.
+ */
+export async function signClientCertificateForKey(
+  ca: CertificateAuthority,
+  req: { commonName: string; organizations: string[]; publicKey: x509.PublicKey; seconds: number },
+): Promise<string> {
+  const now = Date.now();
+  const backdate = Math.min(BACKDATE_MS, (req.seconds * 1000) / 5);
+  const notAfter = Math.min(now + req.seconds * 1000, ca.certificate.notAfter.getTime());
+  return signLeaf(ca, distinguishedName(req.commonName, req.organizations), req.publicKey,
+    { notBefore: new Date(now - backdate), notAfter: new Date(notAfter) }, x509.ExtendedKeyUsage.clientAuth);
 }
 
 /** A TLS serving certificate for the given DNS names and IP addresses, with a new key pair. */
@@ -178,7 +196,7 @@ export async function signServingCertificate(ca: CertificateAuthority, req: Serv
   if (req.hosts.length === 0) throw new Error('a serving certificate needs at least one host name or IP address');
   const keys = await generateKeyPair();
   const names = req.hosts.map((h) => ({ type: isIP(h) ? 'ip' as const : 'dns' as const, value: h }));
-  const certPem = await signLeaf(ca, distinguishedName(req.hosts[0]), keys.publicKey, req.days, x509.ExtendedKeyUsage.serverAuth, [
+  const certPem = await signLeaf(ca, distinguishedName(req.hosts[0]), keys.publicKey, validity(req.days), x509.ExtendedKeyUsage.serverAuth, [
     new x509.SubjectAlternativeNameExtension(names),
   ]);
   return { certPem, keyPem: await exportKeyPem(keys.privateKey) };

@@ -17,11 +17,12 @@ import { AuditLog, loadAuditPolicy } from './audit.ts';
 import type { UserInfo } from './auth/user.ts';
 import { sendError } from './http/codec.ts';
 import { ApiError } from './errors.ts';
-import { ensurePki } from './pki.ts';
+import { ensurePki, type CertificateAuthority } from './pki.ts';
 import { OpenApiCache } from './openapi/cache.ts';
 import { CrdController } from './controllers/crd.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
+import { CertificateController } from './controllers/certificates.ts';
 import { podBinding, podLogs, namespaceFinalize } from './subresources.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
   encryptionConfig?: string;
   /** Where to append the audit log, and the audit Policy to apply (Metadata for everything without one). */
   audit?: { path: string; policyFile?: string };
+  /** The longest client certificate the signer issues for a CertificateSigningRequest (default a year). */
+  nodeCertificateDurationSeconds?: number;
   /** Caps on concurrent requests, watches and per-user request rates. */
   limits?: Partial<OverloadLimits>;
   logger?: Logger;
@@ -55,6 +58,9 @@ export interface ApiServerOptions {
 
 /** The Kubernetes version whose API this server speaks (reported at /version). */
 export const KUBERNETES_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.0+granary' };
+
+/** A year, as Kubernetes' --cluster-signing-duration. */
+export const DEFAULT_CERTIFICATE_DURATION_SECONDS = 365 * 24 * 3600;
 
 const HEALTH_PATHS = /^\/(livez|readyz|healthz)(\/.*)?$/;
 
@@ -162,7 +168,7 @@ export class ApiServer {
     });
     if (audit) https.once('close', () => void audit.close());
     server = new ApiServer(opts, backend, registry, https, log, pki.kubeconfigPath, host, access);
-    await server.bootstrap();
+    await server.bootstrap(pki.ca);
     try {
       await new Promise<void>((resolve, reject) => {
         https.once('error', reject);
@@ -187,7 +193,7 @@ export class ApiServer {
     return `https://${formatHost(this.host)}:${this.port}`;
   }
 
-  private async bootstrap(): Promise<void> {
+  private async bootstrap(ca: CertificateAuthority): Promise<void> {
     const namespaces = this.registry.storageStore('', 'namespaces')!;
     for (const name of INITIAL_NAMESPACES) {
       try {
@@ -208,7 +214,12 @@ export class ApiServer {
     const gc = new GarbageCollector(this.registry, this.log.child({ controller: 'garbage-collector' }));
     gc.start();
     await this.access.start();
-    this.controllers.push(crds, namespaceController, gc, this.access);
+    const certificates = new CertificateController(this.registry, {
+      ca, maxDurationSeconds: this.opts.nodeCertificateDurationSeconds ?? DEFAULT_CERTIFICATE_DURATION_SECONDS,
+      authorize: (user, attributes) => this.access.authorize(user, attributes),
+    }, this.log.child({ controller: 'certificates' }));
+    certificates.start();
+    this.controllers.push(crds, namespaceController, gc, this.access, certificates);
     const interval = this.opts.compactIntervalMs ?? 5 * 60_000;
     let previous = this.backend.currentRevision();
     this.timers.push(setInterval(() => {

@@ -6,6 +6,7 @@ import { ApiServer, type StorageOptions } from '../apiserver/server.ts';
 import type { OverloadLimits } from '../apiserver/http/overload.ts';
 import { parseEndpoint } from '../apiserver/storage/etcd-client.ts';
 import { runUntilSignal, UsageError } from './process.ts';
+import { parseDuration } from '../common/duration.ts';
 
 export const APISERVER_USAGE = `  apiserver --data-dir DIR [--listen HOST:PORT] [--token-auth-file FILE]
             [--storage sqlite|etcd] [--etcd-endpoints URL,...] [--etcd-prefix /registry]
@@ -13,6 +14,7 @@ export const APISERVER_USAGE = `  apiserver --data-dir DIR [--listen HOST:PORT] 
             [--encryption-provider-config FILE] [--audit-log-path FILE] [--audit-policy-file FILE]
             [--max-requests-inflight N] [--max-mutating-requests-inflight N]
             [--max-watches-per-user N] [--requests-per-second-per-user N]
+            [--node-certificate-duration 8760h]
                                                   run the embedded Kubernetes-compatible API server alone`;
 
 const ETCD_FLAGS = ['etcd-endpoints', 'etcd-prefix', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile'] as const;
@@ -37,6 +39,7 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
       'max-mutating-requests-inflight': { type: 'string' },
       'max-watches-per-user': { type: 'string' },
       'requests-per-second-per-user': { type: 'string' },
+      'node-certificate-duration': { type: 'string' },
     },
     strict: true,
   });
@@ -52,9 +55,18 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
     auth: { tokenAuthFile, minTokenExpirationSeconds }, limits: overloadLimits(values),
     encryptionConfig: values['encryption-provider-config'] ? resolve(values['encryption-provider-config']) : undefined,
     audit: auditOptions(values['audit-log-path'], values['audit-policy-file']),
+    nodeCertificateDurationSeconds: certificateDuration(values['node-certificate-duration']),
   });
   process.stdout.write(`granary apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await runUntilSignal(() => server.stop());
+}
+
+/** --node-certificate-duration: how long the client certificates the server signs are valid at most. */
+function certificateDuration(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 1000) throw new UsageError(`--node-certificate-duration takes a duration of at least 1s such as 720h or 30s, got ${JSON.stringify(raw)}`);
+  return Math.floor(ms / 1000);
 }
 
 function auditOptions(path: string | undefined, policyFile: string | undefined) {

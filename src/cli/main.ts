@@ -12,13 +12,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   agent: async () => (await import('./agent.ts')).agentCommand,
   operator: async () => (await import('./operator.ts')).operatorCommand,
   'node-credential': async () => (await import('./node-credential.ts')).nodeCredentialCommand,
+  token: async () => (await import('./token.ts')).tokenCommand,
   crd: async () => (await import('./crds.ts')).crdCommand,
   install: async () => (await import('./crds.ts')).installCommand,
 };
 
 async function usage(): Promise<string> {
-  const [up, apiserver, agent, operator, nodeCredential, crds] = await Promise.all([
-    import('./up.ts'), import('./apiserver.ts'), import('./agent.ts'), import('./operator.ts'), import('./node-credential.ts'), import('./crds.ts'),
+  const [up, apiserver, agent, operator, nodeCredential, token, crds] = await Promise.all([
+    import('./up.ts'), import('./apiserver.ts'), import('./agent.ts'), import('./operator.ts'), import('./node-credential.ts'), import('./token.ts'), import('./crds.ts'),
   ]);
   return `Usage: granary <command> [flags]
 
@@ -28,6 +29,7 @@ ${apiserver.APISERVER_USAGE}
 ${agent.AGENT_USAGE}
 ${operator.OPERATOR_USAGE}
 ${nodeCredential.NODE_CREDENTIAL_USAGE}
+${token.TOKEN_USAGE}
 ${crds.CRD_USAGE}
   help                                            show this help
 `;

@@ -1,5 +1,5 @@
 // Access control for the API server, assembled: every request but the health checks is
-// authenticated (client certificate, static token, ServiceAccount token) and then authorized
+// authenticated (client certificate, static token, ServiceAccount token, bootstrap token) and then authorized
 // (system:masters may do anything; node agents what the Node authorizer allows; everyone, nodes
 // too, what RBAC allows) before it is served. Writes by nodes pass NodeRestriction admission. Also here: the
 // pieces that serve the auth APIs (TokenRequest, the self reviews) and the escalation check on RBAC
@@ -16,6 +16,7 @@ import { ClusterRoleAggregator } from './aggregation.ts';
 import { forbidden, requestAttributes, type Attributes, type Decision } from './attributes.ts';
 import { Authenticator, type TokenAuthenticator } from './authenticator.ts';
 import { ensureBootstrapPolicy } from './bootstrap-policy.ts';
+import { BOOTSTRAP_TOKEN_NAMESPACE, BootstrapTokens } from './bootstrap-tokens.ts';
 import { EscalationGuard, type WriteCheck } from './escalation.ts';
 import { NodeAuthorizer, nodeNameOf, podNodeLookup } from './node-authorizer.ts';
 import { NodeGraph } from './node-graph.ts';
@@ -80,7 +81,8 @@ export class AccessControl {
     this.nodes = new NodeAuthorizer(this.graph, podNodeLookup((namespace, name) => lookup('Pod', namespace, name)));
     const issuer = opts.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
     const tokens = new ServiceAccountTokens(credentials.signingKey, lookup, { issuer, apiAudiences: [issuer] });
-    const tokenAuthenticators: TokenAuthenticator[] = credentials.staticTokens ? [credentials.staticTokens, tokens] : [tokens];
+    const bootstrapTokens = new BootstrapTokens((name) => lookup('Secret', BOOTSTRAP_TOKEN_NAMESPACE, name));
+    const tokenAuthenticators: TokenAuthenticator[] = [...(credentials.staticTokens ? [credentials.staticTokens] : []), tokens, bootstrapTokens];
     this.authenticator = new Authenticator(tokenAuthenticators);
     const authorize = (user: UserInfo, a: Attributes) => this.authorize(user, a);
     this.escalation = new EscalationGuard(authorize, this.rbac, this.index);
@@ -147,6 +149,7 @@ export class AccessControl {
     const checks: WriteCheck[] = [];
     const escalation = this.escalation.checkFor(user, resource);
     if (escalation) checks.push(escalation);
+    if (resource.group === 'certificates.k8s.io' && resource.plural === 'certificatesigningrequests') checks.push(recordRequester(user));
     const node = nodeNameOf(user);
     const attributes = node !== undefined ? attributesOf(req) : undefined;
     const restriction = node !== undefined && attributes?.kind === 'resource' ? nodeRestriction(node, attributes) : undefined;
@@ -165,4 +168,18 @@ function attributesOf(req: IncomingMessage): Attributes {
     if (err instanceof URIError) throw errors.badRequest(`the request path ${JSON.stringify(url.pathname)} is not valid percent-encoding`);
     throw err;
   }
+}
+
+/** A new CertificateSigningRequest names who asked: the authenticated user, whatever the body said. */
+function recordRequester(user: UserInfo): WriteCheck {
+  return (obj, old) => {
+    if (old) return;
+    const spec = ((obj as { spec?: Record<string, unknown> }).spec ??= {});
+    spec.username = user.username;
+    if (user.uid) spec.uid = user.uid;
+    else delete spec.uid;
+    spec.groups = [...user.groups];
+    if (user.extra && Object.keys(user.extra).length > 0) spec.extra = structuredClone(user.extra);
+    else delete spec.extra;
+  };
 }

@@ -6,6 +6,10 @@
 //   system:basic-user   SelfSubjectAccessReview, SelfSubjectRulesReview, SelfSubjectReview
 //   system:discovery    /api, /apis, /openapi, /version, health: what kubectl reads first
 //   system:public-info-viewer, system:monitoring   health, version, metrics
+//   system:node-bootstrapper   create and read CertificateSigningRequests; bound to system:bootstrappers
+//   system:certificates.k8s.io:certificatesigningrequests:nodeclient / :selfnodeclient
+//                       what the CSR approver asks of a requester before it approves a node's
+//                       first certificate (bootstrap tokens) or a renewal (the node itself)
 // The aggregated roles carry Kubernetes' rules for the core and coordination.k8s.io groups; other
 // groups' rules come with the ClusterRoles of whoever serves them (CRDs, operators).
 import type { ClusterRole, ClusterRoleBinding, PolicyRule } from '../../api/kinds/rbac.ts';
@@ -13,12 +17,19 @@ import { ApiError } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { RBAC_GROUP } from './policy-index.ts';
 import { AUTHENTICATED_GROUP, PRIVILEGED_GROUP } from './user.ts';
+import { BOOTSTRAPPERS_GROUP } from './bootstrap-tokens.ts';
+import { NODES_GROUP } from './node-authorizer.ts';
 
 const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view') => `rbac.authorization.k8s.io/aggregate-to-${role}`;
 const UNAUTHENTICATED_GROUP = 'system:unauthenticated';
 const MONITORING_GROUP = 'system:monitoring';
+const CERTIFICATES_GROUP = 'certificates.k8s.io';
+/** Held by whoever may have a new node's client certificate approved automatically. */
+export const NODE_CLIENT_ROLE = 'system:certificates.k8s.io:certificatesigningrequests:nodeclient';
+/** Held by nodes that may have their own client certificate renewed automatically. */
+export const SELF_NODE_CLIENT_ROLE = 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient';
 
 const onResources = (verbs: string[], apiGroup: string, resources: string[]): PolicyRule => ({ verbs, apiGroups: [apiGroup], resources });
 const onUrls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
@@ -79,6 +90,9 @@ const ROLES: RoleSpec[] = [
     name: 'system:discovery',
     rules: [onUrls(['get'], ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'])],
   },
+  { name: 'system:node-bootstrapper', rules: [onResources(['create', ...READ], CERTIFICATES_GROUP, ['certificatesigningrequests'])] },
+  { name: NODE_CLIENT_ROLE, rules: [onResources(['create'], CERTIFICATES_GROUP, ['certificatesigningrequests/nodeclient'])] },
+  { name: SELF_NODE_CLIENT_ROLE, rules: [onResources(['create'], CERTIFICATES_GROUP, ['certificatesigningrequests/selfnodeclient'])] },
   { name: 'system:public-info-viewer', rules: [onUrls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])] },
   {
     name: 'system:monitoring',
@@ -92,6 +106,11 @@ const BINDINGS: { role: string; groups: string[] }[] = [
   { role: 'system:discovery', groups: [AUTHENTICATED_GROUP] },
   { role: 'system:public-info-viewer', groups: [AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP] },
   { role: 'system:monitoring', groups: [MONITORING_GROUP] },
+  // As kubeadm sets a cluster up: bootstrap tokens may ask for node certificates, which are
+  // approved automatically, and nodes have their renewals approved automatically.
+  { role: 'system:node-bootstrapper', groups: [BOOTSTRAPPERS_GROUP] },
+  { role: NODE_CLIENT_ROLE, groups: [BOOTSTRAPPERS_GROUP] },
+  { role: SELF_NODE_CLIENT_ROLE, groups: [NODES_GROUP] },
 ];
 
 const DEFAULT_METADATA = {

@@ -3,7 +3,8 @@
 // else — register and update its own Node and its Lease, post events, read the pods bound to it
 // (a list or watch only with fieldSelector spec.nodeName=NAME), update their status and confirm
 // their deletion, and read the ConfigMaps and Secrets those pods reference. The package
-// repositories (cluster-scoped custom resources) are readable by every node. For anything else
+// repositories (cluster-scoped custom resources) are readable by every node, and a node may
+// create and read CertificateSigningRequests (to renew its certificate). For anything else
 // it has no opinion and RBAC decides. Which object a create names is not known here: the
 // NodeRestriction admission check (node-restriction.ts) sees the body and refuses another node's.
 import type { KubeObject } from '../../api/meta.ts';
@@ -71,6 +72,9 @@ export class NodeAuthorizer {
         return this.referenced(node, 'configmaps', a);
       case '/secrets':
         return this.referenced(node, 'secrets', a);
+      case 'certificates.k8s.io/certificatesigningrequests':
+        // Asking for its next client certificate and following the request (as Kubernetes' node rules).
+        return a.subresource === '' && ['create', ...READ].includes(a.verb) ? ALLOW : { allowed: false, reason: '' };
       default:
         if (NODE_READABLE.has(`${a.apiGroup}/${a.resource}`) && a.subresource === '' && READ.has(a.verb)) return ALLOW;
         return { allowed: false, reason: '' };

@@ -1,6 +1,7 @@
 // Which message carries each kind clients send as protobuf, keyed by apiVersion and kind.
 import { AUTHENTICATION_V1 } from './definitions/authentication.ts';
 import { AUTHORIZATION_V1 } from './definitions/authorization.ts';
+import { CERTIFICATES_V1 } from './definitions/certificates.ts';
 import { COORDINATION_V1 } from './definitions/coordination.ts';
 import { CORE_V1 } from './definitions/core.ts';
 import { EVENTS_V1 } from './definitions/events.ts';
@@ -8,7 +9,7 @@ import { META_V1 } from './definitions/meta.ts';
 import { RBAC_V1 } from './definitions/rbac.ts';
 import { Schema } from './schema.ts';
 
-export const KUBERNETES_SCHEMA = new Schema([META_V1, CORE_V1, RBAC_V1, COORDINATION_V1, EVENTS_V1, AUTHORIZATION_V1, AUTHENTICATION_V1]);
+export const KUBERNETES_SCHEMA = new Schema([META_V1, CORE_V1, RBAC_V1, COORDINATION_V1, EVENTS_V1, AUTHORIZATION_V1, AUTHENTICATION_V1, CERTIFICATES_V1]);
 
 const MESSAGES_BY_API_VERSION: Record<string, Record<string, string>> = {
   v1: {
@@ -27,6 +28,7 @@ const MESSAGES_BY_API_VERSION: Record<string, Record<string, string>> = {
     RoleBinding: 'rbac.RoleBinding',
   },
   'coordination.k8s.io/v1': { Lease: 'coordination.Lease' },
+  'certificates.k8s.io/v1': { CertificateSigningRequest: 'certificates.CertificateSigningRequest' },
   'events.k8s.io/v1': { Event: 'events.Event' },
   'authorization.k8s.io/v1': {
     LocalSubjectAccessReview: 'authorization.LocalSubjectAccessReview',

@@ -13,6 +13,7 @@ import { configMapStrategy, secretStrategy } from './strategies/data.ts';
 import { coreEventStrategy, defaultStrategy, eventsV1Strategy, nodeStrategy } from './strategies/simple.ts';
 import { crdStrategy } from './strategies/crd.ts';
 import { bindingStrategy, roleStrategy } from './strategies/rbac.ts';
+import { certificateSigningRequestStrategy } from './strategies/certificates.ts';
 
 const BUILTIN_STRATEGIES: Record<string, Strategy> = {
   '/namespaces': namespaceStrategy,
@@ -27,6 +28,7 @@ const BUILTIN_STRATEGIES: Record<string, Strategy> = {
   'rbac.authorization.k8s.io/rolebindings': bindingStrategy,
   'rbac.authorization.k8s.io/clusterroles': roleStrategy,
   'rbac.authorization.k8s.io/clusterrolebindings': bindingStrategy,
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
 };
 
 export class Registry {

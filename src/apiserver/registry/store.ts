@@ -422,6 +422,12 @@ export class ResourceStore {
       next = structuredClone(old);
       next.spec = { ...(next.spec as object), nodeName: (obj.spec as { nodeName?: string }).nodeName };
       next.status = obj.status;
+    } else if (subresource === 'approval') {
+      // An approval write (a CertificateSigningRequest's) changes the status conditions only.
+      next = structuredClone(old);
+      const conditions = (obj.status as { conditions?: unknown } | undefined)?.conditions;
+      next.status = { ...(next.status as object), conditions };
+      if (conditions === undefined) delete (next.status as { conditions?: unknown }).conditions;
     } else if (subresource === 'finalize') {
       // A namespace's finalize write changes spec.finalizers only.
       next = structuredClone(old);
@@ -452,6 +458,7 @@ export class ResourceStore {
       }
     }
     if (subresource === undefined) this.strategy.prepareForUpdate?.(next, old);
+    else if (subresource === 'status' || subresource === 'approval') this.strategy.prepareForSubresourceUpdate?.(subresource, next, old);
     if (specChanged(old, next) && old.metadata.generation !== undefined) meta.generation = old.metadata.generation + 1;
     this.validate(next, subresource === 'binding' ? undefined : old);
     opts.admit?.(next, old);

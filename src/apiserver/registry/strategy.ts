@@ -16,6 +16,8 @@ export interface Strategy {
   prepareForCreate?(obj: KubeObject): void;
   /** Carries over what an update may not change. Runs after the generic status/spec split. */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /** After a status or approval write is merged with the stored object: what that subresource may not change. */
+  prepareForSubresourceUpdate?(subresource: string, obj: KubeObject, old: KubeObject): void;
   validate?(obj: KubeObject): StatusCause[];
   validateUpdate?(obj: KubeObject, old: KubeObject): StatusCause[];
   /** Fields beyond metadata.name and metadata.namespace that field selectors may use. */

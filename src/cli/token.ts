@@ -1,0 +1,98 @@
+// `granary token create`: a bootstrap token (as `kubeadm token create`), with which a new host's
+// agent asks for its own node certificate. The token is a Secret of type
+// bootstrap.kubernetes.io/token in kube-system; it authenticates as system:bootstrap:<id> in group
+// system:bootstrappers until it expires. With --print-kubeconfig the command prints a bootstrap
+// kubeconfig instead (the cluster's CA and server, the token as the user), for
+// `granary agent --bootstrap-kubeconfig FILE`.
+import { parseArgs } from 'node:util';
+import { randomInt } from 'node:crypto';
+import { writeFileSync, chmodSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { KubeClient } from '../client/client.ts';
+import { loadConnection } from '../client/kubeconfig.ts';
+import { parseDuration } from '../common/duration.ts';
+import { UsageError } from './process.ts';
+
+export const TOKEN_USAGE = `  token create [--data-dir DIR | --kubeconfig FILE] [--ttl 24h] [--description TEXT]
+               [--groups system:bootstrappers:NAME,...] [--print-kubeconfig [--server URL] [--out FILE]]
+                                                  make a bootstrap token for joining nodes (prints it, or a bootstrap kubeconfig)`;
+
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const EXTRA_GROUP = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+
+function randomString(length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += TOKEN_ALPHABET[randomInt(TOKEN_ALPHABET.length)];
+  return s;
+}
+
+/** A bootstrap token's Secret, as Kubernetes reads it. */
+export function bootstrapTokenSecret(id: string, secret: string, opts: { expiresAt?: Date; description?: string; groups?: string[] }) {
+  return {
+    apiVersion: 'v1', kind: 'Secret', type: 'bootstrap.kubernetes.io/token',
+    metadata: { name: `bootstrap-token-${id}`, namespace: 'kube-system' },
+    stringData: {
+      'token-id': id,
+      'token-secret': secret,
+      'usage-bootstrap-authentication': 'true',
+      ...(opts.expiresAt ? { expiration: opts.expiresAt.toISOString().replace(/\.\d+Z$/, 'Z') } : {}),
+      ...(opts.description ? { description: opts.description } : {}),
+      ...(opts.groups && opts.groups.length > 0 ? { 'auth-extra-groups': opts.groups.join(',') } : {}),
+    },
+  };
+}
+
+export async function tokenCommand(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'create') throw new UsageError(`granary token takes the subcommand create\n${TOKEN_USAGE}`);
+  const { values } = parseArgs({
+    args: rest, strict: true,
+    options: {
+      'data-dir': { type: 'string' }, kubeconfig: { type: 'string' }, ttl: { type: 'string', default: '24h' },
+      description: { type: 'string' }, groups: { type: 'string' }, 'print-kubeconfig': { type: 'boolean', default: false },
+      server: { type: 'string' }, out: { type: 'string' },
+    },
+  });
+  if (values['data-dir'] && values.kubeconfig) throw new UsageError('pass --data-dir DIR or --kubeconfig FILE, not both');
+  const kubeconfig = values['data-dir'] ? join(resolve(values['data-dir']), 'admin.kubeconfig') : values.kubeconfig;
+  const ttlMs = values.ttl === '0' ? 0 : parseDuration(values.ttl!);
+  if (ttlMs === undefined) throw new UsageError(`--ttl takes a duration such as 24h or 30m (0 for a token that never expires), got ${JSON.stringify(values.ttl)}`);
+  const groups = (values.groups ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
+  const badGroup = groups.find((g) => !EXTRA_GROUP.test(g));
+  if (badGroup !== undefined) throw new UsageError(`--groups: ${JSON.stringify(badGroup)} is not a bootstrap group (system:bootstrappers:<name>)`);
+  if ((values.server || values.out) && !values['print-kubeconfig']) throw new UsageError('--server and --out go with --print-kubeconfig');
+
+  const connection = loadConnection({ kubeconfig });
+  const client = new KubeClient(connection);
+  const id = randomString(6);
+  const secret = randomString(16);
+  try {
+    await client.resource('v1', 'Secret').create(bootstrapTokenSecret(id, secret, {
+      expiresAt: ttlMs > 0 ? new Date(Date.now() + ttlMs) : undefined, description: values.description, groups,
+    }) as never);
+  } finally {
+    await client.close();
+  }
+  const token = `${id}.${secret}`;
+  if (!values['print-kubeconfig']) {
+    process.stdout.write(`${token}\n`);
+    return;
+  }
+  if (!connection.ca) throw new UsageError('the kubeconfig names no certificate authority to put in the bootstrap kubeconfig');
+  const doc = toYaml({
+    apiVersion: 'v1', kind: 'Config',
+    clusters: [{ name: 'granary', cluster: { server: values.server ?? connection.server, 'certificate-authority-data': Buffer.from(connection.ca).toString('base64') } }],
+    users: [{ name: 'tls-bootstrap-token-user', user: { token } }],
+    contexts: [{ name: 'tls-bootstrap-token-user@granary', context: { cluster: 'granary', user: 'tls-bootstrap-token-user' } }],
+    'current-context': 'tls-bootstrap-token-user@granary',
+    preferences: {},
+  });
+  if (values.out) {
+    writeFileSync(resolve(values.out), doc, { mode: 0o600 });
+    chmodSync(resolve(values.out), 0o600);
+    process.stdout.write(`${resolve(values.out)}\n`);
+  } else {
+    process.stdout.write(doc);
+  }
+}
