@@ -8,12 +8,14 @@ import { createLogger } from '../common/log.ts';
 import { runAgent } from '../agent/agent.ts';
 import { defaultHostname } from '../agent/node.ts';
 import { runSimulation } from '../agent/simulate.ts';
+import { ensureNodeCredential, rotateNodeCertificate, type NodeCredentialOptions } from '../agent/certificates.ts';
 import { openProcessRuntime } from '../agent/runtimes/process.ts';
 import { openSystemdRuntime } from '../agent/runtimes/systemd.ts';
 import type { ContainerRuntime } from '../agent/runtimes/runtime.ts';
 import { UsageError } from './process.ts';
 
 export const AGENT_USAGE = `  agent --kubeconfig FILE --node-ip IP --root DIR [--node-name NAME] [--runtime systemd|process]
+        [--bootstrap-kubeconfig FILE] [--rotate-certificates]
         [--port PORT] [--label k=v ...] [--simulate N]   run this host's pods (or N simulated nodes)`;
 
 function parseLabels(values: string[]): Record<string, string> {
@@ -33,17 +35,30 @@ export async function agentCommand(argv: string[]): Promise<void> {
       kubeconfig: { type: 'string' }, 'node-name': { type: 'string' }, 'node-ip': { type: 'string' },
       runtime: { type: 'string', default: 'systemd' }, root: { type: 'string' }, label: { type: 'string', multiple: true, default: [] },
       simulate: { type: 'string' }, port: { type: 'string', default: '10250' },
+      'bootstrap-kubeconfig': { type: 'string' }, 'rotate-certificates': { type: 'boolean', default: false },
       // Where systemd reads units and how to reach it (a systemd in another namespace, for tests).
       'systemd-unit-dir': { type: 'string', default: '/run/systemd/system' }, 'systemd-command-prefix': { type: 'string' },
     },
   });
   const labels = parseLabels(values.label!);
-  // Every ConfigMap and Secret the node's pods use is watched on its own connection (HTTP/1.1).
-  const client = KubeClient.fromKubeconfig(values.kubeconfig, { connections: 512 });
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
   process.once('SIGTERM', () => stop.abort());
   const log = createLogger('agent');
+  const bootstrapKubeconfig = values['bootstrap-kubeconfig'] ? resolve(values['bootstrap-kubeconfig']) : undefined;
+  let credential: NodeCredentialOptions | undefined;
+  if (bootstrapKubeconfig || values['rotate-certificates']) {
+    if (values.simulate !== undefined) throw new UsageError('--bootstrap-kubeconfig and --rotate-certificates are for a real node, not --simulate');
+    if (!values.kubeconfig) throw new UsageError('--bootstrap-kubeconfig and --rotate-certificates need --kubeconfig FILE (where the node\'s own credential is kept)');
+    if (!values.root) throw new UsageError('granary agent needs --root DIR (where packages, pod files, keys and runtime state live)');
+    const nodeName = values['node-name'] ?? defaultHostname();
+    credential = { nodeName, kubeconfig: resolve(values.kubeconfig), bootstrapKubeconfig, keyDir: join(resolve(values.root), 'pki'), log: log.child({ part: 'certificates' }) };
+    // The first certificate (or one to replace an expired one) comes through the bootstrap token.
+    await ensureNodeCredential(credential, stop.signal);
+    if (stop.signal.aborted) return;
+  }
+  // Every ConfigMap and Secret the node's pods use is watched on its own connection (HTTP/1.1).
+  const client = KubeClient.fromKubeconfig(values.kubeconfig, { connections: 512 });
   if (values.simulate !== undefined) {
     const count = Number(values.simulate);
     if (!Number.isInteger(count) || count < 1) throw new UsageError(`--simulate takes a positive number of nodes, got ${JSON.stringify(values.simulate)}`);
@@ -55,6 +70,9 @@ export async function agentCommand(argv: string[]): Promise<void> {
   const identity = nodeIdentity(client.connection.cert);
   if (identity !== undefined && identity !== nodeName) {
     throw new UsageError(`the kubeconfig is node ${JSON.stringify(identity)}'s credential, but this agent would register node ${JSON.stringify(nodeName)}; pass --node-name ${identity} or use that node's kubeconfig`);
+  }
+  if (credential && identity === undefined) {
+    throw new UsageError(`${values.kubeconfig} is not a node's credential (a certificate for system:node:${nodeName}), so there is none to rotate; give the agent its own kubeconfig path`);
   }
   if (!values['node-ip']) throw new UsageError('granary agent needs --node-ip IP (the address other hosts reach this node and its services at)');
   if (!values.root) throw new UsageError('granary agent needs --root DIR (where packages, pod files and runtime state live)');
@@ -73,7 +91,11 @@ export async function agentCommand(argv: string[]): Promise<void> {
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a TCP port, got ${JSON.stringify(values.port)}`);
+  // Certificates are renewed, and the client switched to them, for as long as the agent runs.
+  const rotation = credential ? rotateNodeCertificate(client, credential, stop.signal) : undefined;
   await runAgent({ client, nodeName, nodeIp: values['node-ip'], root, runtime, labels, port, log }, stop.signal);
+  stop.abort();
+  await rotation;
   await client.close();
 }
 

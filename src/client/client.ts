@@ -67,6 +67,15 @@ export class KubeClient {
     return new ResourceApi<T>(this, apiVersion, kind);
   }
 
+  /**
+   * Uses another client certificate from now on (a renewed one): new requests connect with it,
+   * requests and watches already open finish on their connections.
+   */
+  setClientCertificate(cert: string, key: string): void {
+    this.connection.cert = cert;
+    this.connection.key = key;
+  }
+
   async close(): Promise<void> {
     await this.agent?.dispatcher.close();
     this.agent = undefined;
