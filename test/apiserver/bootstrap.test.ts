@@ -303,6 +303,32 @@ describe('certificate signing requests', () => {
     assert.equal((await csrs(admin).get('carol')).status?.certificate, undefined);
   });
 
+  test('approving needs `approve` on the signer and issuing needs `sign`, beyond the right to update CSRs', async () => {
+    const rbac = (kind: string, body: Record<string, unknown>) => admin.resource(`rbac.authorization.k8s.io/v1`, kind).create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, ...body } as KubeObject);
+    await admin.resource('v1', 'ServiceAccount').create({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'approver', namespace: 'default' } });
+    await rbac('ClusterRole', { metadata: { name: 'csr-updater' }, rules: [{ apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests', 'certificatesigningrequests/approval', 'certificatesigningrequests/status'], verbs: ['get', 'list', 'update', 'patch'] }] });
+    await rbac('ClusterRoleBinding', { metadata: { name: 'approver-updates' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'csr-updater' }, subjects: [{ kind: 'ServiceAccount', name: 'approver', namespace: 'default' }] });
+    const issued = await admin.request<{ status: { token: string } }>('POST', '/api/v1/namespaces/default/serviceaccounts/approver/token', { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} } });
+    const approver = tokenClient(issued.status.token);
+    const { pem } = await certificateRequest('CN=erin');
+    await csrs(admin).create(csr('erin', pem, { signerName: 'example.com/team', usages: ['client auth'] }));
+    const approve = () => csrs(approver).patch('erin', undefined, { status: { conditions: [{ type: 'Approved', status: 'True', reason: 'Checked' }] } }, 'merge', { subresource: 'approval' });
+
+    const refused = await apiError(approve());
+    assert.equal(refused.code, 403);
+    assert.equal(refused.message, 'certificatesigningrequests.certificates.k8s.io "erin" is forbidden: user not permitted to approve requests with signerName "example.com/team"');
+    // As in Kubernetes, the right may name the signer or its domain with /*.
+    await rbac('ClusterRole', { metadata: { name: 'team-approver' }, rules: [{ apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: ['example.com/*'], verbs: ['approve'] }] });
+    await rbac('ClusterRoleBinding', { metadata: { name: 'approver-approves' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'team-approver' }, subjects: [{ kind: 'ServiceAccount', name: 'approver', namespace: 'default' }] });
+    assert.equal(condition(await eventually('approve to be allowed', async () => approve().catch(() => undefined)), 'Approved')?.reason, 'Checked');
+
+    const certificate = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+    const sign = await apiError(csrs(approver).patch('erin', undefined, { status: { certificate } }, 'merge', { subresource: 'status' }));
+    assert.equal(sign.code, 403);
+    assert.match(sign.message, /user not permitted to sign requests with signerName "example.com\/team"/);
+    await approver.close();
+  });
+
   test('validation: a PEM certificate request, a qualified signerName, known usages, at least 600 seconds', async () => {
     const { pem } = await certificateRequest('CN=dave');
     const invalid = async (obj: Csr, pattern: RegExp) => {

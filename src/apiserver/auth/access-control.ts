@@ -17,6 +17,7 @@ import { forbidden, requestAttributes, type Attributes, type Decision } from './
 import { Authenticator, type TokenAuthenticator } from './authenticator.ts';
 import { ensureBootstrapPolicy } from './bootstrap-policy.ts';
 import { BOOTSTRAP_TOKEN_NAMESPACE, BootstrapTokens } from './bootstrap-tokens.ts';
+import { certificateAdmission } from './certificate-admission.ts';
 import { EscalationGuard, type WriteCheck } from './escalation.ts';
 import { NodeAuthorizer, nodeNameOf, podNodeLookup } from './node-authorizer.ts';
 import { NodeGraph } from './node-graph.ts';
@@ -142,16 +143,17 @@ export class AccessControl {
     return node;
   }
 
-  /** The checks a write to `resource` must pass (escalation on RBAC objects, NodeRestriction), for the store to run before storing. */
+  /** The checks a write to `resource` must pass (escalation on RBAC objects, NodeRestriction, CertificateSigningRequest admission), for the store to run before storing. */
   writeCheck(req: IncomingMessage, resource: Pick<ResourceDefinition, 'group' | 'plural'>): WriteCheck | undefined {
     const user = this.users.get(req);
     if (!user) return undefined;
     const checks: WriteCheck[] = [];
     const escalation = this.escalation.checkFor(user, resource);
     if (escalation) checks.push(escalation);
-    if (resource.group === 'certificates.k8s.io' && resource.plural === 'certificatesigningrequests') checks.push(recordRequester(user));
     const node = nodeNameOf(user);
-    const attributes = node !== undefined ? attributesOf(req) : undefined;
+    const csr = resource.group === 'certificates.k8s.io' && resource.plural === 'certificatesigningrequests';
+    const attributes = node !== undefined || csr ? attributesOf(req) : undefined;
+    if (csr && attributes?.kind === 'resource') checks.push(certificateAdmission(user, attributes.subresource, (u, a) => this.authorize(u, a)));
     const restriction = node !== undefined && attributes?.kind === 'resource' ? nodeRestriction(node, attributes) : undefined;
     if (restriction) checks.push(restriction);
     if (checks.length <= 1) return checks[0];
@@ -168,18 +170,4 @@ function attributesOf(req: IncomingMessage): Attributes {
     if (err instanceof URIError) throw errors.badRequest(`the request path ${JSON.stringify(url.pathname)} is not valid percent-encoding`);
     throw err;
   }
-}
-
-/** A new CertificateSigningRequest names who asked: the authenticated user, whatever the body said. */
-function recordRequester(user: UserInfo): WriteCheck {
-  return (obj, old) => {
-    if (old) return;
-    const spec = ((obj as { spec?: Record<string, unknown> }).spec ??= {});
-    spec.username = user.username;
-    if (user.uid) spec.uid = user.uid;
-    else delete spec.uid;
-    spec.groups = [...user.groups];
-    if (user.extra && Object.keys(user.extra).length > 0) spec.extra = structuredClone(user.extra);
-    else delete spec.extra;
-  };
 }
