@@ -23,6 +23,7 @@ import { CrdController } from './controllers/crd.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { CertificateController } from './controllers/certificates.ts';
+import { BootstrapTokenCleaner } from './controllers/bootstrap-token-cleaner.ts';
 import { podBinding, podLogs, namespaceFinalize } from './subresources.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -219,7 +220,9 @@ export class ApiServer {
       authorize: (user, attributes) => this.access.authorize(user, attributes),
     }, this.log.child({ controller: 'certificates' }));
     certificates.start();
-    this.controllers.push(crds, namespaceController, gc, this.access, certificates);
+    const tokenCleaner = new BootstrapTokenCleaner(this.registry, this.log.child({ controller: 'bootstrap-token-cleaner' }));
+    tokenCleaner.start();
+    this.controllers.push(crds, namespaceController, gc, this.access, certificates, tokenCleaner);
     const interval = this.opts.compactIntervalMs ?? 5 * 60_000;
     let previous = this.backend.currentRevision();
     this.timers.push(setInterval(() => {

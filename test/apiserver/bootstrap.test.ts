@@ -155,7 +155,7 @@ describe('bootstrap tokens', () => {
     assert.ok(isUnauthorized(await apiError(whoami(tokenClient('badgrp.badgroup00000000')))));
   });
 
-  test('are refused (401) with a wrong secret, unmarked for authentication, deleted, or once expired', async () => {
+  test('are refused (401) with a wrong secret, unmarked for authentication, deleted, or once expired (and then deleted)', async () => {
     const [id] = token.split('.');
     assert.ok(isUnauthorized(await apiError(whoami(tokenClient(`${id}.0000000000000000`)))));
     await admin.resource('v1', 'Secret').create(secret('unused', 'unused0000000000', { 'usage-bootstrap-authentication': 'false' }));
@@ -168,6 +168,11 @@ describe('bootstrap tokens', () => {
     const soon = tokenClient('soonxx.soon000000000000');
     assert.equal((await whoami(soon)).username, 'system:bootstrap:soonxx');
     await eventually('the token to expire', async () => (isUnauthorized(await apiError(whoami(soon))) ? true : undefined));
+    // The control plane deletes expired tokens, as Kubernetes' token cleaner.
+    await eventually('the expired token Secret to be deleted', async () => {
+      const err = await apiError(admin.resource('v1', 'Secret').get('bootstrap-token-soonxx', 'kube-system'));
+      return err.code === 404 ? true : undefined;
+    });
 
     await admin.resource('v1', 'Secret').create(secret('gonexx', 'gone000000000000', {}));
     const gone = tokenClient('gonexx.gone000000000000');
