@@ -79,7 +79,14 @@ async function writeNodeKubeconfig(path: string, connection: ClusterConnection, 
   const user = `system:node:${nodeName}`;
   await writeAtomically(path, toYaml({
     apiVersion: 'v1', kind: 'Config',
-    clusters: [{ name: 'granary', cluster: { server: connection.server, ...(connection.ca ? { 'certificate-authority-data': b64(connection.ca) } : {}) } }],
+    clusters: [{
+      name: 'granary',
+      cluster: {
+        server: connection.server,
+        ...(connection.ca ? { 'certificate-authority-data': b64(connection.ca) } : {}),
+        ...(connection.tlsServerName ? { 'tls-server-name': connection.tlsServerName } : {}),
+      },
+    }],
     users: [{ name: user, user: { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) } }],
     contexts: [{ name: 'granary', context: { cluster: 'granary', user } }],
     'current-context': 'granary',
