@@ -158,7 +158,7 @@ test('names are consistent and unique, as Kubernetes discovery reports them', ()
     }
   }
   assert.deepEqual([...shortNameOwner].sort(), [
-    ['cm', 'configmaps'], ['crd', 'customresourcedefinitions'], ['crds', 'customresourcedefinitions'], ['ev', 'events'],
+    ['cm', 'configmaps'], ['crd', 'customresourcedefinitions'], ['crds', 'customresourcedefinitions'], ['csr', 'certificatesigningrequests'], ['ev', 'events'],
     ['no', 'nodes'], ['ns', 'namespaces'], ['po', 'pods'], ['sa', 'serviceaccounts'],
   ]);
 });
