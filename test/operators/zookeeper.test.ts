@@ -256,6 +256,12 @@ for (const runtime of ['systemd', 'process'] as const) {
           return listed.stdout.trim() === '' ? listed : undefined;
         }, 30_000).catch(services);
         assert.equal(units.stdout.trim(), '', 'no granary service is left, not even a finished one');
+        const activeSlices = () => sd.run(['systemctl', 'list-units', '--no-legend', '--type=slice', '--state=active', 'granary-*']);
+        const slices = await eventually('every pod slice gone', async () => {
+          const listed = await activeSlices();
+          return listed.stdout.trim() === '' ? listed : undefined;
+        }, 30_000).catch(activeSlices);
+        assert.equal(slices.stdout.trim(), '', 'no slice of a removed pod is left');
       }
       for (const p of placements) assert.equal(existsSync(dataDirOf(p.node, p.id)), false, `the data of server ${p.id} on ${p.node} is removed`);
     });

@@ -148,11 +148,22 @@ export class SystemdDriver implements ServiceDriver {
   }
 
   async uninstall(name: string): Promise<void> {
+    const slice = sliceOf(await readFile(join(this.unitDir, name), 'utf8').catch(() => ''));
     await this.run('systemctl', ['stop', name]);
     await this.run('systemctl', ['reset-failed', name]);
     await rm(join(this.unitDir, name), { force: true });
     await rm(join(this.unitDir, `${name}.d`), { recursive: true, force: true });
     await this.systemctl(['daemon-reload']);
+    // The pod's slice goes with its last service, so that no empty slice of a gone pod lingers.
+    if (slice && !(await this.sliceInUse(slice))) await this.run('systemctl', ['stop', slice]);
+  }
+
+  private async sliceInUse(slice: string): Promise<boolean> {
+    const files = await readdir(this.unitDir).catch(() => [] as string[]);
+    for (const file of files.filter((f) => f.endsWith('.service'))) {
+      if (sliceOf(await readFile(join(this.unitDir, file), 'utf8').catch(() => '')) === slice) return true;
+    }
+    return false;
   }
 
   async installed(): Promise<ManagedService[]> {
@@ -277,3 +288,8 @@ export function parseJournalEntry(json: string): JournalEntry | undefined {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The Slice= of a unit file's text, if it names one. */
+function sliceOf(unitText: string): string | undefined {
+  return /^Slice=(.+)$/m.exec(unitText)?.[1];
+}
