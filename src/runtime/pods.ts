@@ -408,7 +408,8 @@ export function ownedPods(ctx: Pick<PodContext, 'owner' | 'pods'>): Pod[] {
   return ctx.pods.filter((p) => p.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === uid));
 }
 
-function controllerReference(owner: KubeObject): OwnerReference {
+/** The ownerReference by which `owner` controls an object (and blocks its own foreground deletion until it is gone). */
+export function controllerReference(owner: KubeObject): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 

@@ -14,14 +14,14 @@ import type { Pod } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { setCondition, available, progressing, degraded, getCondition } from '../../runtime/conditions.ts';
-import { Controller, type Action, type Predicate } from '../../runtime/controller.ts';
+import { setCondition, available, progressing, degraded, isConditionTrue } from '../../runtime/conditions.ts';
+import { Controller, generationChanged, type Action } from '../../runtime/controller.ts';
 import { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizer.ts';
-import { appLabels, LABEL_MANAGED_BY, resourceName } from '../../runtime/labels.ts';
+import { appLabels, LABEL_COMPONENT, LABEL_MANAGED_BY, resourceName } from '../../runtime/labels.ts';
 import { existingPod } from '../../runtime/pod-identity.ts';
 import {
-  createMissingPods, deleteExcessPods, deleteIllegalPods, deletePod, isTerminating, ownedPods,
+  controllerReference, createMissingPods, deleteExcessPods, deleteIllegalPods, deletePod, isTerminating, ownedPods,
   waitForRunningAndReadyPods, waitForTerminatingPods, type PodContext, type PodProblem,
 } from '../../runtime/pods.ts';
 import { chain, Continue, Requeue, type StepResult } from '../../runtime/reconcile.ts';
@@ -38,10 +38,6 @@ const FAST_REQUEUE_MS = 2_000;
 /** How often a settled cluster's health is asked again. */
 const HEALTH_REQUEUE_MS = 30_000;
 
-/** Spec changes and the start of deletion; status and metadata writes (ours, mostly) are not. */
-const specOrDeletion: Predicate<KubeObject> = (prev, cur) =>
-  !prev || prev.metadata.generation !== cur.metadata.generation || prev.metadata.deletionTimestamp !== cur.metadata.deletionTimestamp;
-
 export interface ClusterControllerOptions {
   client: KubeClient;
   log: Logger;
@@ -57,7 +53,8 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
 
   const controller: Controller<ZookeeperCluster> = new Controller<ZookeeperCluster>({
     name: 'zookeepercluster', client, log, apiVersion: API_VERSION, kind: 'ZookeeperCluster', namespace,
-    predicates: [specOrDeletion],
+    // Spec changes and the start of deletion; status writes (ours, mostly) are not.
+    predicates: [generationChanged],
     reconcile: async (cluster) => reconcile(cluster),
   })
     .owns('v1', 'Pod', { namespace, labelSelector: managed })
@@ -89,7 +86,7 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
     const ns = cluster.metadata.namespace!;
     const version = zookeeperVersion(cluster);
     const labels = (component?: string) => appLabels({ name: PRODUCT, instance: name, version, component, managedBy: MANAGER });
-    const owner = [{ apiVersion: API_VERSION, kind: 'ZookeeperCluster', name, uid: cluster.metadata.uid!, controller: true, blockOwnerDeletion: true }];
+    const owner = [controllerReference(cluster)];
 
     const hashes: Record<string, string> = {};
     for (const [group, properties] of Object.entries(validated.groups)) {
@@ -120,7 +117,7 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
     for (const u of unplaced) ctx.problems.push({ pod: `${SERVER_ROLE} ${u.id}`, reason: 'NoEligibleNode', message: `server ${u.id} (group ${u.roleGroup}) has no node: ${u.reason}` });
 
     let health: QuorumHealth | undefined;
-    const serverPods = owned.filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === SERVER_ROLE);
+    const serverPods = owned.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
     // The ensemble as it runs, not as it will be: mid-change, its leader may be a server about to go.
     const checkHealth = async () => (health = await quorumHealth(runningServers(serverPods, nodes)));
     const rollOutdated = async (): Promise<StepResult> => {
@@ -173,7 +170,7 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
   async function finalize(cluster: ZookeeperCluster): Promise<Action> {
     if (!hasFinalizer(cluster, FINALIZER)) return undefined;
     const owned = podsOf(cluster);
-    const servers = owned.filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === SERVER_ROLE);
+    const servers = owned.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
     if (servers.length > 0) {
       for (const pod of servers) if (!isTerminating(pod)) await deletePod(pods as never, pod);
       return { requeueAfterMs: 1000 };
@@ -196,7 +193,7 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
     const usedNodes = [...new Set((cluster.status?.servers ?? []).map((s) => s.node))].filter((n) => readyNodes.has(n)).sort();
     const dirs = [...new Set(Object.keys(serversRole(cluster).roleGroups).map((g) => `{{volumeroot}}/${clusterDataDir(cluster, g)}`))];
     // Read afresh: a cleanup pod created a moment ago may not be in the watch cache yet.
-    const listed = await pods.list(cluster.metadata.namespace, { labelSelector: `${LABEL_MANAGED_BY}=${MANAGER},app.kubernetes.io/instance=${cluster.metadata.name},app.kubernetes.io/component=cleanup` });
+    const listed = await pods.list(cluster.metadata.namespace, { labelSelector: `${LABEL_MANAGED_BY}=${MANAGER},app.kubernetes.io/instance=${cluster.metadata.name},${LABEL_COMPONENT}=cleanup` });
     const cleanupPods = ownedPods({ owner: cluster, pods: listed.items });
     let finished = true;
     for (const node of usedNodes) {
@@ -249,6 +246,6 @@ function conditionsFor(cluster: ZookeeperCluster, o: Observed): ReturnType<typeo
 }
 
 export function isAvailable(cluster: ZookeeperCluster): boolean {
-  return getCondition(cluster.status?.conditions as Condition[] | undefined, 'Available')?.status === 'True';
+  return isConditionTrue(cluster.status?.conditions as Condition[] | undefined, 'Available');
 }
 

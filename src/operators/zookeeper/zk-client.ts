@@ -2,6 +2,11 @@
 // JavaScript client), with promises and a bound on how long connecting may take.
 import zookeeper from 'node-zookeeper-client';
 
+/** The error ZooKeeper gives for a path that does not exist. */
+function isNoNode(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'getCode' in err && (err as zookeeper.Exception).getCode() === zookeeper.Exception.NO_NODE;
+}
+
 export class ZooKeeperSession {
   private readonly client: zookeeper.Client;
 
@@ -37,7 +42,7 @@ export class ZooKeeperSession {
   getData(path: string): Promise<Buffer | undefined> {
     return new Promise((resolve, reject) => {
       this.client.getData(path, (err, data) => {
-        if (err && 'getCode' in err && err.getCode() === zookeeper.Exception.NO_NODE) resolve(undefined);
+        if (isNoNode(err)) resolve(undefined);
         else if (err) reject(err);
         else resolve(data ?? Buffer.alloc(0));
       });
@@ -47,7 +52,7 @@ export class ZooKeeperSession {
   children(path: string): Promise<string[]> {
     return new Promise((resolve, reject) => {
       this.client.getChildren(path, (err, children) => {
-        if (err && 'getCode' in err && err.getCode() === zookeeper.Exception.NO_NODE) resolve([]);
+        if (isNoNode(err)) resolve([]);
         else if (err) reject(err);
         else resolve(children);
       });
@@ -59,8 +64,7 @@ export class ZooKeeperSession {
     for (const child of await this.children(path)) await this.removeRecursive(`${path === '/' ? '' : path}/${child}`);
     await new Promise<void>((resolve, reject) => {
       this.client.remove(path, (err) => {
-        if (err && 'getCode' in err && err.getCode() === zookeeper.Exception.NO_NODE) resolve();
-        else if (err) reject(err);
+        if (err && !isNoNode(err)) reject(err);
         else resolve();
       });
     });

@@ -10,6 +10,7 @@ import { available, setCondition } from '../../runtime/conditions.ts';
 import { Controller, type Action } from '../../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizer.ts';
 import { appLabels, LABEL_MANAGED_BY } from '../../runtime/labels.ts';
+import { controllerReference } from '../../runtime/pods.ts';
 import { API_VERSION, MANAGER, PRODUCT, type ZookeeperCluster, type ZookeeperZnode } from './crd.ts';
 import { isAvailable } from './cluster.ts';
 import { withZooKeeper } from './zk-client.ts';
@@ -79,7 +80,7 @@ export function znodeController({ client, log, namespace }: { client: KubeClient
       metadata: {
         name: znode.metadata.name, namespace: znode.metadata.namespace,
         labels: appLabels({ name: PRODUCT, instance: znode.spec.clusterRef.name, component: 'znode', managedBy: MANAGER }),
-        ownerReferences: [{ apiVersion: API_VERSION, kind: 'ZookeeperZnode', name: znode.metadata.name!, uid: znode.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [controllerReference(znode)],
       },
       data: { ZOOKEEPER: `${hosts}${path}`, ZOOKEEPER_HOSTS: hosts, ZOOKEEPER_CHROOT: path },
     } as KubeObject, { fieldManager: MANAGER, force: true });
