@@ -8,7 +8,7 @@
 // order; the state stays in the data directory, so running it again resumes the same cluster.
 import { parseArgs } from 'node:util';
 import { homedir } from 'node:os';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
@@ -18,6 +18,8 @@ import { KubeClient, sleep } from '../client/client.ts';
 import { isAlreadyExists } from '../client/errors.ts';
 import { createLogger } from '../common/log.ts';
 import { PACKAGE_REPOSITORY_API_VERSION } from '../agent/packages/repository-resource.ts';
+import { processesMentioning } from '../agent/runtimes/host.ts';
+import { isConditionTrue } from '../runtime/conditions.ts';
 import { OPERATORS, type Operator } from '../operators/index.ts';
 import { installCrds } from './crds.ts';
 import { applyDemo } from './operator.ts';
@@ -161,8 +163,8 @@ class Supervised {
 type NodeObject = KubeObject & { status?: { conditions?: Condition[] } };
 type WithConditions = KubeObject & { status?: { conditions?: Condition[] } };
 
-const isReady = (n: NodeObject | undefined) => n?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-const isAvailable = (o: WithConditions | undefined) => o?.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ?? false;
+const isReady = (n: NodeObject | undefined) => isConditionTrue(n?.status?.conditions, 'Ready');
+const isAvailable = (o: WithConditions | undefined) => isConditionTrue(o?.status?.conditions, 'Available');
 const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
 
 /** Every operator's summary lines; an operator whose summary fails says so instead. */
@@ -231,20 +233,6 @@ async function ensureDefaultRepository(client: KubeClient): Promise<boolean> {
   }
 }
 
-/** Processes whose command line names `dir` (a pod's service and its shim name their node's directories). */
-function processesUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
-
 /**
  * Stops the services of the local nodes' pods, as a host shutdown does: the agents have exited
  * (and, like kubelets, left them running); the next `granary up` starts them again.
@@ -272,8 +260,8 @@ async function stopLocalServices(dataDir: string, useSystemd: boolean): Promise<
   // every process of the local nodes to be gone, so that nothing outlives `granary up`.
   const nodesDir = join(dataDir, 'nodes') + '/';
   const deadline = Date.now() + 15_000;
-  while (processesUnder(nodesDir).length > 0 && Date.now() < deadline) await sleep(50);
-  for (const pid of processesUnder(nodesDir)) {
+  while (processesMentioning(nodesDir).length > 0 && Date.now() < deadline) await sleep(50);
+  for (const pid of processesMentioning(nodesDir)) {
     process.stderr.write(`granary: process ${pid} of a local node is still running 15 s after its service was stopped; killing it\n`);
     try {
       process.kill(pid, 'SIGKILL');

@@ -14,25 +14,12 @@ import { eventually } from '../support/eventually.ts';
 import { lockLocalNodes } from '../support/local-nodes.ts';
 import { OPERATORS } from '../../src/operators/index.ts';
 import { ALL_CRDS } from '../../src/cli/crds.ts';
+import { processesMentioning } from '../../src/agent/runtimes/host.ts';
 
 const run = promisify(execFile);
 const GRANARY = join(REPO_ROOT, 'granary');
 const NODES = [['granary-node-1', '127.0.0.2'], ['granary-node-3', '127.0.0.4'], ['granary-node-2', '127.0.0.3']].sort();
 const DEMO = OPERATORS.flatMap((o) => o.demo ?? []);
-
-/** Pids of the processes whose command line mentions `text` (every process of one `granary up` names its data directory). */
-function processesMentioning(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return pids;
-}
 
 function childrenOf(pid: number): number[] {
   const children: number[] = [];

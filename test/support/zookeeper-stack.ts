@@ -3,11 +3,12 @@
 // loopback address, under its own node credential), the Debian package repository, and the
 // ZooKeeper operator running in this process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
 import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
+import { processesMentioning } from '../../src/agent/runtimes/host.ts';
 import { KubeClient } from '../../src/client/client.ts';
 import { createLogger } from '../../src/common/log.ts';
 import { zookeeperOperator } from '../../src/operators/zookeeper/index.ts';
@@ -87,7 +88,7 @@ export async function startZookeeperStack(opts: { runtime: 'systemd' | 'process'
         return exited;
       }));
       // Servers of a cluster a failed test left behind were started by these agents: end them too.
-      for (const pid of leftoverProcesses(nodes)) {
+      for (const pid of nodes.flatMap((n) => processesMentioning(`${n.root}/`))) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -100,20 +101,3 @@ export async function startZookeeperStack(opts: { runtime: 'systemd' | 'process'
   };
 }
 
-/**
- * Processes still running from one of the stack's node directories (a server whose cluster the
- * test could not delete): found through their command line, which names files under the root.
- */
-export function leftoverProcesses(nodes: readonly StackNode[]): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (nodes.some((n) => cmdline.includes(`${n.root}/`))) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}

@@ -1,6 +1,7 @@
 // Facts about the host both runtimes and the probes need: where a program is found, which uid
-// and gid a user name stands for, and when a process started (to tell a pid from a reused one).
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+// and gid a user name stands for, when a process started (to tell a pid from a reused one), and
+// which processes belong to a directory.
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 
 /** The PATH a service gets when its environment sets none (systemd's default). */
@@ -75,4 +76,21 @@ export function processStartTime(pid: number): number | undefined {
   if (state === 'Z' || state === 'X') return undefined;
   const start = Number(fields[19]);
   return Number.isFinite(start) ? start : undefined;
+}
+
+/**
+ * Pids of the processes (other than this one) whose command line mentions `text`: a pod's
+ * services and their supervisors name files under their node's directory, so this finds them.
+ */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
 }
