@@ -9,10 +9,11 @@ import { Agent, request } from 'undici';
 import { stringify as toYaml } from 'yaml';
 import { createCertificateAuthority, loadCertificateAuthority, signClientCertificate, writeKubeconfig, type CertificateAuthority } from '../../src/apiserver/pki.ts';
 import { KubeClient } from '../../src/client/client.ts';
-import { isForbidden, isInvalid, isUnauthorized, KubeApiError } from '../../src/client/errors.ts';
+import { isForbidden, isInvalid, isUnauthorized } from '../../src/client/errors.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { startApiServer, tempDir, type RunningApiServer } from '../support/apiserver.ts';
 import { Kubectl, KUBECTL_VERSIONS } from '../support/kubectl.ts';
+import { apiError } from '../support/api-error.ts';
 
 const TESS_TOKEN = 'tess-static-token-8c1f2a';
 /** kubectl's words for a 401 (the detail differs when discovery is the first request refused, as with Kubernetes). */
@@ -49,16 +50,6 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-async function apiError(promise: Promise<unknown>): Promise<KubeApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof KubeApiError, String(err));
-    return err;
-  }
-  assert.fail('the request succeeded');
 }
 
 before(async () => {

@@ -15,13 +15,14 @@ import { statSync } from 'node:fs';
 import { webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { KubeClient } from '../../src/client/client.ts';
-import { isUnauthorized, KubeApiError } from '../../src/client/errors.ts';
+import { isUnauthorized } from '../../src/client/errors.ts';
 import { loadConnection } from '../../src/client/kubeconfig.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
 import type { CertificateSigningRequest } from '../../src/api/kinds/certificates.ts';
 import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from '../support/apiserver.ts';
 import { eventually } from '../support/eventually.ts';
 import { Kubectl, KUBECTL_VERSIONS } from '../support/kubectl.ts';
+import { apiError } from '../support/api-error.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
 
@@ -39,16 +40,6 @@ const run = promisify(execFile);
 
 async function granary(...args: string[]): Promise<string> {
   return (await run(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), ...args])).stdout;
-}
-
-async function apiError(promise: Promise<unknown>): Promise<KubeApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof KubeApiError, String(err));
-    return err;
-  }
-  assert.fail('the request succeeded');
 }
 
 function tokenClient(bearer: string): KubeClient {

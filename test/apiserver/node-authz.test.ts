@@ -12,11 +12,12 @@ import { statSync } from 'node:fs';
 import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
 import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
 import { KubeClient } from '../../src/client/client.ts';
-import { isForbidden, KubeApiError } from '../../src/client/errors.ts';
+import { isForbidden } from '../../src/client/errors.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { REPO_ROOT, startApiServer, type RunningApiServer } from '../support/apiserver.ts';
 import { eventually } from '../support/eventually.ts';
 import { Kubectl, KUBECTL_VERSIONS } from '../support/kubectl.ts';
+import { apiError } from '../support/api-error.ts';
 
 const NS = 'apps';
 type PodObject = KubeObject & { spec: { nodeName?: string }; status?: { phase?: string } };
@@ -26,16 +27,6 @@ let admin: KubeClient;
 let nodeA: KubeClient;
 let kubeconfigA: string;
 let kubeconfigB: string;
-
-async function apiError(promise: Promise<unknown>): Promise<KubeApiError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof KubeApiError, String(err));
-    return err;
-  }
-  assert.fail('the request succeeded');
-}
 
 async function forbidden(promise: Promise<unknown>): Promise<string> {
   const err = await apiError(promise);
