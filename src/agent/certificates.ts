@@ -9,14 +9,14 @@
 // certificate expire first (the agent was stopped), the bootstrap credential asks instead.
 import 'reflect-metadata';
 import { webcrypto, X509Certificate } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { stringify as toYaml } from 'yaml';
 import type { KubeObject } from '../api/meta.ts';
 import { KubeClient, backoffMs, sleep } from '../client/client.ts';
 import { loadConnection, type ClusterConnection } from '../client/kubeconfig.ts';
+import { kubeconfigYaml, writeFileAtomically } from '../common/kubeconfig-file.ts';
 import type { Logger } from '../common/log.ts';
 import { watcher } from '../runtime/watcher.ts';
 
@@ -64,33 +64,17 @@ function readConnection(kubeconfig: string): ClusterConnection | undefined {
   return existsSync(kubeconfig) ? loadConnection({ kubeconfig }) : undefined;
 }
 
-/** Writes through a temporary file and a rename: a crash never leaves half a file behind. */
-async function writeAtomically(path: string, content: string): Promise<void> {
+/** Writes a file only its owner may read, creating its directory (0700) when missing. */
+async function writePrivately(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, path);
+  await writeFileAtomically(path, content, 0o600);
 }
 
 /** The node kubeconfig: the cluster of `connection`, the certificate and key embedded. */
 async function writeNodeKubeconfig(path: string, connection: ClusterConnection, nodeName: string, certPem: string, keyPem: string): Promise<void> {
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-  const user = `system:node:${nodeName}`;
-  await writeAtomically(path, toYaml({
-    apiVersion: 'v1', kind: 'Config',
-    clusters: [{
-      name: 'granary',
-      cluster: {
-        server: connection.server,
-        ...(connection.ca ? { 'certificate-authority-data': b64(connection.ca) } : {}),
-        ...(connection.tlsServerName ? { 'tls-server-name': connection.tlsServerName } : {}),
-      },
-    }],
-    users: [{ name: user, user: { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) } }],
-    contexts: [{ name: 'granary', context: { cluster: 'granary', user } }],
-    'current-context': 'granary',
-    preferences: {},
+  await writePrivately(path, kubeconfigYaml({
+    server: connection.server, caPem: connection.ca, tlsServerName: connection.tlsServerName,
+    user: `system:node:${nodeName}`, credentials: { certPem, keyPem },
   }));
 }
 
@@ -111,7 +95,7 @@ async function pendingKey(path: string): Promise<{ pem: string; keys: webcrypto.
   }
   const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
   const pem = x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY');
-  await writeAtomically(path, pem);
+  await writePrivately(path, pem);
   return { pem, keys };
 }
 

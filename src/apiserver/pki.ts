@@ -2,7 +2,7 @@
 // and the admin kubeconfig that carries them. Everything lives under DATA_DIR/pki so a restart
 // reuses it; a leaf certificate is re-issued only when it is about to expire or (serving) no longer
 // covers the listen host. Keys are ECDSA P-256 (fast to make, accepted by Go's TLS and so kubectl).
-import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { webcrypto } from 'node:crypto';
 // @peculiar/x509 resolves its parts through a DI container that needs the Reflect metadata API.
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { stringify as toYaml } from 'yaml';
+import { writeFileAtomically, writeKubeconfigFile } from '../common/kubeconfig-file.ts';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -254,27 +254,11 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-/** Writes through a temporary file and a rename, so a crash never leaves half a key behind. */
-async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content, { mode });
-  await chmod(tmp, mode);
-  await rename(tmp, path);
-}
-
 /** Writes a standard kubeconfig with everything embedded, one cluster/user/context named `granary`. */
 export async function writeKubeconfig(path: string, c: KubeconfigContent): Promise<void> {
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-  const doc = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: KUBECONFIG_CONTEXT, cluster: { server: c.server, 'certificate-authority-data': b64(c.caPem) } }],
-    users: [{ name: c.user, user: { 'client-certificate-data': b64(c.certPem), 'client-key-data': b64(c.keyPem) } }],
-    contexts: [{ name: KUBECONFIG_CONTEXT, context: { cluster: KUBECONFIG_CONTEXT, user: c.user } }],
-    'current-context': KUBECONFIG_CONTEXT,
-    preferences: {},
-  };
-  await writeAtomically(path, toYaml(doc), 0o600);
+  await writeKubeconfigFile(path, {
+    server: c.server, caPem: c.caPem, user: c.user, credentials: { certPem: c.certPem, keyPem: c.keyPem }, cluster: KUBECONFIG_CONTEXT,
+  });
 }
 
 /**
@@ -295,8 +279,8 @@ export async function ensurePki(dataDir: string, opts: { listenHost: string }): 
     ca = await loadCertificateAuthority(caCert, caKey);
   } else {
     ca = await createCertificateAuthority();
-    await writeAtomically(file('ca.key'), ca.keyPem, 0o600);
-    await writeAtomically(file('ca.crt'), ca.certPem, 0o644);
+    await writeFileAtomically(file('ca.key'), ca.keyPem, 0o600);
+    await writeFileAtomically(file('ca.crt'), ca.certPem, 0o644);
   }
 
   const hosts = servingHosts(opts.listenHost);
@@ -331,7 +315,7 @@ async function ensureLeaf(
   const keyPem = await readIfExists(keyPath);
   if (certPem && keyPem && (await stillUsable(certPem, ca, hosts))) return { certPem, keyPem };
   const issued = await issue();
-  await writeAtomically(keyPath, issued.keyPem, 0o600);
-  await writeAtomically(certPath, issued.certPem, 0o644);
+  await writeFileAtomically(keyPath, issued.keyPem, 0o600);
+  await writeFileAtomically(certPath, issued.certPem, 0o644);
   return issued;
 }

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { randomInt } from 'node:crypto';
 import { writeFileSync, chmodSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { stringify as toYaml } from 'yaml';
+import { kubeconfigYaml } from '../common/kubeconfig-file.ts';
 import { KubeClient } from '../client/client.ts';
 import { loadConnection } from '../client/kubeconfig.ts';
 import { parseDuration } from '../common/duration.ts';
@@ -80,13 +80,9 @@ export async function tokenCommand(argv: string[]): Promise<void> {
     return;
   }
   if (!connection.ca) throw new UsageError('the kubeconfig names no certificate authority to put in the bootstrap kubeconfig');
-  const doc = toYaml({
-    apiVersion: 'v1', kind: 'Config',
-    clusters: [{ name: 'granary', cluster: { server: values.server ?? connection.server, 'certificate-authority-data': Buffer.from(connection.ca).toString('base64') } }],
-    users: [{ name: 'tls-bootstrap-token-user', user: { token } }],
-    contexts: [{ name: 'tls-bootstrap-token-user@granary', context: { cluster: 'granary', user: 'tls-bootstrap-token-user' } }],
-    'current-context': 'tls-bootstrap-token-user@granary',
-    preferences: {},
+  const doc = kubeconfigYaml({
+    server: values.server ?? connection.server, caPem: connection.ca,
+    user: 'tls-bootstrap-token-user', credentials: { token }, context: 'tls-bootstrap-token-user@granary',
   });
   if (values.out) {
     writeFileSync(resolve(values.out), doc, { mode: 0o600 });
