@@ -7,7 +7,7 @@ import type { KubeObject } from '../api/meta.ts';
 import { escapeFieldValue } from '../api/selectors.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
-import { refKey, type ObjectRef } from '../runtime/store.ts';
+import { parseRefKey, refKey, type ObjectRef } from '../runtime/store.ts';
 import { watcher } from '../runtime/watcher.ts';
 import type { Pod } from './pod-types.ts';
 import { referencedConfig } from './references.ts';
@@ -98,7 +98,7 @@ export class ReferencedObjects {
     const changed = (object: KubeObject | undefined) => {
       if (f.object?.metadata.resourceVersion === object?.metadata.resourceVersion) return;
       f.object = object;
-      for (const pod of f.users) this.wake(parseKey(pod));
+      for (const pod of f.users) this.wake(parseRefKey(pod));
     };
     const log = this.log.child({ kind, namespace, name });
     void (async () => {
@@ -141,9 +141,4 @@ export class ReferencedObjects {
 
 function objectKey(kind: ReferencedKind, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
-}
-
-function parseKey(key: string): ObjectRef {
-  const slash = key.indexOf('/');
-  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }

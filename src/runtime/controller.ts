@@ -9,7 +9,7 @@ import type { ResourceApi } from '../client/resource.ts';
 import type { Logger } from '../common/log.ts';
 import { createLogger } from '../common/log.ts';
 import { WorkQueue } from './queue.ts';
-import { Store, keyOf, refKey, type ObjectRef } from './store.ts';
+import { Store, keyOf, parseRefKey, refKey, type ObjectRef } from './store.ts';
 import { watcher, type WatcherOptions } from './watcher.ts';
 import { runtimeMetrics } from './metrics.ts';
 import { isTerminal } from './reconcile.ts';
@@ -191,7 +191,7 @@ export class Controller<T extends KubeObject> {
   }
 
   private async reconcileKey(key: string, signal: AbortSignal): Promise<void> {
-    const ref = parseKey(key);
+    const ref = parseRefKey(key);
     const obj = this.store.get(ref);
     const log = this.log.child({ object: key });
     const ctx: ReconcileContext<T> = { controller: this, log, signal };
@@ -233,11 +233,6 @@ export class Controller<T extends KubeObject> {
 
 function refOf(obj: KubeObject): ObjectRef {
   return { namespace: obj.metadata.namespace, name: obj.metadata.name! };
-}
-
-function parseKey(key: string): ObjectRef {
-  const slash = key.indexOf('/');
-  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

@@ -9,6 +9,12 @@ export function refKey(ref: ObjectRef): string {
   return ref.namespace ? `${ref.namespace}/${ref.name}` : ref.name;
 }
 
+/** The reference a refKey stands for. */
+export function parseRefKey(key: string): ObjectRef {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
 export function keyOf(obj: KubeObject): string {
   return refKey({ namespace: obj.metadata.namespace, name: obj.metadata.name! });
 }
