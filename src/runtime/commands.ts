@@ -188,8 +188,20 @@ export function commandController<T extends KubeObject>(opts: CommandControllerO
     commandStores.flatMap((store) => store.list() as Command[])
       .filter((c) => c.metadata.namespace === ref.namespace && c.spec?.name === ref.name);
 
+  /**
+   * The target's commands as the API server has them now. The three kinds arrive through three
+   * watches, so the stores may already hold a Stop but not the Restart created before it: which
+   * command runs next is decided on a fresh read.
+   */
+  const currentCommandsOf = async (ref: ObjectRef): Promise<Command[]> => {
+    const lists = await Promise.all(COMMAND_KINDS.map((kind) => apis.get(kind)!.list(ref.namespace)));
+    return lists.flatMap((list, i) => list.items.map((c) => ({ ...c, apiVersion, kind: COMMAND_KINDS[i] }) as Command))
+      .filter((c) => c.spec?.name === ref.name);
+  };
+
   async function processCommands(ref: ObjectRef, target: T | undefined, ctx: ReconcileContext<T>): Promise<Action> {
-    const commands = commandsOf(ref);
+    const cached = commandsOf(ref);
+    const commands = cached.some((c) => !isFinished(c)) ? await currentCommandsOf(ref) : cached;
     let nextExpiry = Infinity;
     const expire = async (command: Command, finishedAt: number) => {
       if (historyTtlMs === undefined) return;
