@@ -13,4 +13,11 @@ files=("$@")
 if [ ${#files[@]} -eq 0 ]; then
   mapfile -t files < <(find src test examples -name '*.test.ts' 2>/dev/null | sort)
 fi
-exec node --test --test-reporter=spec --test-timeout=600000 "${files[@]}"
+# Slow artifacts (images, packages, root filesystems) are built once per run and shared by the
+# test files that need them (test/support/run-artifacts.ts); they are removed when the run ends.
+if [ -z "${GRANARY_TEST_RUN_DIR:-}" ]; then
+  GRANARY_TEST_RUN_DIR="$(mktemp -d "${TMPDIR:-/var/tmp}/granary-test-run.XXXXXX")"
+  export GRANARY_TEST_RUN_DIR
+  trap 'rm -rf "$GRANARY_TEST_RUN_DIR"' EXIT
+fi
+node --test --test-reporter=spec --test-timeout=600000 "${files[@]}"
