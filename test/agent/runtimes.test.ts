@@ -1,5 +1,7 @@
-// Both container runtimes against the real thing: the systemd runtime drives a systemd started
-// as PID 1 in its own namespaces, the process runtime supervises processes itself. The same
+// The three runtimes against the real thing: the systemd runtime drives a systemd started as PID
+// 1 in its own namespaces, the process runtime supervises processes itself, the container runtime
+// runs OCI containers through a real containerd's CRI API (busybox image from a real registry,
+// the test's scripts bind-mounted at the same path). The same
 // behaviour is checked on both: running with env, args, user and working directory, logs, restart
 // policies and crash-loop back-off, stopping within a grace period, adoption by a new runtime
 // object, and cleanup of services whose pod is gone.
@@ -12,6 +14,8 @@ import { openSystemdRuntime } from '../../src/agent/runtimes/systemd.ts';
 import { podSliceName, serviceName, type ContainerRuntime, type ServiceSpec, type ServiceStatus } from '../../src/agent/runtimes/runtime.ts';
 import type { CrashLoopBackOff } from '../../src/agent/runtimes/restart-backoff.ts';
 import { startSystemd, systemdUnavailable, type TestSystemd } from '../support/systemd.ts';
+import { openContainerRuntime } from '../../src/agent/runtimes/container.ts';
+import { containersUnavailable, startContainerHost, type ContainerHost } from '../support/containers.ts';
 
 const BACK_OFF: CrashLoopBackOff = { initialSeconds: 0.5, maxSeconds: 2, resetAfterSeconds: 600 };
 
@@ -41,9 +45,11 @@ interface Harness {
   alive(name: string, pid: number): Promise<boolean>;
   /** Something only this runtime can show about a service's configuration. */
   extraChecks?(runtime: ContainerRuntime, name: string): Promise<void>;
+  /** What a spec needs besides the script on this runtime (an image and a mount of the scripts). */
+  adapt?(spec: ServiceSpec, scripts: string): ServiceSpec;
 }
 
-function runtimeSuite(kind: 'systemd' | 'process', setUp: () => Promise<Harness>, tearDown: () => Promise<void>) {
+function runtimeSuite(kind: 'systemd' | 'process' | 'container', setUp: () => Promise<Harness>, tearDown: () => Promise<void>) {
   describe(`${kind} runtime`, () => {
     let harness: Harness;
     let runtime: ContainerRuntime;
@@ -70,10 +76,11 @@ function runtimeSuite(kind: 'systemd' | 'process', setUp: () => Promise<Harness>
       chmodSync(file, 0o755);
       const name = serviceName('test', pod, 'main');
       started.push(name);
-      return {
+      const plain: ServiceSpec = {
         name, slice: podSliceName('test', pod), labels: { namespace: 'test', pod, podUid: `uid-${pod}`, container: 'main' },
         argv: [file], env: {}, restart: 'never', stopTimeoutSec: 5, ...extra,
       };
+      return harness.adapt ? harness.adapt(plain, scripts) : plain;
     }
 
     const status = (name: string) => runtime.status(name);
@@ -296,6 +303,39 @@ if (skipSystemd) {
   }, async () => {
     await systemd?.stop();
     rmSync(systemdState, { recursive: true, force: true });
+  });
+}
+
+const skipContainers = containersUnavailable();
+let containerHost: ContainerHost | undefined;
+let containerState: string;
+if (skipContainers) {
+  test('container runtime', { skip: skipContainers }, () => undefined);
+} else {
+  runtimeSuite('container', async () => {
+    containerHost = await startContainerHost('127.0.12.1');
+    containerState = mkdtempSync('/tmp/granary-container-state-');
+    const host = containerHost;
+    return {
+      stateDir: containerState,
+      alive: async (_name, pid) => existsSync(`/proc/${pid}`) && readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z',
+      open: () => openContainerRuntime({ cri: host.cri, node: 'runtime-test', stateDir: containerState, backOff: BACK_OFF, pollIntervalMs: 100 }),
+      adapt: (spec, scripts) => ({ ...spec, container: { image: host.pauseImage, mounts: [{ hostPath: scripts, containerPath: scripts, readOnly: false }] } }),
+      async extraChecks(runtime, name) {
+        // Limits are the container's cgroup's; exec runs inside the container.
+        const memory = await runtime.exec!(name, ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'], 5);
+        assert.equal(memory.output.trim(), String(64 * 1024 * 1024));
+        const cpu = await runtime.exec!(name, ['cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'], 5);
+        assert.equal(cpu.output.trim(), '25000');
+        const user = await runtime.exec!(name, ['id', '-un'], 5);
+        assert.equal(user.output.trim(), 'nobody');
+        const failing = await runtime.exec!(name, ['sh', '-c', 'exit 3'], 5);
+        assert.equal(failing.exitCode, 3);
+      },
+    };
+  }, async () => {
+    await containerHost?.stop();
+    rmSync(containerState, { recursive: true, force: true });
   });
 }
 

@@ -8,17 +8,17 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
 import { DEFAULT_PATH, lookupUser, processStartTime, resolveExecutable } from './host.ts';
-import { CriLineJoiner, parseCriLine, type CriLine } from './log-lines.ts';
+import { followLogFile } from './log-file.ts';
 import { OUTPUT_FILE, RUN_FILE, STATUS_FILE, type ShimRun, type ShimStatus } from './process-shim.ts';
 import type { CrashLoopBackOff } from './restart-backoff.ts';
 import { RuntimeError, type ContainerRuntime, type LogOptions, type ManagedService, type ServiceSpec } from './runtime.ts';
-import { SupervisedRuntime, type Observation, type RunRef, type ServiceDriver } from './supervisor.ts';
+import { SupervisedRuntime, UNKNOWN_SERVICE_STOP_TIMEOUT_SEC, type Observation, type RunRef, type ServiceDriver } from './supervisor.ts';
 
 export interface ProcessRuntimeOptions {
   /** Records, run files and logs live under it. */
@@ -50,8 +50,8 @@ export class ProcessDriver implements ServiceDriver {
     this.stateDir = stateDir;
   }
 
-  check(): void {
-    // Any spec the runtime contract accepts can run as a process.
+  check(spec: ServiceSpec): void {
+    if (spec.container) throw new RuntimeError('InvalidSpec', `service ${spec.name}: the process runtime runs packages, not container images`);
   }
 
   async install(): Promise<void> {
@@ -98,7 +98,7 @@ export class ProcessDriver implements ServiceDriver {
     return result;
   }
 
-  async terminate(name: string, timeoutSec: number): Promise<void> {
+  async terminate(name: string, timeoutSec = UNKNOWN_SERVICE_STOP_TIMEOUT_SEC): Promise<void> {
     for (const run of await this.runs(name)) {
       const status = run.status;
       if (!status || status.exit) continue;
@@ -133,7 +133,7 @@ export class ProcessDriver implements ServiceDriver {
   logs(name: string, run: RunRef, options: LogOptions, runEnded: Promise<void>): Readable {
     const dir = join(this.runsDir(name), run.runId);
     const out = new PassThrough();
-    void followLogFile(dir, options, runEnded, out).catch((err: Error) => out.destroy(err));
+    void followLogFile(join(dir, OUTPUT_FILE), options, runEnded, out).catch((err: Error) => out.destroy(err));
     return out;
   }
 
@@ -214,59 +214,6 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // The group is already gone.
-  }
-}
-
-/**
- * Writes a run's log lines to `out` as `kubectl logs` shows them: since-filtered, the last
- * tailLines, optionally timestamped; when following, keeps reading new lines until the run has
- * ended and its log is drained.
- */
-async function followLogFile(dir: string, options: LogOptions, runEnded: Promise<void>, out: PassThrough): Promise<void> {
-  let ended = !options.follow;
-  void runEnded.then(() => { ended = true; });
-  const joiner = new CriLineJoiner();
-  const emit = (line: CriLine) => {
-    if (options.sinceTime && line.time.getTime() < options.sinceTime.getTime()) return;
-    out.write(`${options.timestamps ? `${line.timestamp} ` : ''}${line.text}\n`);
-  };
-  const file = await open(join(dir, OUTPUT_FILE), 'r').catch(() => undefined);
-  let offset = 0;
-  let carry = '';
-  const readNew = async (): Promise<CriLine[]> => {
-    if (!file) return [];
-    const lines: CriLine[] = [];
-    for (;;) {
-      const { bytesRead, buffer } = await file.read({ buffer: Buffer.alloc(64 * 1024), position: offset });
-      if (bytesRead === 0) break;
-      offset += bytesRead;
-      const text = carry + buffer.subarray(0, bytesRead).toString('utf8');
-      const parts = text.split('\n');
-      carry = parts.pop() ?? '';
-      for (const part of parts) {
-        const record = parseCriLine(part);
-        const whole = record && joiner.push(record);
-        if (whole) lines.push(whole);
-      }
-    }
-    return lines;
-  };
-  try {
-    let first = (await readNew()).filter((l) => !options.sinceTime || l.time.getTime() >= options.sinceTime.getTime());
-    if (options.tailLines !== undefined) first = options.tailLines > 0 ? first.slice(-options.tailLines) : [];
-    first.forEach(emit);
-    while (!out.destroyed) {
-      // The shim writes the last output before it records the exit the run's end is seen by,
-      // so one more read after the end drains the log.
-      const wasEnded = ended;
-      (await readNew()).forEach(emit);
-      if (wasEnded) break;
-      await sleep(200);
-    }
-    for (const line of joiner.flush()) emit(line);
-  } finally {
-    await file?.close();
-    out.end();
   }
 }
 

@@ -1,5 +1,6 @@
 // The contract between the agent's pod lifecycle and the thing that actually runs a container's
-// process: a systemd unit (systemd.ts) or a process the agent supervises itself (process.ts).
+// process: a systemd unit (systemd.ts), a process the agent supervises itself (process.ts), or an
+// OCI container run by a CRI runtime such as containerd (container.ts).
 //
 // Restarts are the runtime's job, not systemd's: units are written with Restart=no and the
 // runtime's supervisor (supervisor.ts) starts a new run after the Kubernetes crash-loop back-off
@@ -20,6 +21,23 @@ export interface ServiceLabels {
   container: string;
 }
 
+/** A directory of the host bind-mounted into a container. */
+export interface ContainerMount { hostPath: string; containerPath: string; readOnly: boolean }
+
+/** What only the container runtime needs: the image and the mounts (package runtimes share the host's files). */
+export interface ContainerPart {
+  /** The image, pinned to its digest once pulled. */
+  image: string;
+  mounts: ContainerMount[];
+  /**
+   * True when the pod gave no command: argv then holds the container's args (possibly none) and
+   * the image's entrypoint runs, as Kubernetes does.
+   */
+  entrypointFromImage?: boolean;
+}
+
+export type RuntimeKind = 'systemd' | 'process' | 'container';
+
 export interface ServiceSpec {
   /** From serviceName(namespace, pod, container). */
   name: string;
@@ -39,6 +57,8 @@ export interface ServiceSpec {
   cpuMillis?: number;
   /** Memory limit in bytes. */
   memoryBytes?: number;
+  /** Set for the container runtime only. */
+  container?: ContainerPart;
 }
 
 /** Kubernetes' reasons for a terminated container. */
@@ -97,8 +117,10 @@ export interface ManagedService {
   labels?: ServiceLabels;
 }
 
+export interface ExecResult { exitCode: number; output: string }
+
 export interface ContainerRuntime {
-  readonly kind: 'systemd' | 'process';
+  readonly kind: RuntimeKind;
   /**
    * Makes the service exist with this spec and starts its first run. Idempotent: with the same
    * spec and a service already managed, it changes nothing (the restart policy decides about
@@ -115,6 +137,11 @@ export interface ContainerRuntime {
   list(): Promise<ManagedService[]>;
   /** Output of the latest (or previous) run, one line per line. Rejects with RuntimeError NotFound. */
   logs(name: string, options?: LogOptions): Promise<Readable>;
+  /**
+   * Runs a command inside the service's running container (the container runtime only: the
+   * others run exec probes on the host). Rejects with RuntimeError NotFound when it is not running.
+   */
+  exec?(name: string, argv: string[], timeoutSec: number): Promise<ExecResult>;
   /** Stops supervising; the services themselves keep running for the next agent to adopt. */
   close(): Promise<void>;
 }
@@ -182,7 +209,7 @@ export function validateSpec(spec: ServiceSpec): void {
   const problems: string[] = [];
   if (!/^granary-[^/]+\.service$/.test(spec.name)) problems.push(`name ${JSON.stringify(spec.name)} is not a granary service name (use serviceName())`);
   if (!/^granary-[^/]+\.slice$/.test(spec.slice)) problems.push(`slice ${JSON.stringify(spec.slice)} is not a granary slice name (use podSliceName())`);
-  if (spec.argv.length === 0 || !spec.argv[0]) problems.push('argv is empty: the container needs a command');
+  if (!spec.container?.entrypointFromImage && (spec.argv.length === 0 || !spec.argv[0])) problems.push('argv is empty: the container needs a command');
   if (spec.argv.some((a) => a.includes('\0'))) problems.push('argv contains a NUL character');
   for (const [key, value] of Object.entries(spec.env)) {
     if (!ENV_NAME.test(key)) problems.push(`environment variable name ${JSON.stringify(key)} must not start with a digit and may contain only letters, digits, "_", "-" and "."`);
@@ -196,6 +223,12 @@ export function validateSpec(spec: ServiceSpec): void {
   if (!(spec.stopTimeoutSec >= 0)) problems.push('stopTimeoutSec must be zero or more');
   if (spec.cpuMillis !== undefined && !(spec.cpuMillis > 0)) problems.push('cpuMillis must be positive');
   if (spec.memoryBytes !== undefined && !(spec.memoryBytes > 0)) problems.push('memoryBytes must be positive');
+  for (const mount of spec.container?.mounts ?? []) {
+    if (!mount.hostPath.startsWith('/') || !mount.containerPath.startsWith('/') || /\0/.test(mount.hostPath + mount.containerPath)) {
+      problems.push(`mount ${JSON.stringify(mount.hostPath)} → ${JSON.stringify(mount.containerPath)} must join two absolute paths`);
+    }
+  }
+  if (spec.container && !spec.container.image) problems.push('the container has no image');
   if (problems.length) throw new RuntimeError('InvalidSpec', `service ${spec.name}: ${problems.join('; ')}`);
 }
 

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
 import {
   RuntimeError, specDigest, validateSpec,
-  type ContainerRuntime, type LogOptions, type ManagedService, type ServiceSpec, type ServiceStatus, type Termination,
+  type ContainerRuntime, type ExecResult, type LogOptions, type ManagedService, type RuntimeKind, type ServiceSpec, type ServiceStatus, type Termination,
 } from './runtime.ts';
 import { KUBERNETES_BACK_OFF, nextConsecutiveRestarts, restartDelaySeconds, restartsAfter, type CrashLoopBackOff } from './restart-backoff.ts';
 
@@ -30,7 +30,7 @@ export type Observation =
   | { state: 'vanished' };
 
 export interface ServiceDriver {
-  readonly kind: 'systemd' | 'process';
+  readonly kind: RuntimeKind;
   /** Refuses (RuntimeError InvalidSpec) what this substrate cannot run, before anything is recorded. */
   check(spec: ServiceSpec): void;
   /** Prepares the service to run with this spec (writes its unit, ...); replaces an older spec. */
@@ -39,14 +39,20 @@ export interface ServiceDriver {
   launch(spec: ServiceSpec): Promise<RunRef>;
   /** The state of each given run; several at once so one poll costs one call. */
   observe(targets: { name: string; run: RunRef }[]): Promise<Map<string, Observation>>;
-  /** SIGTERM to every process of the service, SIGKILL after timeoutSec; resolves once all are gone. */
-  terminate(name: string, timeoutSec: number): Promise<void>;
+  /**
+   * SIGTERM to every process of the service, SIGKILL after timeoutSec; resolves once all are gone.
+   * Without a timeout (a service found without its record) the driver uses what it recorded with
+   * the service, if anything, else Kubernetes' default of 30 s.
+   */
+  terminate(name: string, timeoutSec: number | undefined): Promise<void>;
   /** Removes everything install() and the runs left behind. The service is not running. */
   uninstall(name: string): Promise<void>;
   /** Services found on the substrate, including ones without a record. */
   installed(): Promise<ManagedService[]>;
   /** The run's output; when following, ends once `runEnded` resolves and the output is drained. */
   logs(name: string, run: RunRef, options: LogOptions, runEnded: Promise<void>): Readable;
+  /** Runs a command inside the run's container (drivers of containers only). */
+  exec?(name: string, run: RunRef, argv: string[], timeoutSec: number): Promise<ExecResult>;
 }
 
 export interface SupervisorOptions {
@@ -73,7 +79,7 @@ interface ServiceRecord {
 }
 
 /** Grace period for services found without a record (their pod's is unknown): Kubernetes' default. */
-const UNKNOWN_SERVICE_STOP_TIMEOUT_SEC = 30;
+export const UNKNOWN_SERVICE_STOP_TIMEOUT_SEC = 30;
 
 const toTermination = (t: PersistedTermination): Termination => ({
   ...t, startedAt: t.startedAt ? new Date(t.startedAt) : undefined, finishedAt: new Date(t.finishedAt),
@@ -84,7 +90,7 @@ const fromTermination = (t: Termination): PersistedTermination => ({
 const toRunRef = (r: RunRecord): RunRef => ({ runId: r.runId, pid: r.pid, startedAt: new Date(r.startedAt) });
 
 export class SupervisedRuntime implements ContainerRuntime {
-  readonly kind: 'systemd' | 'process';
+  readonly kind: RuntimeKind;
   private readonly driver: ServiceDriver;
   private readonly stateDir: string;
   private readonly backOff: CrashLoopBackOff;
@@ -165,7 +171,7 @@ export class SupervisedRuntime implements ContainerRuntime {
   async remove(name: string): Promise<void> {
     await this.withLock(name, async () => {
       const record = this.records.get(name);
-      await this.driver.terminate(name, record?.spec.stopTimeoutSec ?? UNKNOWN_SERVICE_STOP_TIMEOUT_SEC);
+      await this.driver.terminate(name, record?.spec.stopTimeoutSec);
       if (record) await this.refresh(record);
       await this.driver.uninstall(name);
       this.records.delete(name);
@@ -202,6 +208,14 @@ export class SupervisedRuntime implements ContainerRuntime {
     }
     const runEnded = run.termination || !options.follow ? Promise.resolve() : this.whenRunEnds(name);
     return this.driver.logs(name, toRunRef(run), options, runEnded);
+  }
+
+  async exec(name: string, argv: string[], timeoutSec: number): Promise<ExecResult> {
+    const record = this.records.get(name);
+    const run = record?.latest;
+    if (!this.driver.exec) throw new RuntimeError('InvalidSpec', `the ${this.kind} runtime runs commands on the host, not inside services`);
+    if (!run || run.termination) throw new RuntimeError('NotFound', `service ${name} is not running`);
+    return this.driver.exec(name, toRunRef(run), argv, timeoutSec);
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,7 @@ import type { Logger } from '../../common/log.ts';
 import { resolveExecutable } from './host.ts';
 import { RuntimeError, type ContainerRuntime, type LogOptions, type ManagedService, type ServiceSpec, type Termination } from './runtime.ts';
 import type { CrashLoopBackOff } from './restart-backoff.ts';
-import { SupervisedRuntime, type Observation, type RunRef, type ServiceDriver } from './supervisor.ts';
+import { SupervisedRuntime, UNKNOWN_SERVICE_STOP_TIMEOUT_SEC, type Observation, type RunRef, type ServiceDriver } from './supervisor.ts';
 import { readUnitIdentity, renderUnit, SYSTEMD_ENV_NAME } from './unit-file.ts';
 import { formatLogTimestamp } from './log-lines.ts';
 
@@ -84,6 +84,7 @@ export class SystemdDriver implements ServiceDriver {
   }
 
   check(spec: ServiceSpec): void {
+    if (spec.container) throw new RuntimeError('InvalidSpec', `service ${spec.name}: the systemd runtime runs packages, not container images`);
     const refused = Object.keys(spec.env).filter((name) => !SYSTEMD_ENV_NAME.test(name));
     if (refused.length) {
       throw new RuntimeError('InvalidSpec', `service ${spec.name}: systemd accepts only letters, digits and "_" in environment variable names, not ${refused.map((n) => JSON.stringify(n)).join(', ')}`);
@@ -130,7 +131,7 @@ export class SystemdDriver implements ServiceDriver {
     return result;
   }
 
-  async terminate(name: string, timeoutSec: number): Promise<void> {
+  async terminate(name: string, timeoutSec = UNKNOWN_SERVICE_STOP_TIMEOUT_SEC): Promise<void> {
     if (!(await this.mainProcessAlive(name))) {
       await this.killLeftovers(name);
       return;
