@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { podSliceName, serviceName, specDigest, validateSpec, type ServiceSpec } from './runtime.ts';
+import { isContainerServiceName, podSliceName, serviceName, specDigest, validateSpec, type ServiceSpec } from './runtime.ts';
 
 test('serviceName: readable for Kubernetes names, separators unique', () => {
   assert.equal(serviceName('kube-system', 'zk-server-0', 'zookeeper'), 'granary-kube-system_zk-server-0_zookeeper.service');
@@ -20,6 +20,15 @@ test('serviceName: over-long names are shortened with a digest, still distinct a
   assert.notEqual(one, two);
   assert.match(one, /^granary-ns_p+:[0-9a-f]{16}\.service$/);
   assert.equal(serviceName('ns', pod, 'a'), one, 'deterministic');
+});
+
+test('isContainerServiceName: pod services, never Granary\'s own units', () => {
+  assert.ok(isContainerServiceName(serviceName('kube-system', 'zk-server-0', 'zookeeper')));
+  assert.ok(isContainerServiceName(serviceName('ns', 'p'.repeat(253), 'a')));
+  assert.ok(isContainerServiceName(serviceName('a', 'b_c', 'd')));
+  for (const own of ['granary-agent.service', 'granary-apiserver.service', 'granary-operator.service', 'granary.slice', 'granary-ns_pod.slice', 'ssh.service']) {
+    assert.equal(isContainerServiceName(own), false, own);
+  }
 });
 
 test('podSliceName: a child of granary.slice, dashes escaped so they do not nest', () => {

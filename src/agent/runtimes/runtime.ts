@@ -194,6 +194,15 @@ export function serviceName(namespace: string, pod: string, container: string): 
   return `${fitLength(body, parts.join('\0'))}.service`;
 }
 
+/**
+ * Whether a unit name is a pod container's service (granary-<namespace>_<pod>_<container>.service)
+ * rather than one of Granary's own services (granary-agent.service, granary-apiserver.service,
+ * ...), which have no "_": an agent must never adopt, stop or remove those.
+ */
+export function isContainerServiceName(name: string): boolean {
+  return /^granary-[^_/]+_[^/]*\.service$/.test(name);
+}
+
 /** The pod's slice, granary-<namespace>_<pod>.slice, a child of granary.slice. */
 export function podSliceName(namespace: string, pod: string): string {
   if (!namespace || !pod) throw new RuntimeError('InvalidSpec', 'namespace and pod names must not be empty');

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
 import { resolveExecutable } from './host.ts';
-import { RuntimeError, type ContainerRuntime, type LogOptions, type ManagedService, type ServiceSpec, type Termination } from './runtime.ts';
+import { isContainerServiceName, RuntimeError, type ContainerRuntime, type LogOptions, type ManagedService, type ServiceSpec, type Termination } from './runtime.ts';
 import type { CrashLoopBackOff } from './restart-backoff.ts';
 import { SupervisedRuntime, UNKNOWN_SERVICE_STOP_TIMEOUT_SEC, type Observation, type RunRef, type ServiceDriver } from './supervisor.ts';
 import { readUnitIdentity, renderUnit, SYSTEMD_ENV_NAME } from './unit-file.ts';
@@ -170,15 +170,16 @@ export class SystemdDriver implements ServiceDriver {
   async installed(): Promise<ManagedService[]> {
     const found = new Map<string, ManagedService>();
     const files = await readdir(this.unitDir).catch(() => [] as string[]);
-    for (const file of files.filter((f) => /^granary-.*\.service$/.test(f))) {
+    for (const file of files.filter(isContainerServiceName)) {
       const text = await readFile(join(this.unitDir, file), 'utf8').catch(() => '');
       found.set(file, { name: file, labels: readUnitIdentity(text).labels });
     }
-    // Units still loaded after their file went away are found too, so they can be stopped.
+    // Units still loaded after their file went away are found too, so they can be stopped. Granary's
+    // own services (granary-agent.service, ...) share the prefix but are not the agent's to manage.
     const listed = await this.systemctl(['list-units', '--all', '--plain', '--no-legend', '--no-pager', 'granary-*.service']);
     for (const line of listed.split('\n')) {
       const name = line.trim().split(/\s+/)[0];
-      if (name && /^granary-.*\.service$/.test(name) && !found.has(name)) found.set(name, { name });
+      if (name && isContainerServiceName(name) && !found.has(name)) found.set(name, { name });
     }
     return [...found.values()];
   }
