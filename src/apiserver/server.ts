@@ -137,7 +137,9 @@ export class ApiServer {
     const overload = new OverloadGuard(opts.limits);
     const audit = opts.audit ? new AuditLog(opts.audit.path, opts.audit.policyFile ? loadAuditPolicy(opts.audit.policyFile) : undefined) : undefined;
     const https = createServer({
-      key: pki.serverKeyPem, cert: pki.serverCertPem, ca: pki.caPem,
+      // The CA follows the serving certificate, so that a joining host can check it against the
+      // CA hash it was given before it trusts this server with a token (src/client/pinned-ca.ts).
+      key: pki.serverKeyPem, cert: `${pki.serverCertPem.trimEnd()}\n${pki.caPem}`, ca: pki.caPem,
       requestCert: true, rejectUnauthorized: false,
       keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000,
     }, (req: IncomingMessage, res: ServerResponse) => {
