@@ -4,7 +4,7 @@
 // Each round creates a cluster, waits until it reports Available (ZooKeeper itself says one
 // leader and a majority of followers), checks that with srvr, and deletes it.
 import type { KubeObject } from '../src/api/meta.ts';
-import { isAvailable } from '../src/operators/zookeeper/cluster.ts';
+import { isAvailable } from '../src/operators/zookeeper/status.ts';
 import type { ZookeeperCluster } from '../src/operators/zookeeper/crd.ts';
 import { quorumHealth } from '../src/operators/zookeeper/four-letter.ts';
 import { startZookeeperStack } from '../test/support/zookeeper-stack.ts';

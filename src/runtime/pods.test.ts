@@ -94,7 +94,7 @@ function context(pods: Pod[], replicas: Record<string, number>, extra: Partial<P
   return {
     owner: OWNER, product: 'demo', manager: 'demo-operator', version: '3.9', roles: { server: { roleGroups } },
     pods, nodes: ['n1', 'n2', 'n3', 'n4', 'n5'].map((n) => node(n)), podApi: new FakePods(), buildPod: builder,
-    requeueAfterMs: 500, problems: [], ...extra,
+    requeueAfterMs: 500, ...extra,
   } as PodContext & { podApi: FakePods };
 }
 
@@ -134,7 +134,8 @@ test('pod state helpers read phase, conditions, restarts and the node', () => {
 
 test('createMissingPods creates every missing pod in one pass, labelled, owned and bound to a node', async () => {
   const ctx = context([pod(1)], { default: 3, big: 1 });
-  assert.deepEqual(await createMissingPods(ctx), REQUEUE);
+  const outcome = await createMissingPods(ctx);
+  assert.deepEqual(outcome.result, REQUEUE);
   const created = ctx.podApi.created;
   assert.deepEqual(created.map((p) => p.metadata.name), ['simple-server-big-2', 'simple-server-default-3', 'simple-server-default-4']);
   const third = created[1];
@@ -148,10 +149,10 @@ test('createMissingPods creates every missing pod in one pass, labelled, owned a
   assert.equal(third.spec!.containers[0].image, 'demo-default');
   // Spread over nodes, away from n1 where pod 1 runs.
   assert.deepEqual(created.map((p) => p.spec!.nodeName), ['n2', 'n3', 'n4']);
-  assert.deepEqual(ctx.problems, []);
+  assert.deepEqual(outcome.problems, []);
 
   const settled = context([pod(1), ...created.map((p) => ({ ...p, metadata: { ...p.metadata, uid: p.metadata.name } }))], { default: 3, big: 1 });
-  assert.deepEqual(await createMissingPods(settled), CONTINUE);
+  assert.deepEqual((await createMissingPods(settled)).result, CONTINUE);
   assert.equal(settled.podApi.created.length, 0);
 });
 
@@ -189,12 +190,13 @@ test('createMissingPods reports identities no node fits and creates the others',
   const ctx = context([], { default: 1, ssd: 1 }, {
     roles: { server: { roleGroups: { default: { replicas: 1 }, ssd: { replicas: 1, selector: { matchLabels: { disk: 'ssd' } } } } } },
   });
-  assert.deepEqual(await createMissingPods(ctx), REQUEUE);
+  const { result, problems } = await createMissingPods(ctx);
+  assert.deepEqual(result, REQUEUE);
   assert.deepEqual(ctx.podApi.created.map((p) => p.metadata.name), ['simple-server-default-1']);
-  assert.equal(ctx.problems.length, 1);
-  assert.equal(ctx.problems[0].pod, 'simple-server-ssd-2');
-  assert.equal(ctx.problems[0].reason, 'NoEligibleNode');
-  assert.match(ctx.problems[0].message, /label a node to match it or change the selector/);
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].pod, 'simple-server-ssd-2');
+  assert.equal(problems[0].reason, 'NoEligibleNode');
+  assert.match(problems[0].message, /label a node to match it or change the selector/);
 });
 
 test('createMissingPods needs an owner stored in a namespace', async () => {
@@ -243,61 +245,63 @@ test('deleting a pod that is already gone or replaced counts as done', async () 
 });
 
 test('waitForTerminatingPods waits while a pod terminates and reports one stuck far past its deadline', () => {
-  const ctx = context([pod(1), pod(2, { terminatingSince: new Date(Date.now() + 30_000) })], { default: 2 });
-  assert.deepEqual(waitForTerminatingPods(ctx), REQUEUE);
-  assert.deepEqual(ctx.problems, []);
-  const stuck = context([pod(1), pod(2, { terminatingSince: new Date(Date.now() - 3_600_000) })], { default: 2 });
-  assert.deepEqual(waitForTerminatingPods(stuck), REQUEUE);
+  const terminating = waitForTerminatingPods(context([pod(1), pod(2, { terminatingSince: new Date(Date.now() + 30_000) })], { default: 2 }));
+  assert.deepEqual(terminating.result, REQUEUE);
+  assert.deepEqual(terminating.problems, []);
+  const stuck = waitForTerminatingPods(context([pod(1), pod(2, { terminatingSince: new Date(Date.now() - 3_600_000) })], { default: 2 }));
+  assert.deepEqual(stuck.result, REQUEUE);
   assert.equal(stuck.problems[0].reason, 'TerminationStuck');
   assert.match(stuck.problems[0].message, /check that node n2 and its agent are up/);
-  assert.deepEqual(waitForTerminatingPods(context([pod(1), pod(2, { terminatingSince: new Date(0), owner: 'other' })], { default: 1 })), CONTINUE);
+  assert.deepEqual(waitForTerminatingPods(context([pod(1), pod(2, { terminatingSince: new Date(0), owner: 'other' })], { default: 1 })).result, CONTINUE);
 });
 
 test('waitForRunningAndReadyPods waits for starting pods but reports, not waits for, broken ones', () => {
-  assert.deepEqual(waitForRunningAndReadyPods(context([pod(1), pod(2)], { default: 2 })), CONTINUE);
-  const starting = context([pod(1), pod(2, { ready: false })], { default: 2 });
-  assert.deepEqual(waitForRunningAndReadyPods(starting), REQUEUE);
+  assert.deepEqual(waitForRunningAndReadyPods(context([pod(1), pod(2)], { default: 2 })).result, CONTINUE);
+  const starting = waitForRunningAndReadyPods(context([pod(1), pod(2, { ready: false })], { default: 2 }));
+  assert.deepEqual(starting.result, REQUEUE);
   assert.deepEqual(starting.problems, []);
   const broken = pod(2, { status: { phase: 'Running', containerStatuses: [{ name: 'main', ready: false, restartCount: 9, image: 'demo', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } } }] } });
-  const crashing = context([pod(1), broken], { default: 2 });
-  assert.deepEqual(waitForRunningAndReadyPods(crashing), CONTINUE);
+  const crashing = waitForRunningAndReadyPods(context([pod(1), broken], { default: 2 }));
+  assert.deepEqual(crashing.result, CONTINUE);
   assert.deepEqual(crashing.problems.map((p) => [p.pod, p.reason]), [['simple-server-default-2', 'CrashLoopBackOff']]);
-  const both = context([pod(1, { ready: false }), broken], { default: 2 });
-  assert.deepEqual(waitForRunningAndReadyPods(both), REQUEUE);
+  const both = waitForRunningAndReadyPods(context([pod(1, { ready: false }), broken], { default: 2 }));
+  assert.deepEqual(both.result, REQUEUE);
   assert.equal(both.problems.length, 1);
 });
 
 test('deleteExcessPods removes the highest ids of each group, all at once by default', async () => {
   const pods = [pod(1), pod(2, { group: 'b' }), pod(3), pod(4), pod(5, { group: 'b' })];
   const ctx = context(pods, { default: 1, b: 1 });
-  assert.deepEqual(await deleteExcessPods(ctx), REQUEUE);
+  assert.deepEqual((await deleteExcessPods(ctx)).result, REQUEUE);
   assert.deepEqual(ctx.podApi.deleted.map((d) => d.name), ['simple-server-b-5', 'simple-server-default-4', 'simple-server-default-3']);
   assert.deepEqual(ctx.podApi.deleted.map((d) => d.uid), ['uid-server-b-5', 'uid-server-default-4', 'uid-server-default-3']);
-  assert.deepEqual(await deleteExcessPods(context([pod(1), pod(2, { group: 'b' })], { default: 1, b: 1 })), CONTINUE);
+  assert.deepEqual((await deleteExcessPods(context([pod(1), pod(2, { group: 'b' })], { default: 1, b: 1 }))).result, CONTINUE);
 });
 
 test('with quorum care deleteExcessPods removes one pod at a time, only while the rest is healthy', async () => {
   const quorum = { quorum: true };
   const ctx = context([pod(1), pod(2), pod(3), pod(4)], { default: 2 }, quorum);
-  assert.deepEqual(await deleteExcessPods(ctx), REQUEUE);
+  assert.deepEqual((await deleteExcessPods(ctx)).result, REQUEUE);
   assert.deepEqual(ctx.podApi.deleted.map((d) => d.name), ['simple-server-default-4']);
 
   const terminating = context([pod(1), pod(2), pod(3), pod(4, { terminatingSince: new Date() })], { default: 2 }, quorum);
-  assert.deepEqual(await deleteExcessPods(terminating), REQUEUE);
+  assert.deepEqual((await deleteExcessPods(terminating)).result, REQUEUE);
   assert.deepEqual(terminating.podApi.deleted, [], 'waits for the previous removal to finish');
 
   const starting = context([pod(1, { ready: false }), pod(2), pod(3)], { default: 2 }, quorum);
-  assert.deepEqual(await deleteExcessPods(starting), REQUEUE);
+  const waiting = await deleteExcessPods(starting);
+  assert.deepEqual(waiting.result, REQUEUE);
   assert.deepEqual(starting.podApi.deleted, []);
-  assert.deepEqual(starting.problems, []);
+  assert.deepEqual(waiting.problems, []);
 
   const failed = context([pod(1, { status: { phase: 'Failed' } }), pod(2), pod(3)], { default: 2 }, quorum);
-  assert.deepEqual(await deleteExcessPods(failed), REQUEUE);
+  const blocked = await deleteExcessPods(failed);
+  assert.deepEqual(blocked.result, REQUEUE);
   assert.deepEqual(failed.podApi.deleted, []);
-  assert.deepEqual(failed.problems.map((p) => [p.pod, p.reason]), [['simple-server-default-1', 'ScaleDownBlocked']]);
-  assert.match(failed.problems[0].message, /pod simple-server-default-3 is not removed while pod simple-server-default-1 is unhealthy/);
+  assert.deepEqual(blocked.problems.map((p) => [p.pod, p.reason]), [['simple-server-default-1', 'ScaleDownBlocked']]);
+  assert.match(blocked.problems[0].message, /pod simple-server-default-3 is not removed while pod simple-server-default-1 is unhealthy/);
 
   const unhealthyExcess = context([pod(1), pod(2), pod(3, { ready: false })], { default: 2 }, quorum);
-  assert.deepEqual(await deleteExcessPods(unhealthyExcess), REQUEUE);
+  assert.deepEqual((await deleteExcessPods(unhealthyExcess)).result, REQUEUE);
   assert.deepEqual(unhealthyExcess.podApi.deleted.map((d) => d.name), ['simple-server-default-3'], 'the pod going away need not be ready');
 });

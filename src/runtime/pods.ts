@@ -9,8 +9,8 @@
 // the context are then stale, so the pass ends and the next one reads them anew) or while it
 // waits. They differ from the Stackable framework's steps where those fell short: all missing
 // pods are created in one pass, excess pods go highest id first (never an arbitrary one), and a
-// pod that will not get better by waiting (crash-looping, failed, image missing) is reported in
-// `ctx.problems` instead of being waited on forever.
+// pod that will not get better by waiting (crash-looping, failed, image missing) is returned as
+// a problem with the step's result instead of being waited on forever. The context is only read.
 //
 // Only pods the owner controls (a controller ownerReference to its uid) are ever touched.
 import type { KubeObject, ObjectMeta, OwnerReference } from '../api/meta.ts';
@@ -21,7 +21,7 @@ import { isAlreadyExists, isConflict, isInvalid, isNotFound } from '../client/er
 import { appLabels, LABEL_COMPONENT, LABEL_ROLE_GROUP, resourceName, selectorLabels, toLabelValue } from './labels.ts';
 import { desiredPods, existingPod, LABEL_POD_ID } from './pod-identity.ts';
 import { placePods, type NodeInfo, type PreviousPlacement } from './placement.ts';
-import { Continue, forEachItem, ReconcileError, Requeue, type StepResult } from './reconcile.ts';
+import { Continue, forEachItem, ReconcileError, reported, Requeue, type Reported, type StepResult } from './reconcile.ts';
 import type { Role } from './roles.ts';
 
 /** The pod calls the helpers make. A ResourceApi<Pod> is one; tests may pass a fake. */
@@ -36,6 +36,9 @@ export interface PodProblem {
   /** What is wrong and what to do about it. */
   message: string;
 }
+
+/** What a pod step returns: its result and the problems it found (see podFailure). */
+export type PodStepResult = Reported<PodProblem>;
 
 /** What a builder is asked for: the pod of one identity on one node. */
 export interface PodBuildInput {
@@ -62,7 +65,8 @@ export interface PodTemplate {
  */
 export type PodBuilder = (input: PodBuildInput) => PodTemplate | Promise<PodTemplate>;
 
-export interface PodContext {
+/** What the pod steps decide from, without I/O: the owner, its roles, its pods and the nodes as they are now. */
+export interface PodSet {
   /** The custom resource the pods belong to; it must be namespaced and have a uid. */
   owner: KubeObject;
   /** The product, for app.kubernetes.io/name, e.g. "zookeeper". */
@@ -82,7 +86,6 @@ export interface PodContext {
    * recreated pod goes back to its node. The nodes of existing pods are added and win.
    */
   previousPlacements?: Readonly<Record<string, readonly PreviousPlacement[]>>;
-  podApi: PodApi;
   buildPod: PodBuilder;
   /**
    * The product's members form a quorum (ZooKeeper, say): excess pods are removed one at a
@@ -91,8 +94,11 @@ export interface PodContext {
   quorum?: boolean;
   /** Delay of every Requeue (default DEFAULT_POD_REQUEUE_MS). */
   requeueAfterMs?: number;
-  /** The steps append here what they found wrong; the operator reports it. Start it empty. */
-  problems: PodProblem[];
+}
+
+/** What the pod steps work on: the pod set and the API they create and delete pods through. */
+export interface PodContext extends PodSet {
+  podApi: PodApi;
   /** Told about every pod created or deleted, and why. */
   log?: Logger;
 }
@@ -175,7 +181,7 @@ export function podFailure(pod: Pod): PodProblem | undefined {
 }
 
 /** The owner's pods whose labels no current role and role group accounts for, with why. */
-export function illegalPods(ctx: PodContext): { pod: Pod; why: string }[] {
+export function illegalPods(ctx: PodSet): { pod: Pod; why: string }[] {
   const expected = selectorLabels({ name: ctx.product, instance: ctx.owner.metadata.name ?? '' });
   const result: { pod: Pod; why: string }[] = [];
   for (const pod of ownedPods(ctx)) {
@@ -208,30 +214,32 @@ export async function deleteIllegalPods(ctx: PodContext): Promise<StepResult> {
  * no decision is made while the old pod may still run. A pod still there a minute after its
  * deletion deadline is reported: its node is probably down.
  */
-export function waitForTerminatingPods(ctx: PodContext): StepResult {
+export function waitForTerminatingPods(ctx: PodSet): PodStepResult {
   const terminating = ownedPods(ctx).filter(isTerminating);
   const now = Date.now();
+  const problems: PodProblem[] = [];
   for (const pod of terminating) {
     const deadline = Date.parse(pod.metadata.deletionTimestamp!);
     if (!(now - deadline > STUCK_TERMINATING_MS)) continue;
     const name = pod.metadata.name ?? '';
     const node = nodeOfPod(pod);
-    ctx.problems.push({
+    problems.push({
       pod: name,
       reason: 'TerminationStuck',
       message: `pod ${name} should have stopped by ${pod.metadata.deletionTimestamp} but still exists: check that node ${node ?? '(none)'} and its agent are up; if the node is gone for good, remove the pod with "kubectl delete pod ${name} --force --grace-period=0"`,
     });
   }
-  return terminating.length > 0 ? Requeue(requeueDelay(ctx)) : Continue;
+  return reported(terminating.length > 0 ? Requeue(requeueDelay(ctx)) : Continue, problems);
 }
 
 /**
  * Requeues until every pod of the owner is Running and Ready. Pods that will not get there by
- * waiting (see podFailure) are reported in `ctx.problems` and not waited for: once every other
- * pod is ready, the step continues.
+ * waiting (see podFailure) are returned as problems and not waited for: once every other pod is
+ * ready, the step continues.
  */
-export function waitForRunningAndReadyPods(ctx: PodContext): StepResult {
+export function waitForRunningAndReadyPods(ctx: PodSet): PodStepResult {
   let waiting = false;
+  const problems: PodProblem[] = [];
   for (const pod of ownedPods(ctx)) {
     if (isTerminating(pod)) {
       waiting = true;
@@ -239,10 +247,10 @@ export function waitForRunningAndReadyPods(ctx: PodContext): StepResult {
     }
     if (isPodRunning(pod) && isPodReady(pod)) continue;
     const failure = podFailure(pod);
-    if (failure) ctx.problems.push(failure);
+    if (failure) problems.push(failure);
     else waiting = true;
   }
-  return waiting ? Requeue(requeueDelay(ctx)) : Continue;
+  return reported(waiting ? Requeue(requeueDelay(ctx)) : Continue, problems);
 }
 
 /**
@@ -251,7 +259,7 @@ export function waitForRunningAndReadyPods(ctx: PodContext): StepResult {
  * terminating and every pod that stays is Running and Ready; a pod that blocks this and will not
  * get better is reported.
  */
-export async function deleteExcessPods(ctx: PodContext): Promise<StepResult> {
+export async function deleteExcessPods(ctx: PodContext): Promise<PodStepResult> {
   const owned = ownedPods(ctx);
   const byName = new Map(owned.map((p) => [p.metadata.name ?? '', p]));
   const excess: Pod[] = [];
@@ -259,33 +267,34 @@ export async function deleteExcessPods(ctx: PodContext): Promise<StepResult> {
     const plan = desiredPods(role, podsOfRole(owned, roleName).map(existingPod));
     for (const doomed of plan.delete) excess.push(byName.get(doomed.name)!);
   }
-  if (excess.length === 0) return Continue;
+  if (excess.length === 0) return reported(Continue, []);
   const removeExcess = async (pod: Pod) => {
     ctx.log?.info({ pod: pod.metadata.name }, 'deleting a pod beyond its role group\'s replicas');
     return deletePod(ctx.podApi, pod);
   };
   if (!ctx.quorum) {
-    return forEachItem<PodContext, Pod>({ items: () => excess, act: removeExcess, strategy: 'AllRequeue', requeueAfterMs: requeueDelay(ctx) })(ctx);
+    return reported(await forEachItem<PodContext, Pod>({ items: () => excess, act: removeExcess, strategy: 'AllRequeue', requeueAfterMs: requeueDelay(ctx) })(ctx), []);
   }
-  if (owned.some(isTerminating)) return Requeue(requeueDelay(ctx));
+  if (owned.some(isTerminating)) return reported(Requeue(requeueDelay(ctx)), []);
   const next = excess[0];
   const staying = owned.filter((p) => !excess.includes(p));
   const unready = staying.filter((p) => !(isPodRunning(p) && isPodReady(p)));
   if (unready.length > 0) {
+    const problems: PodProblem[] = [];
     for (const pod of unready) {
       const failure = podFailure(pod);
       if (failure) {
-        ctx.problems.push({
+        problems.push({
           pod: failure.pod,
           reason: 'ScaleDownBlocked',
           message: `pod ${next.metadata.name} is not removed while pod ${failure.pod} is unhealthy, to keep the quorum: ${failure.message}`,
         });
       }
     }
-    return Requeue(requeueDelay(ctx));
+    return reported(Requeue(requeueDelay(ctx)), problems);
   }
   await removeExcess(next);
-  return Requeue(requeueDelay(ctx));
+  return reported(Requeue(requeueDelay(ctx)), []);
 }
 
 /**
@@ -293,10 +302,10 @@ export async function deleteExcessPods(ctx: PodContext): Promise<StepResult> {
  * (its previous node when it can), with the owner reference, the app.kubernetes.io labels, the
  * pod-id label and spec.nodeName. A pod that fails to build or create does not stop the others:
  * all are tried, then the failures are thrown together (see forEachItem). Identities no node
- * fits are reported in `ctx.problems` as NoEligibleNode. Requeues when it created a pod or could
- * not place one.
+ * fits are returned as NoEligibleNode problems. Requeues when it created a pod or could not
+ * place one.
  */
-export async function createMissingPods(ctx: PodContext): Promise<StepResult> {
+export async function createMissingPods(ctx: PodContext): Promise<PodStepResult> {
   const { owner } = ctx;
   if (!owner.metadata.uid || !owner.metadata.namespace) {
     throw ReconcileError.terminal('InvalidOwner', `${owner.kind} ${owner.metadata.name}: pods can only be created for a stored, namespaced object (uid and namespace are required)`);
@@ -304,7 +313,7 @@ export async function createMissingPods(ctx: PodContext): Promise<StepResult> {
   const instance = owner.metadata.name ?? '';
   const owned = ownedPods(ctx);
   const toCreate: PodBuildInput[] = [];
-  let unplaced = false;
+  const problems: PodProblem[] = [];
   for (const [roleName, role] of sortedEntries(ctx.roles)) {
     const rolePods = podsOfRole(owned, roleName);
     const plan = desiredPods(role, rolePods.map(existingPod));
@@ -329,8 +338,7 @@ export async function createMissingPods(ctx: PodContext): Promise<StepResult> {
     }
     for (const missing of plans.unplaced) {
       if (!creating.has(`${missing.roleGroup}/${missing.id}`)) continue;
-      unplaced = true;
-      ctx.problems.push({
+      problems.push({
         pod: podName(instance, roleName, missing.roleGroup, missing.id),
         reason: 'NoEligibleNode',
         message: `pod ${missing.id} of role ${roleName}, group ${missing.roleGroup} has no node: ${missing.reason}`,
@@ -343,7 +351,7 @@ export async function createMissingPods(ctx: PodContext): Promise<StepResult> {
     strategy: 'AllRequeue',
     requeueAfterMs: requeueDelay(ctx),
   })(ctx);
-  return unplaced ? Requeue(requeueDelay(ctx)) : result;
+  return reported(problems.length > 0 ? Requeue(requeueDelay(ctx)) : result, problems);
 }
 
 async function createPod(ctx: PodContext, input: PodBuildInput): Promise<boolean> {
@@ -402,7 +410,7 @@ export function isTerminating(pod: KubeObject): boolean {
 }
 
 /** The pods of `ctx.pods` with a controller ownerReference to the owner. */
-export function ownedPods(ctx: Pick<PodContext, 'owner' | 'pods'>): Pod[] {
+export function ownedPods(ctx: Pick<PodSet, 'owner' | 'pods'>): Pod[] {
   const uid = ctx.owner.metadata.uid;
   if (!uid) return [];
   return ctx.pods.filter((p) => p.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === uid));
@@ -413,7 +421,7 @@ export function controllerReference(owner: KubeObject): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }
 
-function labelProblem(labels: Record<string, string>, expected: Record<string, string>, roles: PodContext['roles']): string | undefined {
+function labelProblem(labels: Record<string, string>, expected: Record<string, string>, roles: PodSet['roles']): string | undefined {
   for (const [key, value] of Object.entries(expected)) {
     if (labels[key] !== value) return labels[key] === undefined ? `label ${key} is missing` : `label ${key} is "${labels[key]}", not "${value}"`;
   }
@@ -441,6 +449,6 @@ function sortedEntries<V>(record: Readonly<Record<string, V>>): [string, V][] {
   return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function requeueDelay(ctx: PodContext): number {
+function requeueDelay(ctx: PodSet): number {
   return ctx.requeueAfterMs ?? DEFAULT_POD_REQUEUE_MS;
 }

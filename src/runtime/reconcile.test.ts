@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chain, Continue, Done, Requeue, ReconcileError, forEachItem, isTerminal, sequence, type Step } from './reconcile.ts';
+import { chain, Continue, Done, Requeue, ReconcileError, forEachItem, isTerminal, reported, sequence, type Step } from './reconcile.ts';
 
 interface Ctx { log: string[] }
 
@@ -48,6 +48,20 @@ test('then leaves the chain it is called on unchanged, and sequences nest', asyn
   base.then(record('never'));
   await base.then(sequence([record('b'), record('c', Done), record('d')])).then(record('e')).run();
   assert.deepEqual(ctx.log, ['a', 'b', 'c']);
+});
+
+test('report collects the problems of the steps that ran, in order, without a context to pass them through', async () => {
+  const ctx: Ctx = { log: [] };
+  const finding = (name: string, result = Continue): Step<Ctx, string> => (c) => {
+    c.log.push(name);
+    return reported(result, [`${name} found something`]);
+  };
+  const report = await chain(ctx).then(finding('a')).then(record('b')).then(finding('c', Requeue(20))).then(finding('never')).report();
+  assert.deepEqual(report, { action: { requeueAfterMs: 20 }, problems: ['a found something', 'c found something'] });
+  assert.deepEqual(ctx.log, ['a', 'b', 'c']);
+  const settled = await chain(ctx).then(finding('d')).then(sequence([finding('e'), record('f')])).report();
+  assert.deepEqual(settled, { action: undefined, problems: ['d found something', 'e found something'] });
+  assert.deepEqual(await chain(ctx).then(finding('g', Requeue(5))).run(), { requeueAfterMs: 5 }, 'run gives the action alone');
 });
 
 test('Requeue rejects delays that are not a duration', () => {

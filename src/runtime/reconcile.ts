@@ -1,9 +1,12 @@
 // The reconcile chain: a reconcile is a list of small steps run in order against one context.
 // Each step looks at the world and either lets the next step run (Continue), ends this pass
 // because nothing more should happen now (Done), or ends it and asks to look again later
-// (Requeue). Errors end the pass too; a terminal ReconcileError says retrying cannot help.
+// (Requeue). A step may also return the problems it found that need the user (a pod that will
+// not start, say) with its result; the chain collects them, so steps hand nothing to each other
+// through the context. Errors end the pass too; a terminal ReconcileError says retrying cannot help.
 //
 //   const action = await chain(ctx).then(validateSpec).then(applyConfigMaps).then(createPods).run();
+//   const { action, problems } = await chain(ctx).then(createPods).then(waitForPods).report();
 //
 // Guarantees:
 // - Steps run strictly one after another, in the order given; a step starts only after the
@@ -11,7 +14,8 @@
 // - A thrown error leaves the chain unchanged: `run` rejects with exactly that error, so the
 //   controller can tell terminal from transient failures and back off accordingly.
 // - `run` resolves to the controller's action: `{ requeueAfterMs }` after Requeue, `undefined`
-//   after Done or when every step continued.
+//   after Done or when every step continued. `report` adds the problems of every step that ran,
+//   in order.
 
 /** What a step tells the chain. */
 export type StepResult =
@@ -29,11 +33,27 @@ export function Requeue(afterMs: number): StepResult {
   return { kind: 'requeue', afterMs };
 }
 
-/** One step of a reconcile; it may mutate `ctx` to hand results to later steps. */
-export type Step<C> = (ctx: C) => StepResult | Promise<StepResult>;
+/** A step's result with what the step found that needs the user (for conditions and events). */
+export interface Reported<P> {
+  readonly result: StepResult;
+  readonly problems: readonly P[];
+}
+
+export function reported<P>(result: StepResult, problems: readonly P[]): Reported<P> {
+  return { result, problems };
+}
+
+/** One step of a reconcile: it reads `ctx` and returns its result, with the problems it found. */
+export type Step<C, P = never> = (ctx: C) => StepResult | Reported<P> | Promise<StepResult | Reported<P>>;
 
 /** What the controller should do after a reconcile pass (the shape its `reconcile` returns). */
 export type ReconcileAction = { requeueAfterMs: number } | undefined;
+
+/** What a chain's pass came to: the controller's action and the problems its steps found. */
+export interface ChainReport<P> {
+  action: ReconcileAction;
+  problems: P[];
+}
 
 export interface ReconcileErrorOptions {
   /** True when retrying cannot help until the object changes (invalid spec, say). */
@@ -77,37 +97,47 @@ export function isTerminal(err: unknown): boolean {
 
 /**
  * Runs `steps` in order on `ctx` and returns the first result that is not Continue, or Continue
- * when all continued. A sequence is itself a step, so chains nest.
+ * when all continued, with the problems of every step that ran. A sequence is itself a step, so
+ * chains nest.
  */
-export function sequence<C>(steps: readonly Step<C>[]): Step<C> {
+export function sequence<C, P = never>(steps: readonly Step<C, P>[]): (ctx: C) => Promise<Reported<P>> {
   const frozen = [...steps];
   return async (ctx) => {
+    const problems: P[] = [];
     for (const step of frozen) {
-      const result = await step(ctx);
-      if (result.kind !== 'continue') return result;
+      const returned = await step(ctx);
+      const { result, problems: found } = 'result' in returned ? returned : reported<P>(returned, []);
+      problems.push(...found);
+      if (result.kind !== 'continue') return reported(result, problems);
     }
-    return Continue;
+    return reported(Continue, problems);
   };
 }
 
-/** A chain of steps over one context, built with `then` and started with `run`. */
-export class Chain<C> {
+/** A chain of steps over one context, built with `then` and started with `run` or `report`. */
+export class Chain<C, P = never> {
   private readonly ctx: C;
-  private readonly steps: readonly Step<C>[];
+  private readonly steps: readonly Step<C, P>[];
 
-  constructor(ctx: C, steps: readonly Step<C>[] = []) {
+  constructor(ctx: C, steps: readonly Step<C, P>[] = []) {
     this.ctx = ctx;
     this.steps = steps;
   }
 
   /** A new chain with `step` appended; the receiver is left as it was. */
-  then(step: Step<C>): Chain<C> {
-    return new Chain(this.ctx, [...this.steps, step]);
+  then<Q = never>(step: Step<C, Q>): Chain<C, P | Q> {
+    return new Chain<C, P | Q>(this.ctx, [...this.steps, step]);
   }
 
   /** Runs the steps (see the module comment for the guarantees). */
   async run(): Promise<ReconcileAction> {
-    return toAction(await sequence(this.steps)(this.ctx));
+    return (await this.report()).action;
+  }
+
+  /** Runs the steps and returns the action with every problem the steps that ran found. */
+  async report(): Promise<ChainReport<P>> {
+    const { result, problems } = await sequence(this.steps)(this.ctx);
+    return { action: toAction(result), problems: [...problems] };
   }
 }
 
@@ -148,7 +178,7 @@ export interface ForEachOptions<C, I> {
  * as is, or several as one ReconcileError that is terminal only when all of them are. Under
  * OneRequeue the first error ends the step.
  */
-export function forEachItem<C, I>(opts: ForEachOptions<C, I>): Step<C> {
+export function forEachItem<C, I>(opts: ForEachOptions<C, I>): (ctx: C) => Promise<StepResult> {
   const requeue = Requeue(opts.requeueAfterMs);
   return async (ctx) => {
     const items = await opts.items(ctx);

@@ -85,13 +85,13 @@ describe('pod helpers and commands against granary apiserver', () => {
     roles: { server: { roleGroups: Object.fromEntries(Object.entries(replicas).map(([group, n]) => [group, { replicas: n }])) } },
     pods: await pods().list(NS).then((l) => l.items), nodes: NODES, podApi: pods(),
     buildPod: () => ({ spec: { containers: [{ name: 'main', image: 'demo' }], terminationGracePeriodSeconds: 5 } }),
-    requeueAfterMs: 100, problems: [], ...extra,
+    requeueAfterMs: 100, ...extra,
   });
 
   test('pods are created in one pass, waited for, reported when broken, scaled down highest id first and cleaned up', async () => {
     const owner = await createDemo('alpha');
     const ctx = await podContext(owner, { default: 3 });
-    assert.equal((await createMissingPods(ctx)).kind, 'requeue');
+    assert.equal((await createMissingPods(ctx)).result.kind, 'requeue');
     let current = await podsOf('alpha');
     assert.deepEqual(current.map((p) => p.metadata.name).sort(), ['alpha-server-default-1', 'alpha-server-default-2', 'alpha-server-default-3']);
     assert.deepEqual(new Set(current.map((p) => p.spec!.nodeName)), new Set(['node-a', 'node-b', 'node-c']));
@@ -101,36 +101,37 @@ describe('pod helpers and commands against granary apiserver', () => {
       assert.equal(pod.metadata.labels?.[LABEL_POD_ID], pod.metadata.name!.slice(-1));
       assert.equal(pod.status?.phase, 'Pending');
     }
-    assert.equal((await createMissingPods(await podContext(owner, { default: 3 }))).kind, 'continue', 'nothing more to create');
+    assert.equal((await createMissingPods(await podContext(owner, { default: 3 }))).result.kind, 'continue', 'nothing more to create');
 
-    assert.equal(waitForRunningAndReadyPods(await podContext(owner, { default: 3 })).kind, 'requeue');
+    assert.equal(waitForRunningAndReadyPods(await podContext(owner, { default: 3 })).result.kind, 'requeue');
     for (const pod of current) await setStatus(pod, READY);
-    assert.equal(waitForRunningAndReadyPods(await podContext(owner, { default: 3 })).kind, 'continue');
+    assert.equal(waitForRunningAndReadyPods(await podContext(owner, { default: 3 })).result.kind, 'continue');
 
     current = await podsOf('alpha');
     const second = current.find((p) => p.metadata.name === 'alpha-server-default-2')!;
     await setStatus(second, CRASHING);
     const crashing = await podContext(owner, { default: 3 });
-    assert.equal(waitForRunningAndReadyPods(crashing).kind, 'continue', 'a crash-looping pod is not waited for');
-    assert.deepEqual(crashing.problems.map((p) => [p.pod, p.reason]), [['alpha-server-default-2', 'CrashLoopBackOff']]);
+    const waited = waitForRunningAndReadyPods(crashing);
+    assert.equal(waited.result.kind, 'continue', 'a crash-looping pod is not waited for');
+    assert.deepEqual(waited.problems.map((p) => [p.pod, p.reason]), [['alpha-server-default-2', 'CrashLoopBackOff']]);
     await setStatus(await pods().get(second.metadata.name!, NS), READY);
 
     // Scale down to 1 with quorum care: pod 3, then pod 2, each only after the previous one is gone.
     const removed: string[] = [];
     for (let pass = 0; pass < 20; pass++) {
       const scaled = await podContext(owner, { default: 1 }, { quorum: true });
-      if ((await deleteExcessPods(scaled)).kind === 'continue') break;
+      if ((await deleteExcessPods(scaled)).result.kind === 'continue') break;
       const terminating = (await podsOf('alpha')).filter((p) => p.metadata.deletionTimestamp);
       assert.ok(terminating.length <= 1, 'never more than one pod terminating');
       for (const pod of terminating) {
         if (!removed.includes(pod.metadata.name!)) removed.push(pod.metadata.name!);
-        assert.equal(waitForTerminatingPods(await podContext(owner, { default: 1 })).kind, 'requeue');
+        assert.equal(waitForTerminatingPods(await podContext(owner, { default: 1 })).result.kind, 'requeue');
         await confirmDeletion(pod);
       }
     }
     assert.deepEqual(removed, ['alpha-server-default-3', 'alpha-server-default-2']);
     assert.deepEqual((await podsOf('alpha')).map((p) => p.metadata.name), ['alpha-server-default-1']);
-    assert.equal(waitForTerminatingPods(await podContext(owner, { default: 1 })).kind, 'continue');
+    assert.equal(waitForTerminatingPods(await podContext(owner, { default: 1 })).result.kind, 'continue');
 
     // A pod of a role group the spec no longer has is illegal.
     await pods().create({

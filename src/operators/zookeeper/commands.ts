@@ -11,7 +11,7 @@ import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY } from '../../runtime
 import { ownedPods } from '../../runtime/pods.ts';
 import { restartPods } from '../../runtime/restart.ts';
 import { API_VERSION, MANAGER, PRODUCT, SERVER_ROLE, type ZookeeperCluster } from './crd.ts';
-import { isAvailable } from './cluster.ts';
+import { isAvailable } from './status.ts';
 import { quorumHealth } from './four-letter.ts';
 
 const POLL_MS = 1000;

@@ -38,6 +38,13 @@ export interface ServerPlan {
   electionPort: number;
 }
 
+/** Where a running server answers its clients. */
+export interface ServerAddress {
+  id: number;
+  address: string;
+  clientPort: number;
+}
+
 /** Granary nodes only (ordinary kubelets cannot run packages), with their InternalIP. */
 export function serverNodes(nodes: readonly KubeObject[]): ServerNode[] {
   const result: ServerNode[] = [];
@@ -161,9 +168,9 @@ export function configHash(parts: readonly unknown[]): string {
  * The servers running now, from their pods: the ensemble as it is (during a membership change it
  * still includes servers about to go, and the leader may be one of them).
  */
-export function runningServers(pods: readonly Pod[], nodes: readonly ServerNode[]): { id: number; address: string; clientPort: number }[] {
+export function runningServers(pods: readonly Pod[], nodes: readonly ServerNode[]): ServerAddress[] {
   const addressOf = new Map(nodes.map((n) => [n.name, n.address]));
-  const result: { id: number; address: string; clientPort: number }[] = [];
+  const result: ServerAddress[] = [];
   for (const pod of pods) {
     const { id } = existingPod(pod);
     const address = addressOf.get(nodeOfPod(pod) ?? '');

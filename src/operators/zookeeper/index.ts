@@ -2,7 +2,8 @@
 // `granary up` and a summary line per cluster.
 import type { KubeObject } from '../../api/meta.ts';
 import type { Operator } from '../index.ts';
-import { clusterController, isAvailable } from './cluster.ts';
+import { clusterController } from './cluster.ts';
+import { isAvailable } from './status.ts';
 import { zookeeperCommands } from './commands.ts';
 import { API_VERSION, ZOOKEEPER_CRDS, type ZookeeperCluster } from './crd.ts';
 import { znodeController } from './znode.ts';

@@ -1,11 +1,12 @@
 // The pod of one ZooKeeper server: Debian's zookeeper package run by `java` with the role
 // group's configuration, its data on a host volume that outlives the pod, its myid written by an
 // init container, and a readiness check that asks the server whether it serves.
-import type { PodSpec } from '../../api/kinds/core.ts';
+import type { Pod, PodSpec } from '../../api/kinds/core.ts';
+import { appLabels, resourceName } from '../../runtime/labels.ts';
 import type { PodTemplate } from '../../runtime/pods.ts';
 import { mergedConfig } from '../../runtime/roles.ts';
-import { serversRole, type ZookeeperCluster } from './crd.ts';
-import { CONFIG_MOUNT, DATA_MOUNT, DEFAULT_HEAP_MIB, serverDataPath, serverImage, type ServerPlan } from './config.ts';
+import { API_VERSION, MANAGER, PRODUCT, serversRole, type ZookeeperCluster } from './crd.ts';
+import { clusterDataDir, CONFIG_MOUNT, DATA_MOUNT, DEFAULT_HEAP_MIB, serverDataPath, serverImage, type ServerPlan } from './config.ts';
 import { LOG4J_PROPERTIES, ZOO_CFG } from './properties.ts';
 import type { MergedProperties } from '../../runtime/product-config/merge.ts';
 
@@ -71,4 +72,25 @@ export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, propert
     }],
   };
   return { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: hash } }, spec };
+}
+
+/** The component label of the pods that remove a deleted cluster's data. */
+export const CLEANUP_COMPONENT = 'cleanup';
+
+/** The pod that removes the cluster's data directories from one node once its servers are gone. */
+export function cleanupPod(cluster: ZookeeperCluster, node: string): Pod {
+  const dirs = [...new Set(Object.keys(serversRole(cluster).roleGroups).map((g) => `{{volumeroot}}/${clusterDataDir(cluster, g)}`))];
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      name: resourceName(cluster.metadata.name!, CLEANUP_COMPONENT, node), namespace: cluster.metadata.namespace,
+      labels: appLabels({ name: PRODUCT, instance: cluster.metadata.name!, component: CLEANUP_COMPONENT, managedBy: MANAGER }),
+      // Not blocking the owner's deletion: a foreground delete would remove them before they ran.
+      ownerReferences: [{ apiVersion: API_VERSION, kind: 'ZookeeperCluster', name: cluster.metadata.name!, uid: cluster.metadata.uid!, controller: true }],
+    },
+    spec: {
+      nodeName: node, restartPolicy: 'OnFailure', tolerations: GRANARY_TOLERATIONS,
+      containers: [{ name: 'remove-data', image: serverImage(cluster), command: ['/bin/rm', '-rf', '--', ...dirs] }],
+    },
+  };
 }

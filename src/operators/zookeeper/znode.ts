@@ -12,7 +12,7 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/final
 import { appLabels, LABEL_MANAGED_BY } from '../../runtime/labels.ts';
 import { controllerReference } from '../../runtime/pods.ts';
 import { API_VERSION, MANAGER, PRODUCT, type ZookeeperCluster, type ZookeeperZnode } from './crd.ts';
-import { isAvailable } from './cluster.ts';
+import { isAvailable } from './status.ts';
 import { withZooKeeper } from './zk-client.ts';
 
 const FINALIZER = 'zookeeper.granary.dev/znode';

@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from '../../api/kinds/core.ts';
+import type { ServerNode } from './config.ts';
+import type { ZookeeperCluster } from './crd.ts';
+import type { QuorumHealth } from './four-letter.ts';
+import { nextRestart, nodesHoldingData, planCluster, type ClusterPlan } from './plan.ts';
+import { CONFIG_HASH_ANNOTATION } from './pods.ts';
+
+const node = (name: string, address: string, ready = true): ServerNode => ({ name, address, labels: {}, ready, unschedulable: false });
+const NODES = [node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), node('n3', '10.0.0.3')];
+
+function cluster(spec: Partial<ZookeeperCluster['spec']> = {}, status?: ZookeeperCluster['status']): ZookeeperCluster {
+  return {
+    apiVersion: 'zookeeper.granary.dev/v1alpha1', kind: 'ZookeeperCluster',
+    metadata: { name: 'zk', namespace: 'default', uid: 'u1', generation: 1 },
+    spec: { servers: { roleGroups: { default: { replicas: 3 } } }, ...spec },
+    ...(status ? { status } : {}),
+  };
+}
+
+function planOf(c: ZookeeperCluster, pods: Pod[] = [], nodes = NODES): ClusterPlan {
+  const result = planCluster(c, pods, nodes);
+  assert.ok(result.ok, 'the spec is valid');
+  return result.plan;
+}
+
+/** The pod createMissingPods would make for server `id` of the plan, with a config hash of its own choosing. */
+async function serverPod(plan: ClusterPlan, id: number, hash?: string): Promise<Pod> {
+  const server = plan.servers.find((s) => s.id === id)!;
+  const template = await plan.pods.buildPod({
+    owner: plan.cluster, role: 'server', roleGroup: server.roleGroup, id, node: server.node, name: `zk-server-default-${id}`, labels: {},
+  });
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      name: `zk-server-default-${id}`, namespace: 'default', uid: `pod-${id}`,
+      labels: { 'app.kubernetes.io/component': 'server', 'app.kubernetes.io/role-group': server.roleGroup, 'granary.dev/pod-id': String(id) },
+      annotations: { [CONFIG_HASH_ANNOTATION]: hash ?? template.metadata!.annotations![CONFIG_HASH_ANNOTATION] },
+      ownerReferences: [{ apiVersion: plan.cluster.apiVersion, kind: 'ZookeeperCluster', name: 'zk', uid: 'u1', controller: true }],
+    },
+    spec: { ...template.spec, nodeName: server.node },
+  };
+}
+
+const health = (leader: number, healthy = true): QuorumHealth => ({ healthy, leader, followers: [], down: [], message: 'test' });
+
+test('a new cluster: a ConfigMap per role group, the discovery ConfigMap, every server placed, nothing to ask yet', () => {
+  const plan = planOf(cluster());
+  assert.deepEqual(plan.configMaps.map((c) => c.metadata.name), ['zk-server-default', 'zk']);
+  assert.match(plan.configMaps[0].data!['zoo.cfg'], /^server\.3=10.0.0.3\\:2888\\:3888;10.0.0.3\\:2181$/m);
+  assert.deepEqual(plan.configMaps[1].data, { ZOOKEEPER: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181' });
+  for (const configMap of plan.configMaps) {
+    assert.equal(configMap.metadata.ownerReferences?.[0].uid, 'u1');
+    assert.equal(configMap.metadata.labels?.['app.kubernetes.io/managed-by'], 'zookeeper-operator');
+  }
+  assert.deepEqual(plan.status, {
+    version: '3.8.0', connectionString: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181',
+    servers: [1, 2, 3].map((id) => ({ roleGroup: 'default', id, node: `n${id}` })),
+  });
+  assert.equal(plan.ensemble, undefined, 'no server runs, so none is asked');
+  assert.deepEqual(plan.outdated, []);
+  assert.deepEqual(plan.problems, []);
+  assert.equal(plan.pods.quorum, true);
+});
+
+test('planning is a function of its arguments: the same input gives the same plan', async () => {
+  const pods = [await serverPod(planOf(cluster()), 1)];
+  const a = planOf(cluster(), pods);
+  const b = planOf(cluster(), pods);
+  assert.deepEqual({ ...a, pods: { ...a.pods, buildPod: undefined } }, { ...b, pods: { ...b.pods, buildPod: undefined } });
+});
+
+test('servers built from another configuration are outdated; the leader is restarted last, and only with a quorum', async () => {
+  const before = planOf(cluster());
+  const pods = await Promise.all([1, 2, 3].map((id) => serverPod(before, id)));
+  const same = planOf(cluster(), pods);
+  assert.deepEqual(same.outdated, [], 'pods built from the current plan are up to date');
+  assert.deepEqual(same.ensemble, [1, 2, 3].map((id) => ({ id, address: `10.0.0.${id}`, clientPort: 2181 })));
+
+  const changed = planOf(cluster({ servers: { config: { tickTime: 500 }, roleGroups: { default: { replicas: 3 } } } }), pods);
+  assert.deepEqual(changed.outdated.map((p) => p.metadata.name), ['zk-server-default-1', 'zk-server-default-2', 'zk-server-default-3']);
+  assert.equal(nextRestart(changed.outdated, health(3)), changed.outdated[1], 'the highest id that does not lead');
+  assert.equal(nextRestart(changed.outdated, health(2)), changed.outdated[2]);
+  assert.equal(nextRestart([changed.outdated[2]], health(3)), changed.outdated[2], 'the leader when it is the last one');
+  assert.equal(nextRestart(changed.outdated, health(3, false)), 'wait');
+  assert.equal(nextRestart(changed.outdated, undefined), 'wait');
+  assert.equal(nextRestart([], health(1)), 'none');
+});
+
+test('a stopped cluster wants no servers and asks none, but discovery names where they will be', async () => {
+  const running = planOf(cluster());
+  const pods = [await serverPod(running, 1)];
+  const stopped = planOf(cluster({ stopped: true }), pods);
+  assert.deepEqual(stopped.servers, []);
+  assert.equal(stopped.ensemble, undefined);
+  assert.equal(stopped.pods.quorum, false);
+  assert.equal(stopped.pods.roles.server.roleGroups.default.replicas, 0);
+  assert.deepEqual(stopped.configMaps.at(-1)!.data, { ZOOKEEPER: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181' });
+});
+
+test('servers no node fits are problems of the plan; invalid specs give every problem and no plan', () => {
+  const plan = planOf(cluster({ servers: { roleGroups: { default: { replicas: 3, selector: { matchLabels: { disk: 'ssd' } } } } } }));
+  assert.deepEqual(plan.problems.map((p) => [p.pod, p.reason]), [['server 1', 'NoEligibleNode'], ['server 2', 'NoEligibleNode'], ['server 3', 'NoEligibleNode']]);
+  const invalid = planCluster(cluster({ version: 'latest', servers: { roleGroups: {} } }), [], NODES);
+  assert.ok(!invalid.ok);
+  assert.equal(invalid.problems.length, 2);
+  assert.match(invalid.problems.join('\n'), /spec\.version: "latest" is not a ZooKeeper version/);
+});
+
+test('data is removed on the ready nodes the status says held servers', () => {
+  const c = cluster({}, { servers: [{ roleGroup: 'default', id: 1, node: 'n2' }, { roleGroup: 'default', id: 2, node: 'n1' }, { roleGroup: 'default', id: 3, node: 'n3' }] });
+  assert.deepEqual(nodesHoldingData(c, [node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), node('n3', '10.0.0.3', false)]), ['n1', 'n2']);
+});

@@ -1,0 +1,111 @@
+// What a ZookeeperCluster should be, decided without I/O from the cluster, its pods and the
+// nodes: the servers and where they run, each role group's ConfigMap and the discovery
+// ConfigMap, the pod set the runtime's pod steps work on, the ensemble to ask about its quorum,
+// the servers whose configuration is out of date and the status fields. cluster.ts carries a
+// plan out; everything here is a function of its arguments, so tests call it directly.
+import type { ConfigMap, Pod } from '../../api/kinds/core.ts';
+import { appLabels, LABEL_COMPONENT } from '../../runtime/labels.ts';
+import { existingPod } from '../../runtime/pod-identity.ts';
+import { controllerReference, type PodProblem, type PodSet } from '../../runtime/pods.ts';
+import { MANAGER, PRODUCT, SERVER_ROLE, type ServerPlacement, type ZookeeperCluster } from './crd.ts';
+import {
+  configHash, connectionString, effectiveRole, groupFiles, placementsToRecord, planServers, runningServers, serverImage,
+  validateCluster, zookeeperVersion, type ServerAddress, type ServerNode, type ServerPlan,
+} from './config.ts';
+import type { QuorumHealth } from './four-letter.ts';
+import { CONFIG_HASH_ANNOTATION, configMapName, javaArgs, serverPod } from './pods.ts';
+
+/** Delay of the pod steps' requeues while servers are created, started or removed. */
+export const FAST_REQUEUE_MS = 2_000;
+
+export interface ClusterPlan {
+  cluster: ZookeeperCluster;
+  /** The servers that should run, each placed on a node with its ports. */
+  servers: ServerPlan[];
+  /** One ConfigMap per role group (zoo.cfg, log4j.properties), then the discovery ConfigMap. */
+  configMaps: ConfigMap[];
+  /** What the runtime's pod steps work on (pods built from `servers`). */
+  pods: PodSet;
+  /** The servers running now, to ask whether they have a quorum; undefined while there are none or the cluster is stopped. */
+  ensemble?: ServerAddress[];
+  /** Pods of servers that stay but were built from an older configuration, to be restarted one at a time. */
+  outdated: Pod[];
+  /** What planning found wrong (servers no node fits). */
+  problems: PodProblem[];
+  /** The status fields the plan decides. */
+  status: { version: string; connectionString: string; servers: ServerPlacement[] };
+}
+
+export type PlanResult = { ok: true; plan: ClusterPlan } | { ok: false; problems: string[] };
+
+/** The plan for `cluster`, given its pods (those it controls) and the nodes servers may run on; or every problem of its spec. */
+export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nodes: readonly ServerNode[]): PlanResult {
+  const validated = validateCluster(cluster);
+  if (!validated.ok) return { ok: false, problems: validated.problems };
+  const { servers, unplaced } = planServers(cluster, nodes, pods);
+  const name = cluster.metadata.name!;
+  const namespace = cluster.metadata.namespace!;
+  const version = zookeeperVersion(cluster);
+  const labels = (component?: string) => appLabels({ name: PRODUCT, instance: name, version, component, managedBy: MANAGER });
+  const ownerReferences = [controllerReference(cluster)];
+
+  const hashes: Record<string, string> = {};
+  const configMaps: ConfigMap[] = [];
+  for (const [group, properties] of Object.entries(validated.groups)) {
+    const data = groupFiles(properties, servers);
+    hashes[group] = configHash([data, serverImage(cluster), javaArgs(cluster, group, properties), properties.env]);
+    configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName(cluster, group), namespace, labels: labels(SERVER_ROLE), ownerReferences }, data });
+  }
+  // Discovery: what clients read to find the ensemble. While stopped it names where the servers will be.
+  const everyServer = cluster.spec.stopped ? planServers({ ...cluster, spec: { ...cluster.spec, stopped: false } }, nodes, pods).servers : servers;
+  const connect = connectionString(everyServer);
+  configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: labels(), ownerReferences }, data: { ZOOKEEPER: connect } });
+
+  const serverById = new Map(servers.map((s) => [s.id, s]));
+  const serverPods = pods.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
+  return {
+    ok: true,
+    plan: {
+      cluster, servers, configMaps,
+      pods: {
+        owner: cluster, product: PRODUCT, manager: MANAGER, version,
+        roles: { [SERVER_ROLE]: effectiveRole(cluster) }, pods, nodes,
+        previousPlacements: { [SERVER_ROLE]: servers.map((s) => ({ roleGroup: s.roleGroup, id: s.id, node: s.node })) },
+        buildPod: (input) => serverPod(cluster, serverById.get(input.id)!, validated.groups[input.roleGroup], hashes[input.roleGroup]),
+        quorum: !cluster.spec.stopped,
+        requeueAfterMs: FAST_REQUEUE_MS,
+      },
+      // The ensemble as it runs, not as it will be: mid-change, its leader may be a server about to go.
+      ensemble: !cluster.spec.stopped && serverPods.length > 0 ? runningServers(serverPods, nodes) : undefined,
+      outdated: outdatedServers(pods, servers, hashes),
+      problems: unplaced.map((u) => ({ pod: `${SERVER_ROLE} ${u.id}`, reason: 'NoEligibleNode', message: `server ${u.id} (group ${u.roleGroup}) has no node: ${u.reason}` })),
+      status: { version, connectionString: connect, servers: placementsToRecord(cluster.status?.servers, servers) },
+    },
+  };
+}
+
+/** Pods of servers that stay whose configuration hash is not their group's current one. */
+function outdatedServers(pods: readonly Pod[], servers: readonly ServerPlan[], hashes: Readonly<Record<string, string>>): Pod[] {
+  const staying = new Set(servers.map((s) => s.id));
+  return pods.filter((p) => {
+    const { roleGroup, id } = existingPod(p);
+    return id !== undefined && staying.has(id) && p.metadata.annotations?.[CONFIG_HASH_ANNOTATION] !== hashes[roleGroup];
+  });
+}
+
+/**
+ * What to do about outdated servers: nothing when there are none, wait while the ensemble has no
+ * quorum, else restart this one. The leader goes last: every other restart then costs no election.
+ */
+export function nextRestart(outdated: readonly Pod[], health: QuorumHealth | undefined): 'none' | 'wait' | Pod {
+  if (outdated.length === 0) return 'none';
+  if (!health?.healthy) return 'wait';
+  const order = (p: Pod) => (existingPod(p).id === health.leader ? -1 : existingPod(p).id!);
+  return [...outdated].sort((a, b) => order(b) - order(a))[0];
+}
+
+/** The ready nodes that held the cluster's servers, where its data directories are removed on deletion. */
+export function nodesHoldingData(cluster: ZookeeperCluster, nodes: readonly ServerNode[]): string[] {
+  const ready = new Set(nodes.filter((n) => n.ready).map((n) => n.name));
+  return [...new Set((cluster.status?.servers ?? []).map((s) => s.node))].filter((n) => ready.has(n)).sort();
+}
