@@ -159,7 +159,7 @@ test('names are consistent and unique, as Kubernetes discovery reports them', ()
   }
   assert.deepEqual([...shortNameOwner].sort(), [
     ['cm', 'configmaps'], ['crd', 'customresourcedefinitions'], ['crds', 'customresourcedefinitions'], ['csr', 'certificatesigningrequests'], ['ev', 'events'],
-    ['no', 'nodes'], ['ns', 'namespaces'], ['po', 'pods'], ['sa', 'serviceaccounts'],
+    ['no', 'nodes'], ['ns', 'namespaces'], ['po', 'pods'], ['sa', 'serviceaccounts'], ['svc', 'services'],
   ]);
 });
 
@@ -175,6 +175,10 @@ test('verbs, categories and subresources match Kubernetes for the resources kube
   assert.deepEqual(namespaces.subresources, ['finalize', 'status']);
   assert.equal(namespaces.namespaced, false);
   assert.deepEqual(findBuiltin('', 'v1', 'serviceaccounts')!.subresources, ['token']);
+  const services = findBuiltin('', 'v1', 'services')!;
+  assert.deepEqual([services.categories, services.subresources, services.verbs], [['all'], ['status'], all]);
+  assert.equal(findBuiltin('node.k8s.io', 'v1', 'runtimeclasses')!.namespaced, false);
+  assert.equal(findBuiltinByKind('discovery.k8s.io', 'v1', 'EndpointSlice')?.openapiPrefix, 'io.k8s.api.discovery.v1');
   assert.equal(findBuiltin('', 'v1', 'configmaps')!.hasStatus, false);
   const crds = findBuiltin('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
   assert.deepEqual(crds.categories, ['api-extensions']);

@@ -12,6 +12,9 @@ import { CustomResourceDefinitionSchema } from './kinds/apiextensions.ts';
 import { SelfSubjectAccessReviewSchema, SelfSubjectRulesReviewSchema } from './kinds/authorization.ts';
 import { SelfSubjectReviewSchema } from './kinds/authentication.ts';
 import { CertificateSigningRequestSchema } from './kinds/certificates.ts';
+import { ServiceSchema } from './kinds/service.ts';
+import { EndpointSliceSchema } from './kinds/discovery.ts';
+import { RuntimeClassSchema } from './kinds/node.ts';
 
 /** Namespaces that exist from the start, as in every Kubernetes cluster. */
 export const INITIAL_NAMESPACES: readonly string[] = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -26,6 +29,8 @@ const OPENAPI_PREFIX = {
   authentication: 'io.k8s.api.authentication.v1',
   authenticationBeta: 'io.k8s.api.authentication.v1beta1',
   certificates: 'io.k8s.api.certificates.v1',
+  discovery: 'io.k8s.api.discovery.v1',
+  node: 'io.k8s.api.node.v1',
 };
 
 interface BuiltinSpec {
@@ -93,6 +98,19 @@ export const BUILTIN_RESOURCES: ResourceDefinition[] = [
   builtin({
     group: '', version: 'v1', kind: 'Node', plural: 'nodes', namespaced: false, shortNames: ['no'],
     subresources: ['status'], schema: NodeSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    // Kubernetes also serves services/proxy; Granary proxies nothing.
+    group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, shortNames: ['svc'], categories: ['all'],
+    subresources: ['status'], schema: ServiceSchema, openapiPrefix: OPENAPI_PREFIX.core,
+  }),
+  builtin({
+    group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true,
+    schema: EndpointSliceSchema, openapiPrefix: OPENAPI_PREFIX.discovery,
+  }),
+  builtin({
+    group: 'node.k8s.io', version: 'v1', kind: 'RuntimeClass', plural: 'runtimeclasses', namespaced: false,
+    schema: RuntimeClassSchema, openapiPrefix: OPENAPI_PREFIX.node,
   }),
   builtin({
     group: '', version: 'v1', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'],

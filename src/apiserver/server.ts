@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { BUILTIN_RESOURCES, INITIAL_NAMESPACES } from '../api/builtin.ts';
 import { ResourceCatalog } from './registry/catalog.ts';
 import { Registry } from './registry/registry.ts';
+import type { ServiceRanges } from './registry/service-allocator.ts';
 import { SqliteBackend } from './storage/sqlite.ts';
 import { EtcdBackend, type EtcdBackendOptions } from './storage/etcd.ts';
 import type { StorageBackend } from './storage/backend.ts';
@@ -52,6 +53,8 @@ export interface ApiServerOptions {
   audit?: { path: string; policyFile?: string };
   /** The longest client certificate the signer issues for a CertificateSigningRequest (default a year). */
   nodeCertificateDurationSeconds?: number;
+  /** Where Services' cluster IPs and node ports come from (10.96.0.0/12 and 30000-32767 unless given). */
+  services?: Partial<ServiceRanges>;
   /** Caps on concurrent requests, watches and per-user request rates. */
   limits?: Partial<OverloadLimits>;
   logger?: Logger;
@@ -108,7 +111,7 @@ export class ApiServer {
       throw err;
     }
     const catalog = new ResourceCatalog(BUILTIN_RESOURCES);
-    const registry = new Registry(catalog, cache, BUILTIN_RESOURCES);
+    const registry = new Registry(catalog, cache, BUILTIN_RESOURCES, opts.services);
     const metrics = new ApiMetrics();
     const openapi = new OpenApiCache(catalog, KUBERNETES_VERSION.gitVersion);
     const access = new AccessControl(registry, credentials, opts.auth ?? {}, log.child({ subsystem: 'auth' }));

@@ -414,7 +414,91 @@ function csrCondition(csr: Json): string {
   return text;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Services, EndpointSlices, RuntimeClasses.
+
+/** Label maps as Kubernetes formats them: sorted key=value pairs, `<none>` when empty. */
+function formatLabels(labels: Record<string, string> | undefined): string {
+  const pairs = Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`);
+  return pairs.length > 0 ? pairs.join(',') : '<none>';
+}
+
+function serviceExternalIp(svc: Json): string {
+  const spec: Json = svc.spec ?? {};
+  const external: string[] = spec.externalIPs ?? [];
+  switch (spec.type) {
+    case 'ClusterIP':
+    case 'NodePort':
+      return external.length > 0 ? external.join(',') : '<none>';
+    case 'LoadBalancer': {
+      const ingress: Json[] = svc.status?.loadBalancer?.ingress ?? [];
+      const points = [...new Set(ingress.map((i) => i.ip || i.hostname).filter(Boolean) as string[])].sort();
+      if (external.length > 0) return [...points, ...external].join(',');
+      return points.length > 0 ? points.join(',') : '<pending>';
+    }
+    case 'ExternalName':
+      return spec.externalName ?? '';
+    default:
+      return '<unknown>';
+  }
+}
+
+function servicePorts(ports: Json[] | undefined): string {
+  const text = (ports ?? []).map((p) => (p.nodePort > 0 ? `${p.port}:${p.nodePort}/${p.protocol}` : `${p.port}/${p.protocol}`)).join(',');
+  return text || '<none>';
+}
+
+/** The first three values and how many more, as kubectl shows endpoints: `a,b,c + 2 more...`. */
+function firstThree(values: string[]): string {
+  if (values.length > 3) return `${values.slice(0, 3).join(',')} + ${values.length - 3} more...`;
+  return values.join(',') || '<unset>';
+}
+
+const services: Printer = {
+  columns: [
+    NAME,
+    column('Type', 'string', 'How the service is exposed: ClusterIP, NodePort, LoadBalancer or ExternalName.'),
+    column('Cluster-IP', 'string', 'The cluster IP of the service (Granary proxies nothing to it).'),
+    column('External-IP', 'string', 'External addresses of the service.'),
+    column('Port(s)', 'string', 'Ports of the service, with node ports.'),
+    AGE,
+    wide('Selector', 'Labels of the pods that back the service.'),
+  ],
+  row(obj, now) {
+    const svc = obj as Json;
+    const spec: Json = svc.spec ?? {};
+    return {
+      cells: [
+        svc.metadata.name, spec.type ?? '', spec.clusterIPs?.[0] ?? '<none>', serviceExternalIp(svc), servicePorts(spec.ports),
+        age(obj, now), formatLabels(spec.selector),
+      ],
+    };
+  },
+};
+
+const endpointSlices: Printer = {
+  columns: [
+    NAME,
+    column('AddressType', 'string', 'The type of the addresses: IPv4, IPv6 or FQDN.'),
+    column('Ports', 'string', 'The ports of the endpoints.'),
+    column('Endpoints', 'string', 'Addresses of the endpoints.'),
+    AGE,
+  ],
+  row(obj, now) {
+    const slice = obj as Json;
+    const ports = ((slice.ports ?? []) as Json[]).map((p) => (typeof p.port === 'number' ? String(p.port) : p.name ?? '*'));
+    const addresses = ((slice.endpoints ?? []) as Json[]).flatMap((e) => (e.addresses ?? []) as string[]);
+    return { cells: [slice.metadata.name, slice.addressType ?? '', firstThree(ports), firstThree(addresses), age(obj, now)] };
+  },
+};
+
 const BUILTIN_PRINTERS: Record<string, Printer> = {
+  '/services': services,
+  'discovery.k8s.io/endpointslices': endpointSlices,
+  'node.k8s.io/runtimeclasses': {
+    columns: [NAME, column('Handler', 'string', 'The runtime on the node that runs pods of this class.'), AGE],
+    row: (obj, now) => ({ cells: [obj.metadata.name, (obj as Json).handler ?? '', age(obj, now)] }),
+  },
   '/pods': pods,
   '/nodes': nodes,
   '/namespaces': {

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { ApiServer, type StorageOptions } from '../apiserver/server.ts';
 import type { OverloadLimits } from '../apiserver/http/overload.ts';
 import { parseEndpoint } from '../apiserver/storage/etcd-client.ts';
+import { parseNodePortRange, parseServiceIpRange, type ServiceRanges } from '../apiserver/registry/service-allocator.ts';
 import { runUntilSignal, UsageError } from './process.ts';
 import { parseDuration } from '../common/duration.ts';
 
@@ -15,6 +16,7 @@ export const APISERVER_USAGE = `  apiserver --data-dir DIR [--listen HOST:PORT] 
             [--max-requests-inflight N] [--max-mutating-requests-inflight N]
             [--max-watches-per-user N] [--requests-per-second-per-user N]
             [--node-certificate-duration 8760h]
+            [--service-cluster-ip-range 10.96.0.0/12] [--service-node-port-range 30000-32767]
                                                   run the embedded Kubernetes-compatible API server alone`;
 
 const ETCD_FLAGS = ['etcd-endpoints', 'etcd-prefix', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile'] as const;
@@ -40,6 +42,8 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
       'max-watches-per-user': { type: 'string' },
       'requests-per-second-per-user': { type: 'string' },
       'node-certificate-duration': { type: 'string' },
+      'service-cluster-ip-range': { type: 'string' },
+      'service-node-port-range': { type: 'string' },
     },
     strict: true,
   });
@@ -56,6 +60,7 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
     encryptionConfig: values['encryption-provider-config'] ? resolve(values['encryption-provider-config']) : undefined,
     audit: auditOptions(values['audit-log-path'], values['audit-policy-file']),
     nodeCertificateDurationSeconds: certificateDuration(values['node-certificate-duration']),
+    services: serviceRanges(values['service-cluster-ip-range'], values['service-node-port-range']),
   });
   process.stdout.write(`granary apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await runUntilSignal(() => server.stop());
@@ -67,6 +72,17 @@ function certificateDuration(raw: string | undefined): number | undefined {
   const ms = parseDuration(raw);
   if (ms === undefined || ms < 1000) throw new UsageError(`--node-certificate-duration takes a duration of at least 1s such as 720h or 30s, got ${JSON.stringify(raw)}`);
   return Math.floor(ms / 1000);
+}
+
+/** --service-cluster-ip-range and --service-node-port-range, checked before the server starts. */
+function serviceRanges(clusterIpRange: string | undefined, nodePortRange: string | undefined): Partial<ServiceRanges> {
+  try {
+    if (clusterIpRange !== undefined) parseServiceIpRange(clusterIpRange);
+    if (nodePortRange !== undefined) parseNodePortRange(nodePortRange);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return { ...(clusterIpRange ? { clusterIpRange } : {}), ...(nodePortRange ? { nodePortRange } : {}) };
 }
 
 function auditOptions(path: string | undefined, policyFile: string | undefined) {

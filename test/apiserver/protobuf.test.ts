@@ -74,6 +74,24 @@ const CREATE_CASES: CreateCase[] = [
   },
   { title: 'serviceaccount', args: () => ['create', 'serviceaccount', 'robot'], ref: 'serviceaccount/robot' },
   {
+    title: 'clusterip service with a chosen cluster IP and two ports',
+    args: () => ['create', 'service', 'clusterip', 'db', '--clusterip=10.96.0.50', '--tcp=5432,8008:http'],
+    ref: 'service/db',
+    serverAdds: (expected) => {
+      Object.assign(expected.spec, {
+        clusterIPs: ['10.96.0.50'], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', internalTrafficPolicy: 'Cluster', sessionAffinity: 'None',
+      });
+    },
+  },
+  {
+    title: 'externalname service',
+    args: () => ['create', 'service', 'externalname', 'upstream', '--external-name=db.example.com'],
+    ref: 'service/upstream',
+    serverAdds: (expected) => {
+      expected.spec.sessionAffinity = 'None';
+    },
+  },
+  {
     title: 'role with verbs, core and grouped resources, subresources and resource names',
     args: () => ['create', 'role', 'reader', '--verb=get,list,watch', '--resource=pods,pods/log,configmaps,leases.coordination.k8s.io', '--resource-name=web', '--resource-name=db'],
     ref: 'role/reader',

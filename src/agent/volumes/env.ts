@@ -5,7 +5,7 @@
 // from a lookup the caller provides (its informer cache, say).
 import type { Container, ObjectFieldSelector, Pod, ResourceFieldSelector } from '../pod-types.ts';
 import type { ConfigMap, Secret } from '../pod-types.ts';
-import { parseQuantity } from '../runtimes/resources.ts';
+import { parseQuantity } from '../../api/quantity.ts';
 import { PodConfigError, type PodConfigErrorReason } from './errors.ts';
 import type { PathVariable } from './layout.ts';
 import { substituteVariables } from './substitute.ts';

@@ -92,8 +92,8 @@ export function resourceList(description: string): TUnsafe<Record<string, number
 }
 
 /** A string restricted to the values Kubernetes marks as its enum. */
-export function oneOf<const V extends readonly string[]>(values: V, description: string): TUnsafe<V[number]> {
-  return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], description });
+export function oneOf<const V extends readonly string[]>(values: V, description: string, extra: { default?: V[number] } = {}): TUnsafe<V[number]> {
+  return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], description, ...extra });
 }
 
 /** A map from arbitrary string keys to values of one schema. */

@@ -10,7 +10,7 @@
 //   system:certificates.k8s.io:certificatesigningrequests:nodeclient / :selfnodeclient
 //                       what the CSR approver asks of a requester before it approves a node's
 //                       first certificate (bootstrap tokens) or a renewal (the node itself)
-// The aggregated roles carry Kubernetes' rules for the core and coordination.k8s.io groups; other
+// The aggregated roles carry Kubernetes' rules for the core, coordination.k8s.io and discovery.k8s.io groups; other
 // groups' rules come with the ClusterRoles of whoever serves them (CRDs, operators).
 import type { ClusterRole, ClusterRoleBinding, PolicyRule } from '../../api/kinds/rbac.ts';
 import { ApiError } from '../errors.ts';
@@ -77,6 +77,7 @@ const ROLES: RoleSpec[] = [
         'replicationcontrollers/status', 'resourcequotas', 'resourcequotas/status']),
       // Reading namespaces in a namespace means reading that namespace: how users find theirs.
       onResources(READ, '', ['namespaces']),
+      onResources(READ, 'discovery.k8s.io', ['endpointslices']),
     ],
   },
   {

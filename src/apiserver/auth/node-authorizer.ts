@@ -3,7 +3,7 @@
 // else — register and update its own Node and its Lease, post events, read the pods bound to it
 // (a list or watch only with fieldSelector spec.nodeName=NAME), update their status and confirm
 // their deletion, and read the ConfigMaps and Secrets those pods reference. The package
-// repositories (cluster-scoped custom resources) are readable by every node, and a node may
+// repositories (cluster-scoped custom resources) and RuntimeClasses are readable by every node, and a node may
 // create and read CertificateSigningRequests (to renew its certificate). For anything else
 // it has no opinion and RBAC decides. Which object a create names is not known here: the
 // NodeRestriction admission check (node-restriction.ts) sees the body and refuses another node's.
@@ -15,8 +15,11 @@ import type { UserInfo } from './user.ts';
 export const NODES_GROUP = 'system:nodes';
 const NODE_USER_PREFIX = 'system:node:';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-/** Cluster-scoped resources every node reads: where its packages come from. */
-const NODE_READABLE = new Set(['packages.granary.dev/packagerepositories']);
+/**
+ * Cluster-scoped resources every node reads: where its packages come from, and the runtime classes
+ * of its pods (Kubernetes' system:node role grants kubelets the same).
+ */
+const NODE_READABLE = new Set(['packages.granary.dev/packagerepositories', 'node.k8s.io/runtimeclasses']);
 
 const READ = new Set(['get', 'list', 'watch']);
 

@@ -14,6 +14,10 @@ import { coreEventStrategy, defaultStrategy, eventsV1Strategy, nodeStrategy } fr
 import { crdStrategy } from './strategies/crd.ts';
 import { bindingStrategy, roleStrategy } from './strategies/rbac.ts';
 import { certificateSigningRequestStrategy } from './strategies/certificates.ts';
+import { endpointSliceStrategy } from './strategies/discovery.ts';
+import { runtimeClassStrategy } from './strategies/node.ts';
+import { serviceStrategy } from './strategies/service.ts';
+import { DEFAULT_SERVICE_CLUSTER_IP_RANGE, DEFAULT_SERVICE_NODE_PORT_RANGE, ServiceAllocator, type ServiceRanges } from './service-allocator.ts';
 
 const BUILTIN_STRATEGIES: Record<string, Strategy> = {
   '/namespaces': namespaceStrategy,
@@ -29,6 +33,8 @@ const BUILTIN_STRATEGIES: Record<string, Strategy> = {
   'rbac.authorization.k8s.io/clusterroles': roleStrategy,
   'rbac.authorization.k8s.io/clusterrolebindings': bindingStrategy,
   'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy,
+  'discovery.k8s.io/endpointslices': endpointSliceStrategy,
+  'node.k8s.io/runtimeclasses': runtimeClassStrategy,
 };
 
 export class Registry {
@@ -37,10 +43,16 @@ export class Registry {
   private readonly builtinGroups: Set<string>;
   private readonly stores = new Map<ResourceDefinition, ResourceStore>();
   private readonly namespaces: NamespaceGate;
+  private readonly strategies: Record<string, Strategy>;
 
-  constructor(catalog: ResourceCatalog, cache: WatchCache, builtin: ResourceDefinition[]) {
+  constructor(catalog: ResourceCatalog, cache: WatchCache, builtin: ResourceDefinition[], serviceRanges?: Partial<ServiceRanges>) {
     this.catalog = catalog;
     this.cache = cache;
+    const allocator = new ServiceAllocator(cache, {
+      clusterIpRange: serviceRanges?.clusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE,
+      nodePortRange: serviceRanges?.nodePortRange ?? DEFAULT_SERVICE_NODE_PORT_RANGE,
+    });
+    this.strategies = { ...BUILTIN_STRATEGIES, '/services': serviceStrategy(allocator) };
     this.builtinGroups = new Set(builtin.map((r) => `${r.group}/${r.plural}`));
     this.namespaces = {
       checkCreate: (namespace: string) => {
@@ -66,7 +78,7 @@ export class Registry {
     let store = this.stores.get(def);
     if (!store) {
       const builtin = this.isBuiltin(def);
-      const strategy = builtin ? BUILTIN_STRATEGIES[`${def.group}/${def.plural}`] ?? defaultStrategy : defaultStrategy;
+      const strategy = builtin ? this.strategies[`${def.group}/${def.plural}`] ?? defaultStrategy : defaultStrategy;
       store = new ResourceStore(def, strategy, this.cache, this.namespaces, !builtin);
       this.stores.set(def, store);
     }

@@ -246,6 +246,7 @@ export class ResourceStore {
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
     if (this.resource.hasStatus && this.isCustom) delete obj.status;
+    this.strategy.beginCreate?.(obj, opts.dryRun ?? false);
     this.strategy.prepareForCreate?.(obj);
     this.validate(obj, undefined);
     opts.admit?.(obj, undefined);
@@ -457,7 +458,10 @@ export class ResourceStore {
         throw errors.invalid(this.target(meta.name), [fieldCause('FieldValueForbidden', 'metadata.finalizers', `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`)]);
       }
     }
-    if (subresource === undefined) this.strategy.prepareForUpdate?.(next, old);
+    if (subresource === undefined) {
+      this.strategy.beginUpdate?.(next, old, opts.dryRun ?? false);
+      this.strategy.prepareForUpdate?.(next, old);
+    }
     else if (subresource === 'status' || subresource === 'approval') this.strategy.prepareForSubresourceUpdate?.(subresource, next, old);
     if (specChanged(old, next) && old.metadata.generation !== undefined) meta.generation = old.metadata.generation + 1;
     this.validate(next, subresource === 'binding' ? undefined : old);

@@ -1,6 +1,7 @@
 // Per-kind behaviour the generic store defers to, in the manner of Kubernetes' REST strategies.
 import type { KubeObject, StatusCause } from '../../api/meta.ts';
 import type { ResourceDefinition } from '../../api/resources.ts';
+import type { NameRule } from '../validation/names.ts';
 
 export interface DeleteDecision {
   /** Seconds the object stays, marked for deletion, until its owner (e.g. a node agent) confirms. */
@@ -9,9 +10,16 @@ export interface DeleteDecision {
 
 export interface Strategy {
   /** How metadata.name is validated. Default: RFC 1123 subdomain. */
-  nameRule?: 'dns1123subdomain' | 'dns1123label' | 'path-segment';
+  nameRule?: NameRule;
   /** Fills defaults on a create or update body (before validation). */
   defaults?(obj: KubeObject): void;
+  /**
+   * Before prepareForCreate and validation: takes what the object needs from pools shared by all
+   * objects of the kind (a Service's cluster IP and node ports). Throws an ApiError to refuse.
+   */
+  beginCreate?(obj: KubeObject, dryRun: boolean): void;
+  /** The same on an update of the object itself (not a subresource), knowing the stored object. */
+  beginUpdate?(obj: KubeObject, old: KubeObject, dryRun: boolean): void;
   /** Resets what a create may not set (e.g. a new pod's status), and sets initial system state. */
   prepareForCreate?(obj: KubeObject): void;
   /** Carries over what an update may not change. Runs after the generic status/spec split. */

@@ -4,7 +4,7 @@
 import { byteLength } from './field.ts';
 
 /** How object names of a kind are validated (Kubernetes' ValidateNameFunc choices). */
-export type NameRule = 'dns1123subdomain' | 'dns1123label' | 'path-segment';
+export type NameRule = 'dns1123subdomain' | 'dns1123label' | 'dns1035label' | 'path-segment';
 
 const DNS1123_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const DNS1123_SUBDOMAIN = `${DNS1123_LABEL}(\\.${DNS1123_LABEL})*`;
@@ -104,5 +104,7 @@ export function isPathSegmentPrefix(value: string): string[] {
 export function nameErrors(rule: NameRule, name: string, prefix: boolean): string[] {
   if (rule === 'path-segment') return prefix ? isPathSegmentPrefix(name) : isPathSegmentName(name);
   const masked = prefix && name.length > 1 && name.endsWith('-') ? `${name.slice(0, -2)}a` : name;
-  return rule === 'dns1123label' ? isDns1123Label(masked) : isDns1123Subdomain(masked);
+  if (rule === 'dns1123label') return isDns1123Label(masked);
+  if (rule === 'dns1035label') return isDns1035Label(masked);
+  return isDns1123Subdomain(masked);
 }

@@ -910,4 +910,72 @@ message VolumeStatus {
 message ImageVolumeStatus {
   1 imageRef string
 }
+
+message Service {
+  1 metadata meta.ObjectMeta
+  2 spec     ServiceSpec
+  3 status   ServiceStatus
+}
+
+message ServiceSpec {
+   1 ports                         []ServicePort
+   2 selector                      map<string>
+   3 clusterIP                     string
+  18 clusterIPs                    []string
+   4 type                          string
+   5 externalIPs                   []string
+   7 sessionAffinity               string
+   8 loadBalancerIP                string
+   9 loadBalancerSourceRanges      []string
+  10 externalName                  string
+  11 externalTrafficPolicy         string
+  12 healthCheckNodePort           int32
+  13 publishNotReadyAddresses      bool
+  14 sessionAffinityConfig         *SessionAffinityConfig
+  19 ipFamilies                    []string
+  17 ipFamilyPolicy                *string
+  20 allocateLoadBalancerNodePorts *bool
+  21 loadBalancerClass             *string
+  22 internalTrafficPolicy         *string
+  23 trafficDistribution           *string
+}
+
+message ServicePort {
+  1 name        string
+  2 protocol    string
+  6 appProtocol *string
+  3 port        int32                  always
+  4 targetPort  intstr.IntOrString
+  5 nodePort    int32
+}
+
+message SessionAffinityConfig {
+  1 clientIP *ClientIPConfig
+}
+
+message ClientIPConfig {
+  1 timeoutSeconds *int32
+}
+
+message ServiceStatus {
+  1 loadBalancer LoadBalancerStatus
+  2 conditions   []meta.Condition
+}
+
+message LoadBalancerStatus {
+  1 ingress []LoadBalancerIngress
+}
+
+message LoadBalancerIngress {
+  1 ip       string
+  2 hostname string
+  3 ipMode   *string
+  4 ports    []PortStatus
+}
+
+message PortStatus {
+  1 port     int32   always
+  2 protocol string  always
+  3 error    *string
+}
 `;

@@ -76,6 +76,15 @@ message FieldSelectorRequirement {
   3 values   []string
 }
 
+message Condition {
+  1 type               string always
+  2 status             string always
+  3 observedGeneration int64
+  4 lastTransitionTime Time   always
+  5 reason             string always
+  6 message            string always
+}
+
 message DeleteOptions {
   1 gracePeriodSeconds                               *int64
   2 preconditions                                    *Preconditions
