@@ -18,6 +18,7 @@ import { PodWorkers } from './pod-worker.ts';
 import { ReferencedObjects } from './referenced-objects.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
 import { startLogServer } from './log-server.ts';
+import { PodCertificates } from './volumes/certificates.ts';
 
 export interface AgentOptions {
   client: KubeClient;
@@ -66,6 +67,10 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       secret: (name) => referenced.get('Secret', namespace, name) as Secret | undefined,
     }),
     wake: (pod) => controller.enqueue({ namespace: pod.metadata.namespace, name: pod.metadata.name! }),
+    certificates: new PodCertificates({
+      client, nodeName: opts.nodeName, nodeIp: opts.nodeIp, log: log.child({ part: 'certificates' }), signal,
+      wake: (pod) => controller.enqueue({ namespace: pod.metadata.namespace, name: pod.metadata.name! }),
+    }),
   });
   controller = new Controller<PodObject>({
     name: `agent-${opts.nodeName}`, client, apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${escapeFieldValue(opts.nodeName)}`, log: log.child({ part: 'pods' }),

@@ -13,12 +13,11 @@ import { mkdir, readFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import type { KubeObject } from '../api/meta.ts';
 import { KubeClient, backoffMs, sleep } from '../client/client.ts';
 import { loadConnection, type ClusterConnection } from '../client/kubeconfig.ts';
 import { kubeconfigYaml, writeFileAtomically } from '../common/kubeconfig-file.ts';
 import type { Logger } from '../common/log.ts';
-import { watcher } from '../runtime/watcher.ts';
+import { requestCertificateForKey } from '../runtime/certificate-requests.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
 
@@ -27,11 +26,6 @@ const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 /** Renew at a random point between these fractions of the certificate's lifetime. */
 const RENEW_FROM = 0.7;
 const RENEW_TO = 0.9;
-
-type Csr = KubeObject & {
-  spec: { request: string; signerName: string; usages: string[]; expirationSeconds?: number };
-  status?: { certificate?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
-};
 
 export interface NodeCredentialOptions {
   nodeName: string;
@@ -100,37 +94,14 @@ async function pendingKey(path: string): Promise<{ pem: string; keys: webcrypto.
 }
 
 /**
- * Asks for a client certificate for node `nodeName` with `client`'s credential: creates the
- * CertificateSigningRequest and follows it until it is issued (resolves with the PEM), denied or
- * failed (throws with the reason given).
+ * Asks for a client certificate for node `nodeName` with `client`'s credential and waits until it
+ * is issued (resolves with the PEM), denied or failed (throws with the reason given).
  */
 export async function requestNodeCertificate(client: KubeClient, nodeName: string, keys: webcrypto.CryptoKeyPair, log: Logger, signal: AbortSignal): Promise<string> {
-  const request = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `CN=system:node:${nodeName}, O=system:nodes`, keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-  });
-  const csrs = client.resource<Csr>('certificates.k8s.io/v1', 'CertificateSigningRequest');
-  const created = await csrs.create({
-    apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { generateName: 'node-csr-' },
-    spec: { request: Buffer.from(request.toString('pem')).toString('base64'), signerName: KUBELET_CLIENT_SIGNER, usages: ['digital signature', 'client auth'] },
-  });
-  const name = created.metadata.name!;
-  log.info({ csr: name }, 'asked for a node client certificate; waiting for it to be approved and issued');
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for await (const event of watcher(csrs, { fieldSelector: `metadata.name=${name}` }, stop.signal)) {
-      if (event.type !== 'Apply' && event.type !== 'InitApply') continue;
-      const csr = event.object;
-      const refused = csr.status?.conditions?.find((c) => (c.type === 'Denied' || c.type === 'Failed') && c.status === 'True');
-      if (refused) throw new Error(`certificate signing request ${name} was ${refused.type.toLowerCase()}: ${refused.reason ?? ''} ${refused.message ?? ''}`.trim());
-      if (csr.status?.certificate) return Buffer.from(csr.status.certificate, 'base64').toString('utf8');
-    }
-    throw new Error('stopped while waiting for the certificate');
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    stop.abort();
-  }
+  const { certPem } = await requestCertificateForKey(client, keys, {
+    signerName: KUBELET_CLIENT_SIGNER, commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], usages: ['digital signature', 'client auth'], namePrefix: 'node-csr-',
+  }, signal, (name) => log.info({ csr: name }, 'asked for a node client certificate; waiting for it to be approved and issued'));
+  return certPem;
 }
 
 /**

@@ -68,6 +68,7 @@ export interface Volume {
   downwardAPI?: { items?: DownwardAPIVolumeFile[]; defaultMode?: number };
   emptyDir?: { medium?: string; sizeLimit?: string | number };
   hostPath?: { path: string; type?: string };
+  csi?: { driver: string; readOnly?: boolean; volumeAttributes?: Record<string, string> };
 }
 
 export interface PodSpec {

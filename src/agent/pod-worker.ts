@@ -16,6 +16,7 @@ import { podStatus, type ContainerStateView, type PodPhase } from './pod-status.
 import { ContainerProber } from './probes.ts';
 import { containerServiceSpec, DEFAULT_GRACE_PERIOD_SECONDS } from './runtimes/container-spec.ts';
 import { serviceName, type ContainerRuntime, type ServiceSpec, type ServiceStatus } from './runtimes/runtime.ts';
+import type { PodCertificates } from './volumes/certificates.ts';
 import { resolveEnv, type ConfigSources } from './volumes/env.ts';
 import { PodConfigError } from './volumes/errors.ts';
 import { pathVariables, podPaths } from './volumes/layout.ts';
@@ -38,6 +39,8 @@ export interface PodWorkerDeps {
   log: Logger;
   /** Asks for another sync of a pod soon (a probe changed its mind). */
   wake: (pod: Pod) => void;
+  /** Certificates for the pods' certificate volumes. */
+  certificates?: PodCertificates;
 }
 
 interface Waiting { reason: string; message: string }
@@ -88,12 +91,15 @@ export class PodWorkers {
       pod.metadata.generation, pod.metadata.labels, pod.metadata.annotations,
       [...refs.configMaps].map((n) => sources.configMap(n)?.metadata.resourceVersion ?? null),
       [...refs.secrets].map((n) => sources.secret(n)?.metadata.resourceVersion ?? null),
+      // A certificate issued, or one due for renewal, renders the volumes again.
+      this.deps.certificates?.state(pod.metadata.uid!) ?? '',
     ]);
   }
 
   /** Stops and removes everything of a pod that no longer exists (deleted while the agent was away). */
   async forget(podUid: string, services: string[]): Promise<void> {
     this.started.delete(podUid);
+    this.deps.certificates?.forget(podUid);
     for (const name of services) {
       this.stopProber(name);
       await this.deps.runtime.remove(name);
@@ -117,7 +123,7 @@ export class PodWorkers {
     const podVariables = pathVariables(paths, roots.get(containers[0].name)!);
     const facts = { hostIP: this.deps.hostIP, podIP: this.deps.hostIP };
     try {
-      await renderVolumes({ pod, paths, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables: podVariables, ...facts });
+      await renderVolumes({ pod, paths, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables: podVariables, certificates: this.deps.certificates, ...facts });
       for (const init of inits) {
         const done = await this.runInit(pod, init, pathVariables(paths, roots.get(init.name)!), facts);
         if (!done) return undefined;

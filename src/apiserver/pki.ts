@@ -2,27 +2,22 @@
 // and the admin kubeconfig that carries them. Everything lives under DATA_DIR/pki so a restart
 // reuses it; a leaf certificate is re-issued only when it is about to expire or (serving) no longer
 // covers the listen host. Keys are ECDSA P-256 (fast to make, accepted by Go's TLS and so kubectl).
+// @peculiar/x509 resolves its parts through a DI container that needs the Reflect metadata API first.
+import 'reflect-metadata';
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { webcrypto } from 'node:crypto';
-// @peculiar/x509 resolves its parts through a DI container that needs the Reflect metadata API.
-import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { writeFileAtomically, writeKubeconfigFile } from '../common/kubeconfig-file.ts';
+import {
+  createCertificateAuthority, distinguishedName, exportKeyPem, generateKeyPair, loadCertificateAuthority, signLeaf, validity, validityWithin,
+  type CertificateAuthority,
+} from '../common/x509.ts';
 
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
+export { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority };
 
-x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
-
-const KEY_ALGORITHM: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-const SIGNING_ALGORITHM: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Certificates start a little in the past so a client whose clock lags still accepts them. */
-const BACKDATE_MS = 5 * 60 * 1000;
-const CA_DAYS = 3650;
 const LEAF_DAYS = 365;
 /** A leaf certificate closer than this to expiry is re-issued at start. */
 const RENEW_BEFORE_DAYS = 30;
@@ -30,13 +25,6 @@ const RENEW_BEFORE_DAYS = 30;
 export const ADMIN_USER = 'granary:admin';
 export const ADMIN_GROUP = 'system:masters';
 export const KUBECONFIG_CONTEXT = 'granary';
-
-export interface CertificateAuthority {
-  certPem: string;
-  keyPem: string;
-  certificate: x509.X509Certificate;
-  privateKey: CryptoKey;
-}
 
 export interface ClientCertificateRequest {
   /** Becomes the user name Kubernetes authenticates (subject CN). */
@@ -82,96 +70,15 @@ export interface Pki {
   writeAdminKubeconfig(server: string): Promise<void>;
 }
 
-async function exportKeyPem(key: CryptoKey): Promise<string> {
-  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
-}
-
-async function importPrivateKey(keyPem: string): Promise<CryptoKey> {
-  const der = x509.PemConverter.decodeFirst(keyPem);
-  return webcrypto.subtle.importKey('pkcs8', der, KEY_ALGORITHM, true, ['sign']);
-}
-
-async function generateKeyPair(): Promise<CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
-}
-
-/** A random positive 128-bit serial, as RFC 5280 asks (unique per CA, at most 20 octets). */
-function randomSerial(): string {
-  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
-  bytes[0] &= 0x7f;
-  return Buffer.from(bytes).toString('hex');
-}
-
-interface Validity { notBefore: Date; notAfter: Date }
-
-function validity(days: number): Validity {
-  const now = Date.now();
-  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
-}
-
-/** RFC 4514 string for x509's name parser; values are escaped so user input cannot add attributes. */
-function distinguishedName(commonName: string, organizations: string[] = []): string {
-  const escape = (v: string) => v.replace(/([\\,+"<>;=#])/g, '\\$1');
-  return [`CN=${escape(commonName)}`, ...organizations.map((o) => `O=${escape(o)}`)].join(', ');
-}
-
-export async function createCertificateAuthority(commonName = 'granary-ca', days = CA_DAYS): Promise<CertificateAuthority> {
-  const keys = await generateKeyPair();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: distinguishedName(commonName),
-    ...validity(days),
-    keys,
-    signingAlgorithm: SIGNING_ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return { certPem: certificate.toString('pem'), keyPem: await exportKeyPem(keys.privateKey), certificate, privateKey: keys.privateKey };
-}
-
-export async function loadCertificateAuthority(certPem: string, keyPem: string): Promise<CertificateAuthority> {
-  return { certPem, keyPem, certificate: new x509.X509Certificate(certPem), privateKey: await importPrivateKey(keyPem) };
-}
-
-async function signLeaf(
-  ca: CertificateAuthority,
-  subject: string,
-  publicKey: CryptoKey | x509.PublicKey,
-  valid: Validity,
-  usage: x509.ExtendedKeyUsage,
-  more: x509.Extension[] = [],
-): Promise<string> {
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject,
-    issuer: ca.certificate.subject,
-    ...valid,
-    publicKey,
-    signingKey: ca.privateKey,
-    signingAlgorithm: SIGNING_ALGORITHM,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([usage]),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.certificate.publicKey),
-      ...more,
-    ],
-  });
-  return certificate.toString('pem');
-}
-
 /** A client certificate Kubernetes maps to user `commonName` in groups `organizations`. */
 export async function signClientCertificate(ca: CertificateAuthority, req: ClientCertificateRequest): Promise<IssuedCertificate> {
   const subject = distinguishedName(req.commonName, req.organizations);
+  const usages = [x509.ExtendedKeyUsage.clientAuth];
   if (req.publicKeyPem) {
-    const publicKey = new x509.PublicKey(req.publicKeyPem);
-    return { certPem: await signLeaf(ca, subject, publicKey, validity(req.days), x509.ExtendedKeyUsage.clientAuth) };
+    return { certPem: await signLeaf(ca, { subject, publicKey: new x509.PublicKey(req.publicKeyPem), valid: validity(req.days), usages }) };
   }
   const keys = await generateKeyPair();
-  const certPem = await signLeaf(ca, subject, keys.publicKey, validity(req.days), x509.ExtendedKeyUsage.clientAuth);
+  const certPem = await signLeaf(ca, { subject, publicKey: keys.publicKey, valid: validity(req.days), usages });
   return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
 }
 
@@ -184,21 +91,16 @@ export async function signClientCertificateForKey(
   ca: CertificateAuthority,
   req: { commonName: string; organizations: string[]; publicKey: x509.PublicKey; seconds: number },
 ): Promise<string> {
-  const now = Date.now();
-  const backdate = Math.min(BACKDATE_MS, (req.seconds * 1000) / 5);
-  const notAfter = Math.min(now + req.seconds * 1000, ca.certificate.notAfter.getTime());
-  return signLeaf(ca, distinguishedName(req.commonName, req.organizations), req.publicKey,
-    { notBefore: new Date(now - backdate), notAfter: new Date(notAfter) }, x509.ExtendedKeyUsage.clientAuth);
+  return signLeaf(ca, {
+    subject: distinguishedName(req.commonName, req.organizations), publicKey: req.publicKey, valid: validityWithin(ca, req.seconds), usages: [x509.ExtendedKeyUsage.clientAuth],
+  });
 }
 
 /** A TLS serving certificate for the given DNS names and IP addresses, with a new key pair. */
 export async function signServingCertificate(ca: CertificateAuthority, req: ServingCertificateRequest): Promise<Required<IssuedCertificate>> {
   if (req.hosts.length === 0) throw new Error('a serving certificate needs at least one host name or IP address');
   const keys = await generateKeyPair();
-  const names = req.hosts.map((h) => ({ type: isIP(h) ? 'ip' as const : 'dns' as const, value: h }));
-  const certPem = await signLeaf(ca, distinguishedName(req.hosts[0]), keys.publicKey, validity(req.days), x509.ExtendedKeyUsage.serverAuth, [
-    new x509.SubjectAlternativeNameExtension(names),
-  ]);
+  const certPem = await signLeaf(ca, { subject: distinguishedName(req.hosts[0]), publicKey: keys.publicKey, valid: validity(req.days), usages: [x509.ExtendedKeyUsage.serverAuth], hosts: req.hosts });
   return { certPem, keyPem: await exportKeyPem(keys.privateKey) };
 }
 

@@ -3,6 +3,7 @@
 import type { KubeObject } from '../api/meta.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
+import { secretsOperator } from './secrets/index.ts';
 import { zookeeperOperator } from './zookeeper/index.ts';
 
 export interface Operator {
@@ -18,4 +19,4 @@ export interface Operator {
   summary?(client: KubeClient): Promise<string[]>;
 }
 
-export const OPERATORS: Operator[] = [zookeeperOperator];
+export const OPERATORS: Operator[] = [secretsOperator, zookeeperOperator];

@@ -12,10 +12,12 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Container, KeyToPath, Pod, Volume } from '../pod-types.ts';
 import { checkHostDirectory, ensureHostDirectory, resolveHostPath, type HostDirectory } from './host-path.ts';
 import { checkVolumePath, writeVolume, type Owner, type VolumeFile } from './atomic-writer.ts';
+import type { CertificateSource } from './certificates.ts';
 import { podField, resourceField, type ConfigSources, type PodFacts } from './env.ts';
 import { PodConfigError } from './errors.ts';
 import type { PathVariable, PodPaths } from './layout.ts';
 import { substituteInFile, substituteVariables } from './substitute.ts';
+import { secretClassOfVolume, SECRETS_DRIVER } from '../../runtime/secret-class.ts';
 
 export interface VolumeContext extends PodFacts {
   pod: Pod;
@@ -25,6 +27,8 @@ export interface VolumeContext extends PodFacts {
   variables: Record<PathVariable, string>;
   /** The user services run as: owner of the pod's roots, emptyDirs and volume files. */
   owner?: Owner;
+  /** Fills certificate volumes (CSI driver secrets.granary.dev); without it they are refused. */
+  certificates?: CertificateSource;
 }
 
 const failedMount = (message: string) => new PodConfigError('FailedMount', message);
@@ -125,8 +129,13 @@ function itemFiles(kind: string, name: string, data: Map<string, Buffer>, items:
 }
 
 /** The files a volume holds right now; undefined for emptyDir and hostPath (plain directories, never rewritten). */
-function volumeFiles(volume: Volume, context: VolumeContext): Map<string, VolumeFile> | undefined {
+async function volumeFiles(volume: Volume, context: VolumeContext): Promise<Map<string, VolumeFile> | undefined> {
   const { sources, variables, pod } = context;
+  if (volume.csi) {
+    if (secretClassOfVolume(volume.csi) === undefined) throw failedMount(`volume ${volume.name}: CSI driver ${JSON.stringify(volume.csi.driver)} is not available on granary nodes (${SECRETS_DRIVER} is)`);
+    if (!context.certificates) throw failedMount(`volume ${volume.name}: this node cannot issue certificates`);
+    return context.certificates.files(pod, volume, join(context.paths.volumes, volume.name));
+  }
   if (volume.configMap) {
     const { name = '', items, defaultMode = 0o644, optional = false } = volume.configMap;
     const configMap = sources.configMap(name);
@@ -166,7 +175,7 @@ function volumeFiles(volume: Volume, context: VolumeContext): Map<string, Volume
     return files;
   }
   if (volume.emptyDir || volume.hostPath) return undefined;
-  throw failedMount(`volume ${volume.name} is of a type granary nodes do not support (configMap, secret, downwardAPI, emptyDir and hostPath inside {{volumeroot}} are)`);
+  throw failedMount(`volume ${volume.name} is of a type granary nodes do not support (configMap, secret, downwardAPI, emptyDir, csi of driver ${SECRETS_DRIVER} and hostPath inside {{volumeroot}} are)`);
 }
 
 async function ensureDirectory(path: string, owner: Owner | undefined, mode: number): Promise<void> {
@@ -183,7 +192,8 @@ export async function renderVolumes(context: VolumeContext): Promise<string[]> {
   const { pod, paths, owner, variables } = context;
   const mounts = planMounts(context);
   // Everything is computed (and every missing source found) before the first write.
-  const planned = (pod.spec.volumes ?? []).map((volume) => ({ volume, files: volumeFiles(volume, context) }));
+  const planned: { volume: Volume; files: Map<string, VolumeFile> | undefined }[] = [];
+  for (const volume of pod.spec.volumes ?? []) planned.push({ volume, files: await volumeFiles(volume, context) });
   const hostDirectories = hostPathVolumes(pod, variables);
   for (const [name, dir] of hostDirectories) await checkHostDirectory(name, dir, paths.volumeRoot);
 

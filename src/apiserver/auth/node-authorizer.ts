@@ -16,10 +16,11 @@ export const NODES_GROUP = 'system:nodes';
 const NODE_USER_PREFIX = 'system:node:';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 /**
- * Cluster-scoped resources every node reads: where its packages come from, and the runtime classes
- * of its pods (Kubernetes' system:node role grants kubelets the same).
+ * Cluster-scoped resources every node reads: where its packages come from, the runtime classes
+ * of its pods (Kubernetes' system:node role grants kubelets the same), and the secret classes of
+ * its pods' certificate volumes (their trust bundles).
  */
-const NODE_READABLE = new Set(['packages.granary.dev/packagerepositories', 'node.k8s.io/runtimeclasses']);
+const NODE_READABLE = new Set(['packages.granary.dev/packagerepositories', 'node.k8s.io/runtimeclasses', 'secrets.granary.dev/secretclasses']);
 
 const READ = new Set(['get', 'list', 'watch']);
 

@@ -13,7 +13,7 @@
 import type { CertificateSigningRequest } from '../../api/kinds/certificates.ts';
 import type { KubeObject } from '../../api/meta.ts';
 import type { Logger } from '../../common/log.ts';
-import { API_CLIENT_SIGNER, KUBELET_CLIENT_SIGNER, parseRequest, requestPem, verifyRequest, type ParsedRequest } from '../certificates/csr.ts';
+import { API_CLIENT_SIGNER, KUBELET_CLIENT_SIGNER, parseRequest, requestPem, verifyRequest, type ParsedRequest } from '../../common/certificate-request.ts';
 import { ApiError } from '../errors.ts';
 import { signClientCertificateForKey, type CertificateAuthority } from '../pki.ts';
 import type { Registry } from '../registry/registry.ts';

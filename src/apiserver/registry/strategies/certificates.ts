@@ -5,7 +5,7 @@
 // each other, and an issued certificate never changes.
 import type { KubeObject, StatusCause } from '../../../api/meta.ts';
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from '../../../api/kinds/certificates.ts';
-import { KEY_USAGES, parseRequest, requestPem } from '../../certificates/csr.ts';
+import { KEY_USAGES, parseRequest, requestPem } from '../../../common/certificate-request.ts';
 import { fieldCause } from '../../errors.ts';
 import { isQualifiedName } from '../../validation/names.ts';
 import type { Strategy } from '../strategy.ts';

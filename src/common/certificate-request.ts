@@ -1,8 +1,7 @@
-// What the server needs to know about a PKCS#10 certificate request and the certificates.k8s.io
+// What the server and the signers need to know about a PKCS#10 certificate request and the certificates.k8s.io
 // names around it: the well-known signers, the key usage names, and parsing a request's PEM.
-// x509 needs the Reflect metadata API loaded first, and pki.ts sets its crypto provider.
-import 'reflect-metadata';
-import '../pki.ts';
+// x509.ts loads the Reflect metadata API x509 needs and sets its crypto provider.
+import './x509.ts';
 import * as x509 from '@peculiar/x509';
 
 /** Client certificates for node agents (subject CN=system:node:NAME, O=system:nodes). */
