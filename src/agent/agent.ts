@@ -17,6 +17,12 @@ import type { ConfigMap, Pod, Secret } from './pod-types.ts';
 import { PodWorkers } from './pod-worker.ts';
 import { ReferencedObjects } from './referenced-objects.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
+import type { ImageManager } from './images/manager.ts';
+
+/** Label a node carries for each runtime it has, e.g. runtime.granary.dev/container=true: RuntimeClasses select nodes by it. */
+export const RUNTIME_LABEL_PREFIX = 'runtime.granary.dev/';
+/** How often unused images are looked for, and how long an image must have been unused to go. */
+const IMAGE_GC_INTERVAL_MS = 5 * 60_000;
 import { startLogServer } from './log-server.ts';
 import { PodCertificates } from './volumes/certificates.ts';
 
@@ -26,6 +32,12 @@ export interface AgentOptions {
   nodeIp: string;
   root: string;
   runtime: ContainerRuntime;
+  /** The container runtime's images (with --runtime container). */
+  images?: ImageManager;
+  /** Images no pod on the node wanted for this long are removed. */
+  imageGcUnusedMs?: number;
+  /** containerRuntimeVersion in the Node's status, e.g. containerd://1.6.20. */
+  runtimeVersion?: string;
   labels: Record<string, string>;
   /** Port of the log endpoint the API server's pods/log reaches (0 picks a free one). */
   port: number;
@@ -39,7 +51,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   if (!client.connection.ca) throw new Error('the kubeconfig names no certificate authority: the agent needs it to know which clients may read logs');
   const logServer = await startLogServer({ host: opts.nodeIp, port: opts.port, clientCa: client.connection.ca, runtime: opts.runtime, log: log.child({ part: 'logs' }) });
   const registration = new NodeRegistration(client, {
-    name: opts.nodeName, ip: opts.nodeIp, port: (logServer.address() as { port: number }).port, labels: opts.labels, runtime: `${opts.runtime.kind}://granary`,
+    name: opts.nodeName, ip: opts.nodeIp, port: (logServer.address() as { port: number }).port,
+    labels: { ...opts.labels, [`${RUNTIME_LABEL_PREFIX}${opts.runtime.kind}`]: 'true' }, runtime: opts.runtimeVersion ?? `${opts.runtime.kind}://granary`,
   }, () => measureCapacity(opts.root), log.child({ part: 'node' }));
   // The control plane may not be reachable yet: keep trying, never give up.
   for (let attempt = 1; !signal.aborted; attempt++) {
@@ -61,7 +74,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const lastSeen = new Map<string, PodObject>();
   const referenced = new ReferencedObjects(client, (pod) => controller.enqueue(pod), log.child({ part: 'references' }), signal);
   const workers = new PodWorkers({
-    runtime: opts.runtime, packages, pods: pods as never, root: opts.root, hostIP: opts.nodeIp, log: log.child({ part: 'pods' }),
+    runtime: opts.runtime, packages, images: opts.images, pods: pods as never, root: opts.root, hostIP: opts.nodeIp, log: log.child({ part: 'pods' }),
     sources: (namespace) => ({
       configMap: (name) => referenced.get('ConfigMap', namespace, name) as ConfigMap | undefined,
       secret: (name) => referenced.get('Secret', namespace, name) as Secret | undefined,
@@ -94,6 +107,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       for await (const event of watcher(client.resource<PackageRepository>(PACKAGE_REPOSITORY_API_VERSION, 'PackageRepository'), {}, signal)) repositories.apply(event);
     })(),
     adoptAndClean(controller, workers, opts.runtime, packages, log, signal),
+    ...(opts.images ? [collectImages(controller, opts.images, opts.imageGcUnusedMs ?? 60 * 60_000, log, signal)] : []),
   ];
   await controller.run(signal);
   await Promise.allSettled(background);
@@ -126,4 +140,19 @@ async function adoptAndClean(controller: Controller<PodObject>, workers: PodWork
     else await workers.forget(uid, names);
   }
   await packages.retainOnly(live);
+}
+
+/** Every few minutes: removes the images no pod bound here has wanted for `unusedMs`. */
+async function collectImages(controller: Controller<PodObject>, images: ImageManager, unusedMs: number, log: Logger, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await new Promise((r) => { const timer = setTimeout(r, Math.min(IMAGE_GC_INTERVAL_MS, unusedMs)); signal.addEventListener('abort', () => { clearTimeout(timer); r(undefined); }, { once: true }); });
+    if (signal.aborted) return;
+    const wanted = new Set(controller.store.list().flatMap((p) => [...(p.spec.initContainers ?? []), ...p.spec.containers].map((c) => c.image ?? '')));
+    try {
+      await images.inUse(wanted);
+      await images.collectGarbage(unusedMs, wanted);
+    } catch (err) {
+      log.warn({ err: String(err) }, 'image garbage collection failed; trying again later');
+    }
+  }
 }

@@ -45,6 +45,7 @@ export interface SecurityContext { runAsUser?: number; runAsGroup?: number }
 export interface Container {
   name: string;
   image?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   command?: string[];
   args?: string[];
   workingDir?: string;
@@ -80,6 +81,9 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   serviceAccountName?: string;
   securityContext?: SecurityContext;
+  imagePullSecrets?: { name?: string }[];
+  runtimeClassName?: string;
+  hostNetwork?: boolean;
 }
 export interface PodStatusFields { phase?: string; podIP?: string; hostIP?: string; startTime?: string; conditions?: unknown[] }
 export interface Pod { apiVersion?: string; kind?: string; metadata: ObjectMeta; spec: PodSpec; status?: PodStatusFields }

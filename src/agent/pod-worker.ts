@@ -9,6 +9,8 @@ import type { KubeObject } from '../api/meta.ts';
 import type { ResourceApi } from '../client/resource.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
+import { ImageError } from './images/reference.ts';
+import type { ImageManager } from './images/manager.ts';
 import { isPackageError } from './packages/errors.ts';
 import type { PackageManager } from './packages/manager.ts';
 import type { Container, Pod } from './pod-types.ts';
@@ -20,7 +22,7 @@ import type { PodCertificates } from './volumes/certificates.ts';
 import { resolveEnv, type ConfigSources } from './volumes/env.ts';
 import { PodConfigError } from './volumes/errors.ts';
 import { pathVariables, podPaths } from './volumes/layout.ts';
-import { removePodFiles, renderVolumes } from './volumes/render.ts';
+import { containerMounts, removePodFiles, renderVolumes } from './volumes/render.ts';
 import { referencedConfig } from './references.ts';
 
 /** How often a settled pod's status is looked at again (exits, restarts, back-off). */
@@ -31,6 +33,8 @@ const STARTING_REFRESH_MS = 200;
 export interface PodWorkerDeps {
   runtime: ContainerRuntime;
   packages: PackageManager;
+  /** Images for the container runtime. */
+  images?: ImageManager;
   pods: ResourceApi<KubeObject>;
   /** ConfigMaps and Secrets of one namespace, as the agent's watches see them. */
   sources: (namespace: string) => ConfigSources;
@@ -108,31 +112,61 @@ export class PodWorkers {
     await this.deps.packages.release(podUid);
   }
 
+  private get inContainers(): boolean {
+    return this.deps.runtime.kind === 'container';
+  }
+
+  /**
+   * What each container runs from: its package's root directory (package runtimes), or its
+   * image pinned to a digest (container runtime, whose files are the image's: root "/").
+   */
+  private async fetchImages(pod: Pod, containers: Container[]): Promise<{ roots: Map<string, string>; pinned: Map<string, string> }> {
+    const roots = new Map<string, string>();
+    const pinned = new Map<string, string>();
+    const uid = pod.metadata.uid!;
+    if (!this.inContainers) {
+      for (const c of containers) roots.set(c.name, (await this.deps.packages.ensure(c.image ?? '', uid)).root);
+      return { roots, pinned };
+    }
+    const sources = this.deps.sources(pod.metadata.namespace ?? 'default');
+    const secrets = (pod.spec.imagePullSecrets ?? []).flatMap((s) => (s.name ? [sources.secret(s.name)].filter((x) => x !== undefined) : []));
+    for (const c of containers) {
+      pinned.set(c.name, await this.deps.images!.ensure(c.image ?? '', c.imagePullPolicy, secrets));
+      roots.set(c.name, '/');
+    }
+    return { roots, pinned };
+  }
+
   private async start(pod: Pod, inputs: string): Promise<Waiting | undefined> {
     const uid = pod.metadata.uid!;
     const containers = pod.spec.containers;
     const inits = pod.spec.initContainers ?? [];
-    const roots = new Map<string, string>();
+    let fetched: Awaited<ReturnType<PodWorkers['fetchImages']>>;
     try {
-      for (const c of [...inits, ...containers]) roots.set(c.name, (await this.deps.packages.ensure(c.image ?? '', uid)).root);
+      fetched = await this.fetchImages(pod, [...inits, ...containers]);
     } catch (err) {
       if (isPackageError(err)) return { reason: err.reason === 'InvalidImageName' ? 'InvalidImageName' : 'ErrImagePull', message: err.message };
+      if (err instanceof ImageError) return { reason: err.reason, message: err.message };
       throw err;
     }
+    const { roots, pinned } = fetched;
     const paths = podPaths(this.deps.root, uid);
     const podVariables = pathVariables(paths, roots.get(containers[0].name)!);
     const facts = { hostIP: this.deps.hostIP, podIP: this.deps.hostIP };
+    const imageOf = (c: Container, variables: ReturnType<typeof pathVariables>) =>
+      (this.inContainers ? { image: { pinned: pinned.get(c.name)!, mounts: containerMounts(pod, c, paths, variables) } } : {});
     try {
-      await renderVolumes({ pod, paths, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables: podVariables, certificates: this.deps.certificates, ...facts });
+      await renderVolumes({ pod, paths, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables: podVariables, certificates: this.deps.certificates, inContainers: this.inContainers, ...facts });
       for (const init of inits) {
-        const done = await this.runInit(pod, init, pathVariables(paths, roots.get(init.name)!), facts);
+        const variables = pathVariables(paths, roots.get(init.name)!);
+        const done = await this.runInit(pod, init, variables, facts, imageOf(init, variables));
         if (!done) return undefined;
       }
       const specs: Started['specs'] = [];
       for (const c of containers) {
         const variables = pathVariables(paths, roots.get(c.name)!);
         const { env } = resolveEnv({ pod, container: c, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables, ...facts });
-        const spec = containerServiceSpec({ pod, container: c, init: false, env, variables });
+        const spec = containerServiceSpec({ pod, container: c, init: false, env, variables, ...imageOf(c, variables) });
         await this.deps.runtime.start(spec);
         specs.push({ container: c, spec });
       }
@@ -146,13 +180,13 @@ export class PodWorkers {
   }
 
   /** Starts an init container unless it already succeeded; true once it has. */
-  private async runInit(pod: Pod, init: Container, variables: ReturnType<typeof pathVariables>, facts: { hostIP: string; podIP: string }): Promise<boolean> {
+  private async runInit(pod: Pod, init: Container, variables: ReturnType<typeof pathVariables>, facts: { hostIP: string; podIP: string }, image: Pick<Parameters<typeof containerServiceSpec>[0], 'image'>): Promise<boolean> {
     const name = serviceName(pod.metadata.namespace ?? 'default', pod.metadata.name!, init.name);
     const current = await this.deps.runtime.status(name);
     if (current.state === 'exited') return true;
     if (current.state === 'absent') {
       const { env } = resolveEnv({ pod, container: init, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables, ...facts });
-      await this.deps.runtime.start(containerServiceSpec({ pod, container: init, init: true, env, variables }));
+      await this.deps.runtime.start(containerServiceSpec({ pod, container: init, init: true, env, variables, ...image }));
     }
     return false;
   }
@@ -167,7 +201,9 @@ export class PodWorkers {
       this.probers.delete(spec.name);
       return;
     }
-    const prober = new ContainerProber(c, { host: this.deps.hostIP, env: spec.env, workingDir: spec.workingDir, user: spec.user, ports: c.ports }, {
+    const runtime = this.deps.runtime;
+    const exec = this.inContainers && runtime.exec ? (argv: string[], timeoutSec: number) => runtime.exec!(spec.name, argv, timeoutSec) : undefined;
+    const prober = new ContainerProber(c, { host: this.deps.hostIP, env: spec.env, workingDir: spec.workingDir, user: spec.user, ports: c.ports, exec }, {
       onReadinessChange: () => this.deps.wake(pod),
       onStarted: () => this.deps.wake(pod),
       onUnhealthy: (kind, outcome) => {

@@ -24,6 +24,8 @@ export interface ProbeTarget {
   /** User name or uid the exec probe runs as, like the service. */
   user?: string;
   ports?: ContainerPort[];
+  /** Runs exec probes inside the container (the container runtime); otherwise they run on the host. */
+  exec?: (command: string[], timeoutSec: number) => Promise<{ exitCode: number; output: string }>;
 }
 
 const MAX_OUTPUT = 10 * 1024;
@@ -34,8 +36,19 @@ function resolvePort(port: number | string, ports: ContainerPort[] | undefined):
   return ports?.find((p) => p.name === port)?.containerPort;
 }
 
+async function execInContainer(command: string[], exec: NonNullable<ProbeTarget['exec']>, timeoutMs: number): Promise<ProbeOutcome> {
+  try {
+    const { exitCode, output } = await exec(command, timeoutMs / 1000);
+    const text = output.trim().slice(0, 1024);
+    return exitCode === 0 ? { ok: true, message: text } : { ok: false, message: `command exited with ${exitCode}${text ? `: ${text}` : ''}` };
+  } catch (err) {
+    return { ok: false, message: `command could not run in the container: ${(err as Error).message}` };
+  }
+}
+
 function execProbe(command: string[], target: ProbeTarget, timeoutMs: number): Promise<ProbeOutcome> {
   if (command.length === 0) return Promise.resolve({ ok: false, message: 'exec probe has no command' });
+  if (target.exec) return execInContainer(command, target.exec, timeoutMs);
   const user = target.user === undefined ? undefined : lookupUser(target.user);
   if (target.user !== undefined && !user) return Promise.resolve({ ok: false, message: `user ${target.user} does not exist` });
   return new Promise((resolve) => {

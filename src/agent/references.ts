@@ -2,10 +2,11 @@
 // environment name (the agent watches them, and re-renders a pod when one changes).
 import type { Pod } from './pod-types.ts';
 
-/** The names of the ConfigMaps and Secrets a pod reads (volumes, env, envFrom). */
+/** The names of the ConfigMaps and Secrets a pod reads (volumes, env, envFrom, imagePullSecrets). */
 export function referencedConfig(pod: Pod): { configMaps: Set<string>; secrets: Set<string> } {
   const configMaps = new Set<string>();
   const secrets = new Set<string>();
+  for (const s of pod.spec.imagePullSecrets ?? []) if (s.name) secrets.add(s.name);
   for (const v of pod.spec.volumes ?? []) {
     if (v.configMap?.name) configMaps.add(v.configMap.name);
     if (v.secret?.secretName) secrets.add(v.secret.secretName);

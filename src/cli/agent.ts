@@ -12,9 +12,13 @@ import { ensureNodeCredential, rotateNodeCertificate, type NodeCredentialOptions
 import { openProcessRuntime } from '../agent/runtimes/process.ts';
 import { openSystemdRuntime } from '../agent/runtimes/systemd.ts';
 import type { ContainerRuntime } from '../agent/runtimes/runtime.ts';
+import { openContainerRuntime } from '../agent/runtimes/container.ts';
+import { CriClient } from '../agent/runtimes/cri/client.ts';
+import { ImageManager } from '../agent/images/manager.ts';
 import { UsageError } from './process.ts';
 
-export const AGENT_USAGE = `  agent --kubeconfig FILE --node-ip IP --root DIR [--node-name NAME] [--runtime systemd|process]
+export const AGENT_USAGE = `  agent --kubeconfig FILE --node-ip IP --root DIR [--node-name NAME] [--runtime systemd|process|container]
+        [--container-runtime-endpoint SOCKET] [--insecure-registry HOST:PORT ...] [--image-gc-unused-minutes N]
         [--bootstrap-kubeconfig FILE] [--rotate-certificates]
         [--port PORT] [--label k=v ...] [--simulate N]   run this host's pods (or N simulated nodes)`;
 
@@ -38,6 +42,9 @@ export async function agentCommand(argv: string[]): Promise<void> {
       'bootstrap-kubeconfig': { type: 'string' }, 'rotate-certificates': { type: 'boolean', default: false },
       // Where systemd reads units and how to reach it (a systemd in another namespace, for tests).
       'systemd-unit-dir': { type: 'string', default: '/run/systemd/system' }, 'systemd-command-prefix': { type: 'string' },
+      // The container runtime: a CRI runtime's socket, registries without TLS, image garbage collection.
+      'container-runtime-endpoint': { type: 'string', default: '/run/containerd/containerd.sock' },
+      'insecure-registry': { type: 'string', multiple: true, default: [] }, 'image-gc-unused-minutes': { type: 'string', default: '60' },
     },
   });
   const labels = parseLabels(values.label!);
@@ -79,7 +86,24 @@ export async function agentCommand(argv: string[]): Promise<void> {
   const root = resolve(values.root);
   mkdirSync(root, { recursive: true });
   let runtime: ContainerRuntime;
-  if (values.runtime === 'process') {
+  let images: ImageManager | undefined;
+  let runtimeVersion: string | undefined;
+  let cri: CriClient | undefined;
+  const gcMinutes = Number(values['image-gc-unused-minutes']);
+  if (!(gcMinutes > 0)) throw new UsageError(`--image-gc-unused-minutes takes a positive number, got ${JSON.stringify(values['image-gc-unused-minutes'])}`);
+  if (values.runtime === 'container') {
+    const socket = values['container-runtime-endpoint']!.replace(/^unix:\/\//, '');
+    cri = new CriClient({ socket });
+    const version = await cri.version().catch((err: Error) => {
+      throw new UsageError(`no CRI runtime answers at ${socket} (${err.message}); start containerd (see docs/hybrid.md) or pass --container-runtime-endpoint`);
+    });
+    runtimeVersion = `${version.runtime_name}://${version.runtime_version}`;
+    for (const registry of values['insecure-registry']!) {
+      if (!/^[a-zA-Z0-9.-]+(:\d+)?$|^\[[0-9a-fA-F:]+\](:\d+)?$/.test(registry)) throw new UsageError(`--insecure-registry takes host[:port], got ${JSON.stringify(registry)}`);
+    }
+    runtime = await openContainerRuntime({ cri, node: nodeName, stateDir: join(root, 'runtime'), log: log.child({ part: 'runtime' }) });
+    images = await ImageManager.open({ cri, stateFile: join(root, 'images.json'), insecureRegistries: values['insecure-registry'], log: log.child({ part: 'images' }) });
+  } else if (values.runtime === 'process') {
     runtime = await openProcessRuntime({ stateDir: join(root, 'runtime'), log: log.child({ part: 'runtime' }) });
   } else if (values.runtime === 'systemd') {
     runtime = await openSystemdRuntime({
@@ -87,14 +111,15 @@ export async function agentCommand(argv: string[]): Promise<void> {
       commandPrefix: values['systemd-command-prefix'] ? values['systemd-command-prefix'].split(' ').filter(Boolean) : undefined,
     });
   } else {
-    throw new UsageError(`--runtime is systemd or process, not ${JSON.stringify(values.runtime)}`);
+    throw new UsageError(`--runtime is systemd, process or container, not ${JSON.stringify(values.runtime)}`);
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a TCP port, got ${JSON.stringify(values.port)}`);
   // Certificates are renewed, and the client switched to them, for as long as the agent runs.
   const rotation = credential ? rotateNodeCertificate(client, credential, stop.signal) : undefined;
-  await runAgent({ client, nodeName, nodeIp: values['node-ip'], root, runtime, labels, port, log }, stop.signal);
+  await runAgent({ client, nodeName, nodeIp: values['node-ip'], root, runtime, images, imageGcUnusedMs: gcMinutes * 60_000, runtimeVersion, labels, port, log }, stop.signal);
   stop.abort();
+  cri?.close();
   await rotation;
   await client.close();
 }

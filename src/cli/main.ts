@@ -15,11 +15,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   token: async () => (await import('./token.ts')).tokenCommand,
   crd: async () => (await import('./crds.ts')).crdCommand,
   install: async () => (await import('./crds.ts')).installCommand,
+  image: async () => (await import('./image.ts')).imageCommand,
 };
 
 async function usage(): Promise<string> {
-  const [up, apiserver, agent, operator, nodeCredential, token, crds] = await Promise.all([
-    import('./up.ts'), import('./apiserver.ts'), import('./agent.ts'), import('./operator.ts'), import('./node-credential.ts'), import('./token.ts'), import('./crds.ts'),
+  const [up, apiserver, agent, operator, nodeCredential, token, crds, image] = await Promise.all([
+    import('./up.ts'), import('./apiserver.ts'), import('./agent.ts'), import('./operator.ts'), import('./node-credential.ts'), import('./token.ts'), import('./crds.ts'), import('./image.ts'),
   ]);
   return `Usage: granary <command> [flags]
 
@@ -31,6 +32,7 @@ ${operator.OPERATOR_USAGE}
 ${nodeCredential.NODE_CREDENTIAL_USAGE}
 ${token.TOKEN_USAGE}
 ${crds.CRD_USAGE}
+${image.IMAGE_USAGE}
   help                                            show this help
 `;
 }

@@ -5,7 +5,6 @@
 // registry. Addresses come from 127.0.12.0/24.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { buildBusyboxRootfs } from '../../src/cli/image/busybox.ts';
@@ -15,6 +14,7 @@ import { RegistryClient } from '../../src/agent/images/registry.ts';
 import { startContainerd, type RunningContainerd } from '../../src/agent/runtimes/containerd-daemon.ts';
 import { CriClient } from '../../src/agent/runtimes/cri/client.ts';
 import { REPO_ROOT, tempDir } from './apiserver.ts';
+import { freePort } from './net.ts';
 import { runArtifact } from './run-artifacts.ts';
 
 /** The shared artifact names: other tests that need these images ask for the same ones. */
@@ -55,17 +55,6 @@ export function pauseImageLayout(): Promise<string> {
 export function zookeeperImageLayout(): Promise<string> {
   return runArtifact(ARTIFACTS.zookeeper, async (dir) => {
     execFileSync(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'image', 'build', 'zookeeper:3.8.0', '--output', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
-  });
-}
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -6,7 +6,7 @@ import type { PathVariable } from '../volumes/layout.ts';
 import { expandCommand } from '../volumes/env.ts';
 import { substituteVariables } from '../volumes/substitute.ts';
 import { serviceLimits } from './resources.ts';
-import { podSliceName, RuntimeError, serviceName, type RestartPolicy, type ServiceSpec } from './runtime.ts';
+import { podSliceName, RuntimeError, serviceName, type ContainerMount, type RestartPolicy, type ServiceSpec } from './runtime.ts';
 
 /** Kubernetes' default terminationGracePeriodSeconds. */
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
@@ -28,14 +28,18 @@ export interface ContainerServiceInput {
   /** The resolved environment (volumes/env.ts). */
   env: Record<string, string>;
   variables: Record<PathVariable, string>;
+  /** For the container runtime: the pulled image and the container's bind mounts. */
+  image?: { pinned: string; mounts: ContainerMount[] };
 }
 
-export function containerServiceSpec({ pod, container, init, env, variables }: ContainerServiceInput): ServiceSpec {
+export function containerServiceSpec({ pod, container, init, env, variables, image }: ContainerServiceInput): ServiceSpec {
   const { namespace = 'default', name = '', uid = '' } = pod.metadata;
-  if (!container.command?.length) {
+  if (!container.command?.length && !image) {
     throw new RuntimeError('InvalidSpec', `container ${container.name} has no command: packages have no default entrypoint, so give the program to run (e.g. "{{packageroot}}/bin/server")`);
   }
-  const argv = expandCommand([...container.command, ...(container.args ?? [])], env).map((arg) => substituteVariables(arg, variables));
+  // An image without a command runs its own entrypoint, with the container's args if any.
+  const entrypointFromImage = !container.command?.length;
+  const argv = expandCommand([...(container.command ?? []), ...(container.args ?? [])], env).map((arg) => substituteVariables(arg, variables));
   const runAsUser = container.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
   return {
     name: serviceName(namespace, name, container.name),
@@ -48,5 +52,6 @@ export function containerServiceSpec({ pod, container, init, env, variables }: C
     restart: restartPolicyFor(pod, init),
     stopTimeoutSec: pod.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS,
     ...serviceLimits(container.resources),
+    ...(image ? { container: { image: image.pinned, mounts: image.mounts, ...(entrypointFromImage ? { entrypointFromImage } : {}) } } : {}),
   };
 }

@@ -8,7 +8,8 @@
 // Rendering again after a ConfigMap or Secret changed rewrites the affected volumes atomically
 // (atomic-writer.ts) and reports which ones changed.
 import { chmod, chown, lstat, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
+import type { ContainerMount } from '../runtimes/runtime.ts';
 import type { Container, KeyToPath, Pod, Volume } from '../pod-types.ts';
 import { checkHostDirectory, ensureHostDirectory, resolveHostPath, type HostDirectory } from './host-path.ts';
 import { checkVolumePath, writeVolume, type Owner, type VolumeFile } from './atomic-writer.ts';
@@ -29,6 +30,11 @@ export interface VolumeContext extends PodFacts {
   owner?: Owner;
   /** Fills certificate volumes (CSI driver secrets.granary.dev); without it they are refused. */
   certificates?: CertificateSource;
+  /**
+   * Containers have their own filesystem: volumes are bind-mounted at their mountPaths
+   * (containerMounts) instead of linked into the pod's roots.
+   */
+  inContainers?: boolean;
 }
 
 const failedMount = (message: string) => new PodConfigError('FailedMount', message);
@@ -190,7 +196,8 @@ async function ensureDirectory(path: string, owner: Owner | undefined, mode: num
  */
 export async function renderVolumes(context: VolumeContext): Promise<string[]> {
   const { pod, paths, owner, variables } = context;
-  const mounts = planMounts(context);
+  const mounts = context.inContainers ? [] : planMounts(context);
+  if (context.inContainers) for (const container of allContainers(pod)) containerMounts(pod, container, paths, variables);
   // Everything is computed (and every missing source found) before the first write.
   const planned: { volume: Volume; files: Map<string, VolumeFile> | undefined }[] = [];
   for (const volume of pod.spec.volumes ?? []) planned.push({ volume, files: await volumeFiles(volume, context) });
@@ -215,6 +222,38 @@ export async function renderVolumes(context: VolumeContext): Promise<string[]> {
   }
   for (const mount of mounts) await linkMount(mount);
   return changed;
+}
+
+// Where a container may not have a volume mounted: its root, and the kernel's filesystems.
+const RESERVED_MOUNT_PATHS = ['/', '/proc', '/sys', '/dev'];
+
+/**
+ * A container's volumeMounts as bind mounts: the volume's directory on the host (or its subPath)
+ * at the absolute mountPath inside the container. ConfigMap, Secret and downwardAPI volumes are
+ * read-only, as a kubelet mounts them; hostPath volumes stay confined to {{volumeroot}}.
+ */
+export function containerMounts(pod: Pod, container: Container, paths: PodPaths, variables: Record<PathVariable, string>): ContainerMount[] {
+  const volumes = new Map((pod.spec.volumes ?? []).map((v) => [v.name, v]));
+  const hostDirectories = hostPathVolumes(pod, variables);
+  const seen = new Set<string>();
+  return (container.volumeMounts ?? []).map((mount) => {
+    const volume = volumes.get(mount.name);
+    if (!volume) throw failedMount(`container ${container.name} mounts volume ${JSON.stringify(mount.name)}, which the pod does not define`);
+    const containerPath = mount.mountPath;
+    const normal = posix.normalize(containerPath);
+    if (!posix.isAbsolute(containerPath) || containerPath.includes('\0') || containerPath.split('/').includes('..') || RESERVED_MOUNT_PATHS.some((r) => normal === r || (r !== '/' && normal.startsWith(`${r}/`)))) {
+      throw failedMount(`container ${container.name}: mountPath ${JSON.stringify(containerPath)} must be an absolute path without "..", and not /, /proc, /sys or /dev`);
+    }
+    if (seen.has(normal)) throw failedMount(`container ${container.name}: mountPath ${JSON.stringify(containerPath)} is used twice`);
+    seen.add(normal);
+    if (mount.subPath) {
+      const problem = checkVolumePath(mount.subPath);
+      if (problem) throw failedMount(`container ${container.name}, volumeMount ${mount.name}: sub${problem}`);
+    }
+    const volumeDir = hostDirectories.get(mount.name)?.path ?? join(paths.volumes, mount.name);
+    const readOnly = mount.readOnly === true || !!(volume.configMap || volume.secret || volume.downwardAPI || volume.csi);
+    return { hostPath: mount.subPath ? join(volumeDir, mount.subPath) : volumeDir, containerPath: normal, readOnly };
+  });
 }
 
 async function linkMount(mount: PlannedMount): Promise<void> {

@@ -1,0 +1,193 @@
+// Pods on a container node end to end: `granary agent --runtime container` against a real
+// `granary apiserver` and a real containerd (its CRI API), images from Debian's docker-registry
+// on 127.0.12.2. Volumes of every kind bind-mounted at real paths, env, init containers, exec
+// probes inside the container, `kubectl logs`, adoption after an agent restart, clean removal,
+// and the pull failures a user must be able to read: a wrong digest, an unreachable registry.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pod } from '../../src/api/kinds/core.ts';
+import type { KubeObject } from '../../src/api/meta.ts';
+import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
+import { KubeClient } from '../../src/client/client.ts';
+import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from '../support/apiserver.ts';
+import { containersUnavailable, PAUSE_REPOSITORY, startContainerHost, type ContainerHost } from '../support/containers.ts';
+import { eventually } from '../support/eventually.ts';
+import { Kubectl } from '../support/kubectl.ts';
+import { freePort } from '../support/net.ts';
+
+const NODE = 'container-1';
+const NODE_IP = '127.0.12.2';
+
+describe('pods on a container node (granary agent --runtime container, containerd)', { skip: containersUnavailable() }, () => {
+  let host: ContainerHost;
+  let server: RunningApiServer;
+  let client: KubeClient;
+  let kubectl: Kubectl;
+  let agent: ChildProcess | undefined;
+  let output = '';
+  let kubeconfig: string;
+  const root = tempDir('container-agent');
+  chmodSync(root, 0o755);
+  const pods = () => client.resource<Pod & KubeObject>('v1', 'Pod');
+
+  const startAgent = () => {
+    agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', kubeconfig, '--node-name', NODE, '--node-ip', NODE_IP,
+      '--port', '0', '--root', root, '--runtime', 'container', '--container-runtime-endpoint', host.containerd.socket],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'info' } });
+    agent.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    agent.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  };
+  const stopAgent = async () => {
+    if (!agent || agent.exitCode !== null) return;
+    const exited = new Promise((r) => agent!.once('exit', r));
+    agent.kill('SIGTERM');
+    await exited;
+  };
+  const waiting = async (name: string) => eventually(`a waiting reason for ${name}`, async () => {
+    const pod = await pods().get(name, 'default');
+    const state = pod.status?.containerStatuses?.[0]?.state?.waiting;
+    return state?.reason && state.reason !== 'ContainerCreating' ? state : undefined;
+  }, 60_000, 200);
+
+  before(async () => {
+    host = await startContainerHost(NODE_IP);
+    server = await startApiServer();
+    kubeconfig = await writeNodeKubeconfig(server.dataDir, NODE, server.url);
+    client = KubeClient.fromKubeconfig(server.kubeconfig);
+    kubectl = new Kubectl('1.33', server.kubeconfig);
+    startAgent();
+  });
+  after(async () => {
+    await stopAgent();
+    await client?.close();
+    await server?.stop();
+    await host?.stop();
+  });
+
+  test('a pod runs in containers: volumes at real paths, env, init container, exec probe inside, logs; survives an agent restart; deletion removes it', async (t) => {
+    t.diagnostic('agent output is printed on failure');
+    try {
+      const node = await eventually('the Ready node', async () => {
+        const n = await client.resource('v1', 'Node').get(NODE) as KubeObject & { status?: { conditions?: { type: string; status: string }[]; nodeInfo?: { containerRuntimeVersion?: string } } };
+        return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? n : undefined;
+      }, 60_000);
+      assert.equal(node.metadata.labels?.['runtime.granary.dev/container'], 'true');
+      assert.match(node.status!.nodeInfo!.containerRuntimeVersion!, /^containerd:\/\//);
+
+      const port = await freePort(NODE_IP);
+      await kubectl.ok(['create', 'configmap', 'app-config', '--from-literal=greeting=hello from a configmap']);
+      await kubectl.ok(['create', 'secret', 'generic', 'app-secret', '--from-literal=password=s3cret']);
+      const image = host.pauseImage;
+      await kubectl.ok(['apply', '-f', '-'], { input: `
+apiVersion: v1
+kind: Pod
+metadata: { name: app, labels: { tier: demo } }
+spec:
+  nodeName: ${NODE}
+  hostNetwork: true
+  terminationGracePeriodSeconds: 3
+  volumes:
+  - { name: config, configMap: { name: app-config } }
+  - { name: secret, secret: { secretName: app-secret } }
+  - { name: info, downwardAPI: { items: [{ path: labels, fieldRef: { fieldPath: metadata.labels } }] } }
+  - { name: scratch, emptyDir: {} }
+  - { name: data, hostPath: { path: '{{volumeroot}}/app/data', type: DirectoryOrCreate } }
+  initContainers:
+  - name: prepare
+    image: ${image}
+    command: [sh, -c, 'echo prepared-by-init > /scratch/init.txt && date +%s%N >> /data/starts']
+    volumeMounts: [{ name: scratch, mountPath: /scratch }, { name: data, mountPath: /data }]
+  containers:
+  - name: main
+    image: ${image}
+    command: [sh, -c]
+    args:
+    - |
+      echo "config: $(cat /etc/app/greeting)"; echo "secret: $(cat /etc/secret/password)"; echo "init: $(cat /scratch/init.txt)"
+      echo "labels: $(cat /etc/podinfo/labels)"; echo "env: $GREETING $POD_NAME"; echo "starts: $(wc -l < /data/starts)"
+      touch /only-in-the-container; exec httpd -f -p ${NODE_IP}:${port} -h /etc/app
+    env:
+    - { name: GREETING, valueFrom: { configMapKeyRef: { name: app-config, key: greeting } } }
+    - { name: POD_NAME, valueFrom: { fieldRef: { fieldPath: metadata.name } } }
+    volumeMounts:
+    - { name: config, mountPath: /etc/app }
+    - { name: secret, mountPath: /etc/secret }
+    - { name: info, mountPath: /etc/podinfo }
+    - { name: scratch, mountPath: /scratch }
+    - { name: data, mountPath: /data }
+    readinessProbe:
+      exec: { command: [test, -e, /only-in-the-container] }
+      periodSeconds: 1
+    livenessProbe:
+      httpGet: { path: /greeting, port: ${port} }
+      periodSeconds: 2
+`});
+      await kubectl.ok(['wait', '--for=condition=Ready', 'pod/app', '--timeout=120s']);
+      assert.equal(existsSync('/only-in-the-container'), false, 'the exec probe ran inside the container, not on the host');
+      const logs = await eventually('the container\'s output', async () => {
+        const text = await kubectl.ok(['logs', 'app', '-c', 'main']);
+        return text.includes('starts:') ? text : undefined;
+      });
+      assert.match(logs, /^config: hello from a configmap$/m);
+      assert.match(logs, /^secret: s3cret$/m);
+      assert.match(logs, /^init: prepared-by-init$/m);
+      assert.match(logs, /^labels: tier="demo"$/m);
+      assert.match(logs, /^env: hello from a configmap app$/m);
+      assert.match(logs, /^starts: 1$/m);
+      const served = await (await fetch(`http://${NODE_IP}:${port}/greeting`)).text();
+      assert.equal(served, 'hello from a configmap', 'host networking: the container serves on the node\'s address');
+      assert.equal(readFileSync(join(root, 'volumes', 'app', 'data', 'starts'), 'utf8').trim().split('\n').length, 1, 'the hostPath volume is on the node');
+
+      // The agent goes away and comes back: the container keeps running and is adopted.
+      const before = (await pods().get('app', 'default')).status!;
+      const containers = await host.cri.listContainers({ state: 'CONTAINER_RUNNING', labels: { 'io.kubernetes.pod.name': 'app' } });
+      assert.equal(containers.length, 1);
+      await stopAgent();
+      assert.equal((await host.cri.containerStatus(containers[0].id)).state, 'CONTAINER_RUNNING', 'the container outlives its agent');
+      startAgent();
+      await eventually('the adopted pod, still Ready', async () => {
+        const node = await client.resource('coordination.k8s.io/v1', 'Lease').get(NODE, 'kube-node-lease') as KubeObject & { spec?: { renewTime?: string } };
+        return Date.parse(node.spec?.renewTime ?? '') > Date.now() - 5000 ? true : undefined;
+      }, 30_000);
+      await kubectl.ok(['wait', '--for=condition=Ready', 'pod/app', '--timeout=60s']);
+      const after = (await pods().get('app', 'default')).status!;
+      assert.equal(after.containerStatuses![0].restartCount, 0);
+      assert.equal(after.containerStatuses![0].state?.running?.startedAt, before.containerStatuses![0].state?.running?.startedAt, 'the same run');
+      assert.equal((await host.cri.listContainers({ state: 'CONTAINER_RUNNING', labels: { 'io.kubernetes.pod.name': 'app' } }))[0]?.id, containers[0].id);
+
+      await kubectl.ok(['delete', 'pod', 'app', '--wait=true', '--timeout=60s']);
+      assert.deepEqual(await host.cri.listContainers({ labels: { 'io.kubernetes.pod.name': 'app' } }), [], 'its containers are removed');
+      assert.deepEqual(await host.cri.listPodSandboxes({ 'io.kubernetes.pod.name': 'app' }), [], 'and its sandbox');
+      assert.ok(existsSync(join(root, 'volumes', 'app', 'data', 'starts')), 'the hostPath data stays');
+    } catch (err) {
+      t.diagnostic(output.slice(-6000));
+      throw err;
+    }
+  });
+
+  test('pull failures are clear pod statuses: a wrong digest, an unreachable registry, an image without a registry', async () => {
+    const cases = [
+      { name: 'wrong-digest', image: `${host.registry.address}/${PAUSE_REPOSITORY}@sha256:${'0'.repeat(64)}`, message: /not found|manifest unknown/i },
+      { name: 'no-registry', image: `127.0.12.250:1/${PAUSE_REPOSITORY}:1.35.0`, message: /cannot be reached.*ECONNREFUSED/ },
+      { name: 'no-host', image: 'pause:1.35.0', message: /names no registry host|does not start with a registry host/ },
+    ];
+    for (const c of cases) {
+      await kubectl.ok(['run', c.name, `--image=${c.image}`, '--restart=Never', `--overrides={"spec":{"nodeName":"${NODE}"}}`, '--command', '--', 'true']);
+    }
+    for (const c of cases) {
+      const state = await waiting(c.name);
+      assert.match(state.reason!, c.name === 'no-host' ? /^InvalidImageName$/ : /^(ErrImagePull|ImagePullBackOff)$/, `${c.name}: ${JSON.stringify(state)}`);
+      assert.match(state.message ?? '', c.message, `${c.name}: ${state.message}`);
+    }
+    // The next look, while the back-off lasts, says so.
+    const backOff = await eventually('ImagePullBackOff', async () => {
+      const state = (await pods().get('no-registry', 'default')).status?.containerStatuses?.[0]?.state?.waiting;
+      return state?.reason === 'ImagePullBackOff' ? state : undefined;
+    }, 30_000, 200);
+    assert.match(backOff.message!, /^Back-off pulling image/);
+    await kubectl.ok(['delete', 'pod', ...cases.map((c) => c.name), '--wait=true', '--timeout=60s']);
+  });
+});
