@@ -19,12 +19,15 @@ import { ReferencedObjects } from './referenced-objects.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
 import type { ImageManager } from './images/manager.ts';
 
+import { PodCertificates } from './volumes/certificates.ts';
+import { startNodeEndpoint } from './node-endpoint.ts';
+import { EventRecorder } from '../runtime/events.ts';
+import { agentMetrics, followClientCertificate } from './metrics.ts';
+
 /** Label a node carries for each runtime it has, e.g. runtime.granary.dev/container=true: RuntimeClasses select nodes by it. */
 export const RUNTIME_LABEL_PREFIX = 'runtime.granary.dev/';
 /** How often unused images are looked for, and how long an image must have been unused to go. */
 const IMAGE_GC_INTERVAL_MS = 5 * 60_000;
-import { startLogServer } from './log-server.ts';
-import { PodCertificates } from './volumes/certificates.ts';
 
 export interface AgentOptions {
   client: KubeClient;
@@ -39,7 +42,7 @@ export interface AgentOptions {
   /** containerRuntimeVersion in the Node's status, e.g. containerd://1.6.20. */
   runtimeVersion?: string;
   labels: Record<string, string>;
-  /** Port of the log endpoint the API server's pods/log reaches (0 picks a free one). */
+  /** Port of the node's endpoint (metrics, and logs for the API server's pods/log; 0 picks a free one). */
   port: number;
   log: Logger;
 }
@@ -48,8 +51,9 @@ type PodObject = KubeObject & Pod;
 
 export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
   const { client, log } = opts;
-  if (!client.connection.ca) throw new Error('the kubeconfig names no certificate authority: the agent needs it to know which clients may read logs');
-  const logServer = await startLogServer({ host: opts.nodeIp, port: opts.port, clientCa: client.connection.ca, runtime: opts.runtime, log: log.child({ part: 'logs' }) });
+  const logServer = await startNodeEndpoint({ host: opts.nodeIp, port: opts.port, nodeName: opts.nodeName, client, runtime: opts.runtime, log: log.child({ part: 'endpoint' }) });
+  agentMetrics.nodeName.set({ node: opts.nodeName }, 1);
+  followClientCertificate(() => client.connection.cert);
   const registration = new NodeRegistration(client, {
     name: opts.nodeName, ip: opts.nodeIp, port: (logServer.address() as { port: number }).port,
     labels: { ...opts.labels, [`${RUNTIME_LABEL_PREFIX}${opts.runtime.kind}`]: 'true' }, runtime: opts.runtimeVersion ?? `${opts.runtime.kind}://granary`,
@@ -84,6 +88,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       client, nodeName: opts.nodeName, nodeIp: opts.nodeIp, log: log.child({ part: 'certificates' }), signal,
       wake: (pod) => controller.enqueue({ namespace: pod.metadata.namespace, name: pod.metadata.name! }),
     }),
+    events: new EventRecorder(client, 'granary-agent', opts.nodeName, log.child({ part: 'events' })),
   });
   controller = new Controller<PodObject>({
     name: `agent-${opts.nodeName}`, client, apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${escapeFieldValue(opts.nodeName)}`, log: log.child({ part: 'pods' }),

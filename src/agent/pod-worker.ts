@@ -1,5 +1,7 @@
 // One pod's life on this node, driven level-triggered by the agent's controller: each sync looks
-// at the pod and at what runs, does the next step, and reports the pod's status like a kubelet.
+// at the pod and at what runs, does the next step, and reports the pod's status like a kubelet —
+// with a kubelet's events (Pulled, Created, Started, Killing, BackOff, Unhealthy, Failed) and
+// metrics (metrics.ts).
 //   Pending:  packages → volume files → init containers in order → containers
 //   Running:  services run (the runtime restarts them per restartPolicy, with back-off);
 //             probes decide Ready and restart containers whose liveness fails
@@ -11,6 +13,8 @@ import { isConflict, isNotFound } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { ImageError } from './images/reference.ts';
 import type { ImageManager } from './images/manager.ts';
+import type { EventRecorder, EventSpec } from '../runtime/events.ts';
+import { agentMetrics } from './metrics.ts';
 import { isPackageError } from './packages/errors.ts';
 import type { PackageManager } from './packages/manager.ts';
 import type { Container, Pod } from './pod-types.ts';
@@ -45,6 +49,7 @@ export interface PodWorkerDeps {
   wake: (pod: Pod) => void;
   /** Certificates for the pods' certificate volumes. */
   certificates?: PodCertificates;
+  events: EventRecorder;
 }
 
 interface Waiting { reason: string; message: string }
@@ -59,6 +64,10 @@ export class PodWorkers {
   private readonly deps: PodWorkerDeps;
   private readonly probers: Probers = new Map();
   private readonly started = new Map<string, Started>();
+  /** When each pod not yet running was first seen, for kubelet_pod_start_duration_seconds. */
+  private readonly firstSeen = new Map<string, number>();
+  /** Container states of each pod, for kubelet_running_pods and kubelet_running_containers. */
+  private readonly containerStates = new Map<string, string[]>();
 
   constructor(deps: PodWorkerDeps) {
     this.deps = deps;
@@ -71,16 +80,31 @@ export class PodWorkers {
 
   /** Brings one pod bound to this node a step closer to its spec; returns when to look again. */
   async sync(pod: Pod): Promise<{ requeueAfterMs: number } | undefined> {
-    if (pod.metadata.deletionTimestamp) {
-      await this.terminate(pod);
-      return undefined;
+    const began = performance.now();
+    let operation = 'sync';
+    try {
+      if (pod.metadata.deletionTimestamp) {
+        operation = 'delete';
+        await this.terminate(pod);
+        return undefined;
+      }
+      return await this.syncLive(pod, (o) => (operation = o));
+    } finally {
+      agentMetrics.podWorkerDuration.observe({ operation }, (performance.now() - began) / 1000);
     }
+  }
+
+  private async syncLive(pod: Pod, operation: (o: string) => void): Promise<{ requeueAfterMs: number } | undefined> {
     const status = pod.status?.phase;
     if (status === 'Succeeded' || status === 'Failed') return undefined;
     const inputs = this.inputsOf(pod);
     let problem: Waiting | undefined;
     const started = this.started.get(pod.metadata.uid!);
-    if (started?.inputs !== inputs) problem = await this.start(pod, inputs);
+    if (!started && !this.firstSeen.has(pod.metadata.uid!)) this.firstSeen.set(pod.metadata.uid!, Date.now());
+    if (started?.inputs !== inputs) {
+      operation(started ? 'update' : 'create');
+      problem = await this.start(pod, inputs);
+    }
     // The runtime restarts crashed services on its own; every new run gets new probers.
     for (const { container, spec } of this.started.get(pod.metadata.uid!)?.specs ?? []) await this.ensureProber(pod, container, spec);
     const settled = await this.report(pod, problem);
@@ -104,6 +128,9 @@ export class PodWorkers {
   async forget(podUid: string, services: string[]): Promise<void> {
     this.started.delete(podUid);
     this.deps.certificates?.forget(podUid);
+    this.firstSeen.delete(podUid);
+    this.containerStates.delete(podUid);
+    this.refreshRunningGauges();
     for (const name of services) {
       this.stopProber(name);
       await this.deps.runtime.remove(name);
@@ -124,15 +151,30 @@ export class PodWorkers {
     const roots = new Map<string, string>();
     const pinned = new Map<string, string>();
     const uid = pod.metadata.uid!;
-    if (!this.inContainers) {
-      for (const c of containers) roots.set(c.name, (await this.deps.packages.ensure(c.image ?? '', uid)).root);
-      return { roots, pinned };
-    }
     const sources = this.deps.sources(pod.metadata.namespace ?? 'default');
     const secrets = (pod.spec.imagePullSecrets ?? []).flatMap((s) => (s.name ? [sources.secret(s.name)].filter((x) => x !== undefined) : []));
     for (const c of containers) {
-      pinned.set(c.name, await this.deps.images!.ensure(c.image ?? '', c.imagePullPolicy, secrets));
-      roots.set(c.name, '/');
+      const began = performance.now();
+      try {
+        if (this.inContainers) {
+          pinned.set(c.name, await this.deps.images!.ensure(c.image ?? '', c.imagePullPolicy, secrets));
+          roots.set(c.name, '/');
+          this.event(pod, c, { type: 'Normal', reason: 'Pulled', action: 'Pull', note: `Container image "${c.image}" is present as ${pinned.get(c.name)}` });
+          continue;
+        }
+        const installed = await this.deps.packages.ensure(c.image ?? '', uid);
+        roots.set(c.name, installed.root);
+        this.event(pod, c, {
+          type: 'Normal', reason: 'Pulled', action: 'Pull',
+          note: installed.installedNow ? `Successfully installed image "${c.image}" from ${installed.repository} in ${((performance.now() - began) / 1000).toFixed(3)}s` : `Container image "${c.image}" already present on machine`,
+        });
+      } catch (err) {
+        if (isPackageError(err) || err instanceof ImageError) {
+          this.event(pod, c, { type: 'Warning', reason: 'Failed', action: 'Pull', note: `Failed to pull image "${c.image}": ${err.message}` });
+          agentMetrics.startedContainerErrors.inc({ code: 'ErrImagePull', container_type: (pod.spec.initContainers ?? []).includes(c) ? 'init_container' : 'container' });
+        }
+        throw err;
+      }
     }
     return { roots, pinned };
   }
@@ -167,14 +209,19 @@ export class PodWorkers {
         const variables = pathVariables(paths, roots.get(c.name)!);
         const { env } = resolveEnv({ pod, container: c, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables, ...facts });
         const spec = containerServiceSpec({ pod, container: c, init: false, env, variables, ...imageOf(c, variables) });
-        await this.deps.runtime.start(spec);
+        await this.startContainer(pod, c, spec, 'container');
         specs.push({ container: c, spec });
       }
+      if (!this.started.has(uid)) agentMetrics.startedPods.inc();
       this.started.set(uid, { inputs, specs });
     } catch (err) {
-      if (err instanceof PodConfigError) return { reason: err.reason, message: err.message };
-      if ((err as { name?: string }).name === 'RuntimeError') return { reason: 'CreateContainerConfigError', message: (err as Error).message };
-      throw err;
+      let waiting: Waiting;
+      if (err instanceof PodConfigError) waiting = { reason: err.reason, message: err.message };
+      else if ((err as { name?: string }).name === 'RuntimeError') waiting = { reason: 'CreateContainerConfigError', message: (err as Error).message };
+      else throw err;
+      agentMetrics.startedPodErrors.inc();
+      this.event(pod, undefined, { type: 'Warning', reason: waiting.reason === 'CreateContainerConfigError' ? 'Failed' : waiting.reason, action: 'Start', note: waiting.message });
+      return waiting;
     }
     return undefined;
   }
@@ -186,9 +233,30 @@ export class PodWorkers {
     if (current.state === 'exited') return true;
     if (current.state === 'absent') {
       const { env } = resolveEnv({ pod, container: init, sources: this.deps.sources(pod.metadata.namespace ?? 'default'), variables, ...facts });
-      await this.deps.runtime.start(containerServiceSpec({ pod, container: init, init: true, env, variables, ...image }));
+      await this.startContainer(pod, init, containerServiceSpec({ pod, container: init, init: true, env, variables, ...image }), 'init_container');
     }
     return false;
+  }
+
+  /** Starts a container's service, with the events and counts a kubelet records. */
+  private async startContainer(pod: Pod, c: Container, spec: ServiceSpec, type: 'container' | 'init_container'): Promise<void> {
+    this.event(pod, c, { type: 'Normal', reason: 'Created', action: 'Create', note: `Created container ${c.name}` });
+    try {
+      await this.deps.runtime.start(spec);
+    } catch (err) {
+      agentMetrics.startedContainerErrors.inc({ code: 'RunContainerError', container_type: type });
+      this.event(pod, c, { type: 'Warning', reason: 'Failed', action: 'Start', note: `Error: ${(err as Error).message}` });
+      throw err;
+    }
+    agentMetrics.startedContainers.inc({ container_type: type });
+    this.event(pod, c, { type: 'Normal', reason: 'Started', action: 'Start', note: `Started container ${c.name}` });
+  }
+
+  /** Records an event about the pod (or one of its containers); never fails the sync. */
+  private event(pod: Pod, c: Container | undefined, spec: EventSpec): void {
+    const isInit = c !== undefined && (pod.spec.initContainers ?? []).includes(c);
+    const fieldPath = c ? `spec.${isInit ? 'initContainers' : 'containers'}{${c.name}}` : undefined;
+    void this.deps.events.publish({ ...(pod as unknown as KubeObject), apiVersion: 'v1', kind: 'Pod' }, { ...spec, fieldPath });
   }
 
   private async ensureProber(pod: Pod, c: Container, spec: ServiceSpec): Promise<void> {
@@ -204,10 +272,15 @@ export class PodWorkers {
     const runtime = this.deps.runtime;
     const exec = this.inContainers && runtime.exec ? (argv: string[], timeoutSec: number) => runtime.exec!(spec.name, argv, timeoutSec) : undefined;
     const prober = new ContainerProber(c, { host: this.deps.hostIP, env: spec.env, workingDir: spec.workingDir, user: spec.user, ports: c.ports, exec }, {
+      onProbed: (kind, outcome) => {
+        agentMetrics.probes.inc({ probe_type: probeName(kind), result: outcome.ok ? 'successful' : 'failed', container: c.name, pod: pod.metadata.name!, namespace: pod.metadata.namespace ?? 'default' });
+        if (!outcome.ok) this.event(pod, c, { type: 'Warning', reason: 'Unhealthy', action: 'Probe', note: `${probeName(kind)} probe failed: ${outcome.message}` });
+      },
       onReadinessChange: () => this.deps.wake(pod),
       onStarted: () => this.deps.wake(pod),
       onUnhealthy: (kind, outcome) => {
         this.deps.log.warn({ pod: pod.metadata.name, container: c.name, kind, message: outcome.message }, 'probe failed; restarting the container');
+        this.event(pod, c, { type: 'Normal', reason: 'Killing', action: 'Kill', note: `Container ${c.name} failed ${kind} probe, will be restarted` });
         // A new run: stop this one; the next sync starts it again and gets a new prober.
         this.started.delete(pod.metadata.uid!);
         void this.deps.runtime.stop(spec.name, spec.stopTimeoutSec).then(() => this.deps.wake(pod), () => this.deps.wake(pod));
@@ -243,10 +316,15 @@ export class PodWorkers {
   }
 
   private async stopServices(pod: Pod, graceSeconds: number): Promise<void> {
-    const names = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].map((c) => serviceName(pod.metadata.namespace ?? 'default', pod.metadata.name!, c.name));
-    await Promise.all(names.map(async (name) => {
+    const containers = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])];
+    const names = containers.map((c) => serviceName(pod.metadata.namespace ?? 'default', pod.metadata.name!, c.name));
+    await Promise.all(containers.map(async (c, i) => {
+      const name = names[i];
       this.stopProber(name);
       // A pod that never got this far (a refused volume, a missing package) has no service to stop.
+      if ((await this.deps.runtime.status(name)).state === 'running') {
+        this.event(pod, c, { type: 'Normal', reason: 'Killing', action: 'Kill', note: `Stopping container ${c.name}` });
+      }
       if ((await this.deps.runtime.status(name)).state !== 'absent') await this.deps.runtime.stop(name, graceSeconds);
     }));
     await this.forget(pod.metadata.uid!, names);
@@ -264,6 +342,7 @@ export class PodWorkers {
       startTime: previous?.startTime, previous,
     });
     const settled = phase === 'Succeeded' || phase === 'Failed' || containers.every((c) => c.ready || c.state.waiting?.reason === 'CrashLoopBackOff');
+    this.recordStates(pod, containers, phase);
     if (sameStatus(pod.status, status)) return settled;
     try {
       await this.deps.pods.updateStatus({ ...(pod as unknown as KubeObject), status } as KubeObject);
@@ -272,6 +351,30 @@ export class PodWorkers {
       if (!isConflict(err) && !isNotFound(err)) throw err;
     }
     return settled;
+  }
+
+  /** Counts for the running-pod gauges, and the pod's start duration once it first runs. */
+  private recordStates(pod: Pod, containers: ContainerStateView[], phase: PodPhase): void {
+    const uid = pod.metadata.uid!;
+    const states = containers.map((c) => (c.state.running ? 'running' : c.state.terminated ? 'exited' : c.state.waiting?.reason === 'ContainerCreating' ? 'created' : 'unknown'));
+    this.containerStates.set(uid, states);
+    this.refreshRunningGauges();
+    const seen = this.firstSeen.get(uid);
+    if (seen !== undefined && phase === 'Running' && states.every((s) => s === 'running')) {
+      agentMetrics.podStartDuration.observe((Date.now() - seen) / 1000);
+      this.firstSeen.delete(uid);
+    }
+  }
+
+  private refreshRunningGauges(): void {
+    const counts = new Map<string, number>([['running', 0], ['exited', 0], ['created', 0], ['unknown', 0]]);
+    let runningPods = 0;
+    for (const states of this.containerStates.values()) {
+      if (states.includes('running')) runningPods++;
+      for (const s of states) counts.set(s, (counts.get(s) ?? 0) + 1);
+    }
+    agentMetrics.runningPods.set(runningPods);
+    for (const [state, n] of counts) agentMetrics.runningContainers.set({ container_state: state }, n);
   }
 
   private async containerView(pod: Pod, c: Container, problem: Waiting | undefined): Promise<ContainerStateView> {
@@ -285,6 +388,7 @@ export class PodWorkers {
     }
     if (s.backOff) {
       const waiting = { reason: 'CrashLoopBackOff', message: `back-off ${s.backOff.delaySeconds}s restarting failed container=${c.name} pod=${pod.metadata.name}` };
+      this.event(pod, c, { type: 'Warning', reason: 'BackOff', action: 'Start', note: `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}` });
       return { ...base, state: { waiting }, lastState: s.termination ? { terminated: terminatedView(s.termination) } : undefined, ready: false, started: false };
     }
     if (s.state === 'exited' || s.state === 'failed') {
@@ -293,6 +397,8 @@ export class PodWorkers {
     return { ...base, state: { waiting: problem ?? { reason: 'ContainerCreating', message: '' } }, ready: false, started: false };
   }
 }
+
+const probeName = (kind: string) => kind[0].toUpperCase() + kind.slice(1);
 
 function terminatedView(t: NonNullable<ServiceStatus['termination']>) {
   return {

@@ -134,6 +134,8 @@ export interface ProbeStatus {
 }
 
 export interface ProberEvents {
+  /** Every probe's outcome (for metrics and events). */
+  onProbed?(kind: ProbeKind, outcome: ProbeOutcome): void;
   onReadinessChange?(ready: boolean, outcome: ProbeOutcome): void;
   onStarted?(): void;
   /** Liveness or startup failed failureThreshold times: the container must be restarted. Probing stops. */
@@ -211,6 +213,7 @@ export class ContainerProber {
     if (this.stopped) return;
     const status = this.statuses[kind];
     status.last = { ...outcome, at: new Date() };
+    this.events.onProbed?.(kind, outcome);
     if (outcome.ok) {
       status.consecutiveSuccesses += 1;
       status.consecutiveFailures = 0;

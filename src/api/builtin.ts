@@ -9,8 +9,8 @@ import { EventSchema } from './kinds/events.ts';
 import { LeaseSchema } from './kinds/coordination.ts';
 import { ClusterRoleBindingSchema, ClusterRoleSchema, RoleBindingSchema, RoleSchema } from './kinds/rbac.ts';
 import { CustomResourceDefinitionSchema } from './kinds/apiextensions.ts';
-import { SelfSubjectAccessReviewSchema, SelfSubjectRulesReviewSchema } from './kinds/authorization.ts';
-import { SelfSubjectReviewSchema } from './kinds/authentication.ts';
+import { SelfSubjectAccessReviewSchema, SelfSubjectRulesReviewSchema, SubjectAccessReviewSchema } from './kinds/authorization.ts';
+import { SelfSubjectReviewSchema, TokenReviewSchema } from './kinds/authentication.ts';
 import { CertificateSigningRequestSchema } from './kinds/certificates.ts';
 import { ServiceSchema } from './kinds/service.ts';
 import { EndpointSliceSchema } from './kinds/discovery.ts';
@@ -163,6 +163,14 @@ export const BUILTIN_RESOURCES: ResourceDefinition[] = [
   builtin({
     group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', namespaced: false,
     verbs: ['create'], schema: SelfSubjectReviewSchema, openapiPrefix: OPENAPI_PREFIX.authentication,
+  }),
+  builtin({
+    group: 'authorization.k8s.io', version: 'v1', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', namespaced: false,
+    verbs: ['create'], schema: SubjectAccessReviewSchema, openapiPrefix: OPENAPI_PREFIX.authorization,
+  }),
+  builtin({
+    group: 'authentication.k8s.io', version: 'v1', kind: 'TokenReview', plural: 'tokenreviews', namespaced: false,
+    verbs: ['create'], schema: TokenReviewSchema, openapiPrefix: OPENAPI_PREFIX.authentication,
   }),
   // kubectl before 1.28 asks `auth whoami` of v1beta1 only.
   builtin({

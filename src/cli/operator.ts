@@ -1,7 +1,9 @@
 // `granary operator all|NAME --kubeconfig FILE`: runs the product operators against any cluster.
 // Each operator campaigns for its own Lease in kube-system, so several replicas (or an `all` next
 // to a single operator) never reconcile the same objects at once; SIGINT or SIGTERM stops the
-// controllers, releases the leases and exits 0.
+// controllers, releases the leases and exits 0. The process serves its metrics (controller-runtime's
+// names) over HTTPS at --metrics-bind-address, to callers the API server authenticates and allows
+// `get` on the non-resource URL /metrics (as controller-runtime's authenticated metrics filter).
 import { parseArgs } from 'node:util';
 import { hostname } from 'node:os';
 import type { KubeObject } from '../api/meta.ts';
@@ -10,10 +12,15 @@ import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { LeaderElector } from '../runtime/leader.ts';
 import { OPERATORS, type Operator } from '../operators/index.ts';
+import { metricsRoute, startSecureEndpoint } from '../runtime/secure-endpoint.ts';
 import { UsageError } from './process.ts';
 
-export const OPERATOR_USAGE = `  operator all|NAME [--kubeconfig FILE] [--lease-namespace NS]
-                                                  run the product operators (${OPERATORS.map((o) => o.name).join(', ') || 'none yet'}) against a cluster`;
+export const DEFAULT_METRICS_ADDRESS = '0.0.0.0:8443';
+
+export const OPERATOR_USAGE = `  operator all|NAME [--kubeconfig FILE] [--lease-namespace NS] [--metrics-bind-address HOST:PORT|0]
+                                                  run the product operators (${OPERATORS.map((o) => o.name).join(', ') || 'none yet'}) against a cluster
+                                                  (metrics over HTTPS at HOST:PORT, default ${DEFAULT_METRICS_ADDRESS}; 0: none)`;
+
 
 export const LEASE_NAMESPACE = 'kube-system';
 
@@ -79,22 +86,36 @@ export async function applyDemo(client: KubeClient, operators: Operator[]): Prom
 export async function operatorCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv, strict: true, allowPositionals: true,
-    options: { kubeconfig: { type: 'string' }, 'lease-namespace': { type: 'string', default: LEASE_NAMESPACE } },
+    options: {
+      kubeconfig: { type: 'string' }, 'lease-namespace': { type: 'string', default: LEASE_NAMESPACE },
+      'metrics-bind-address': { type: 'string', default: DEFAULT_METRICS_ADDRESS },
+    },
   });
   if (positionals.length > 1) throw new UsageError(`granary operator runs all operators or one: got ${positionals.map((p) => JSON.stringify(p)).join(' ')}`);
   const operators = selectOperators(positionals[0]);
+  const metricsAddress = values['metrics-bind-address']!;
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(metricsAddress);
+  if (metricsAddress !== '0' && (!m || Number(m[3]) > 65535)) throw new UsageError(`--metrics-bind-address takes HOST:PORT or 0, got ${JSON.stringify(metricsAddress)}`);
+  const listen = m ? { host: m[1] ?? m[2], port: Number(m[3]) } : undefined;
   const client = KubeClient.fromKubeconfig(values.kubeconfig);
   const log = createLogger('operator');
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const metrics = listen && await startSecureEndpoint({
+    ...listen, client, log: log.child({ part: 'metrics' }),
+    routes: [metricsRoute((req) => ({ nonResourceAttributes: { verb: 'get', path: new URL(req.url ?? '/', 'https://o.invalid').pathname } }))],
+  });
+  if (metrics) log.info({ address: metrics.address() }, 'serving metrics');
   try {
     await checkCrdsInstalled(client, operators);
     log.info({ operators: operators.map((o) => o.name), server: client.connection.server }, 'operators starting');
     await runOperators(client, operators, log, stop.signal, { leaseNamespace: values['lease-namespace'] });
     log.info('operators stopped');
   } finally {
+    metrics?.closeAllConnections();
+    await new Promise((r) => (metrics ? metrics.close(r) : r(undefined)));
     await client.close();
   }
 }

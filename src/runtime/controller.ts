@@ -78,6 +78,9 @@ export class Controller<T extends KubeObject> {
     this.client = opts.client;
     this.api = opts.client.resource<T>(opts.apiVersion, opts.kind);
     this.queue = new WorkQueue({ name: opts.name, concurrency: opts.concurrency ?? 4 });
+    for (const result of ['success', 'error', 'requeue_after']) runtimeMetrics.reconcileTotal.inc({ controller: this.name, result }, 0);
+    runtimeMetrics.reconcileErrors.inc({ controller: this.name }, 0);
+    runtimeMetrics.activeWorkers.set({ controller: this.name }, 0);
     this.log = opts.log ?? createLogger(`controller/${opts.name}`);
   }
 

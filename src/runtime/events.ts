@@ -10,7 +10,7 @@ import type { Logger } from '../common/log.ts';
 type Event = KubeObject & {
   eventTime: string; reportingController: string; reportingInstance: string; action: string; reason: string;
   type: 'Normal' | 'Warning'; note?: string;
-  regarding: { apiVersion: string; kind: string; name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+  regarding: { apiVersion: string; kind: string; name?: string; namespace?: string; uid?: string; resourceVersion?: string; fieldPath?: string };
   series?: { count: number; lastObservedTime: string };
 };
 
@@ -22,6 +22,8 @@ export interface EventSpec {
   reason: string;
   action: string;
   note?: string;
+  /** The part of the object it is about, e.g. spec.containers{server}. */
+  fieldPath?: string;
 }
 
 export class EventRecorder {
@@ -43,7 +45,7 @@ export class EventRecorder {
   async publish(regarding: KubeObject, spec: EventSpec): Promise<void> {
     const namespace = regarding.metadata.namespace ?? 'default';
     const note = spec.note?.slice(0, 1024);
-    const key = JSON.stringify([regarding.metadata.uid, spec.reason, spec.action, spec.type, note]);
+    const key = JSON.stringify([regarding.metadata.uid, spec.fieldPath, spec.reason, spec.action, spec.type, note]);
     const now = Date.now();
     this.prune(now);
     const seen = this.recent.get(key);
@@ -62,6 +64,7 @@ export class EventRecorder {
         regarding: {
           apiVersion: regarding.apiVersion, kind: regarding.kind, name: regarding.metadata.name,
           namespace: regarding.metadata.namespace, uid: regarding.metadata.uid, resourceVersion: regarding.metadata.resourceVersion,
+          ...(spec.fieldPath ? { fieldPath: spec.fieldPath } : {}),
         },
       });
       this.recent.set(key, { name, namespace, count: 1, at: now });

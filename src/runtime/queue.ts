@@ -27,6 +27,10 @@ export class WorkQueue {
     this.name = opts.name;
     this.concurrency = opts.concurrency;
     this.backoff = opts.backoff ?? new Backoff({ baseMs: 5, maxMs: 300_000, jitter: 0.1 });
+    // Series exist from the start, as controller-runtime's do, so a scrape sees an idle queue as 0.
+    runtimeMetrics.queueDepth.set({ name: this.name }, 0);
+    runtimeMetrics.queueAdds.inc({ name: this.name }, 0);
+    runtimeMetrics.queueRetries.inc({ name: this.name }, 0);
   }
 
   add(key: string): void {

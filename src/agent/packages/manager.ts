@@ -30,6 +30,8 @@ export interface InstalledPackage {
   root: string;
   repository: string;
   kind: 'http' | 'os';
+  /** True when this call installed it; false when it was there already. */
+  installedNow: boolean;
 }
 
 export interface PackageManagerOptions {
@@ -78,13 +80,13 @@ export class PackageManager {
       const known = this.store.get(ref.product, ref.version);
       if (known && (await this.present(known))) {
         await this.store.addUser(ref.product, ref.version, user);
-        return { ref, root: known.root, repository: known.repository, kind: known.kind };
+        return { ref, root: known.root, repository: known.repository, kind: known.kind, installedNow: false };
       }
       const record = await this.install(ref);
       record.users = [...new Set([...(known?.users ?? []), user])];
       await this.store.put(record);
       this.options.log?.info({ image, repository: record.repository, root: record.root }, 'package installed');
-      return { ref, root: record.root, repository: record.repository, kind: record.kind };
+      return { ref, root: record.root, repository: record.repository, kind: record.kind, installedNow: true };
     });
   }
 

@@ -1,7 +1,8 @@
-// authorization.k8s.io/v1: the self reviews, questions a user asks about their own permissions.
-// They are answered per request and never stored.
+// authorization.k8s.io/v1: the reviews, questions about permissions — a user's own (the self
+// reviews) or, for servers that delegate authorization to the API server as a kubelet does, anyone's
+// (SubjectAccessReview). They are answered per request and never stored.
 import { Type } from '@sinclair/typebox';
-import { boolean, describe, list, object, string } from './fields.ts';
+import { boolean, describe, list, mapOf, object, string } from './fields.ts';
 import { kindSchema } from './meta.ts';
 
 const ResourceAttributesSchema = object('A request on a resource, as authorization sees it.', {
@@ -19,6 +20,11 @@ const NonResourceAttributesSchema = object('A request on a URL path that is not 
   verb: string('The HTTP method in lower case, e.g. get.'),
 });
 
+const AccessSpecFields = {
+  resourceAttributes: describe(ResourceAttributesSchema, 'An action on a resource.'),
+  nonResourceAttributes: describe(NonResourceAttributesSchema, 'An action on a URL path.'),
+};
+
 const SubjectAccessReviewStatusSchema = object('The answer.', {
   allowed: boolean('Whether the action is allowed.'),
   denied: boolean('Whether the action is explicitly denied (RBAC never denies; it only does not allow).'),
@@ -27,10 +33,18 @@ const SubjectAccessReviewStatusSchema = object('The answer.', {
 }, ['allowed']);
 
 export const SelfSubjectAccessReviewSchema = kindSchema('Asks whether the current user may perform an action (kubectl auth can-i).', {
-  spec: describe(object('The action asked about: exactly one of resourceAttributes and nonResourceAttributes.', {
-    resourceAttributes: describe(ResourceAttributesSchema, 'An action on a resource.'),
-    nonResourceAttributes: describe(NonResourceAttributesSchema, 'An action on a URL path.'),
-  }), 'The action asked about.'),
+  spec: describe(object('The action asked about: exactly one of resourceAttributes and nonResourceAttributes.', AccessSpecFields), 'The action asked about.'),
+  status: describe(SubjectAccessReviewStatusSchema, 'The answer, filled in by the server.'),
+}, ['spec']);
+
+export const SubjectAccessReviewSchema = kindSchema('Asks whether a user may perform an action (how servers delegate authorization to the API server).', {
+  spec: describe(object('The user and the action: exactly one of resourceAttributes and nonResourceAttributes.', {
+    ...AccessSpecFields,
+    user: string('The user asked about.'),
+    groups: list(Type.String(), 'The groups of the user.'),
+    uid: string('The uid of the user.'),
+    extra: mapOf(list(Type.String(), 'Values of one key.'), 'Further facts about the user\'s credential.'),
+  }), 'The user and the action.'),
   status: describe(SubjectAccessReviewStatusSchema, 'The answer, filled in by the server.'),
 }, ['spec']);
 

@@ -89,7 +89,10 @@ export class AccessControl {
     this.escalation = new EscalationGuard(authorize, this.rbac, this.index);
     this.aggregator = new ClusterRoleAggregator(registry, log.child({ controller: 'clusterrole-aggregation' }));
     this.subresources = new Map([['serviceaccounts/token', tokenRequestHandler(tokens, lookup, { minExpirationSeconds: opts.minTokenExpirationSeconds })]]);
-    this.computedResources = selfReviewHandlers({ userOf: (req) => this.userOf(req), authorize, rbac: this.rbac });
+    this.computedResources = selfReviewHandlers({
+      userOf: (req) => this.userOf(req), authorize, rbac: this.rbac,
+      authenticateToken: (token) => this.authenticator.authenticateToken(token), apiAudiences: [issuer],
+    });
   }
 
   /** Follows RBAC objects, creates the default roles, and aggregates ClusterRoles; before serving. */

@@ -32,19 +32,21 @@ export class Authenticator {
     const token = bearerToken(req.headers.authorization);
     if (token !== undefined) {
       const fromToken = this.authenticateToken(token);
-      if (fromToken && 'user' in fromToken) return { user: asAuthenticated(fromToken.user) };
-      reasons.push(fromToken ? fromToken.error : 'the bearer token is not one this server issued or knows');
+      if ('user' in fromToken) return fromToken;
+      reasons.push(...fromToken.reasons);
     }
     if (reasons.length === 0) reasons.push('the request carries no client certificate and no bearer token');
     return { reasons };
   }
 
-  private authenticateToken(token: string): CredentialResult {
+  /** The user a bearer token authenticates (also what a TokenReview asks). */
+  authenticateToken(token: string): Authentication {
     for (const authenticator of this.tokenAuthenticators) {
       const result = authenticator.authenticateToken(token);
-      if (result) return result;
+      if (result && 'user' in result) return { user: asAuthenticated(result.user) };
+      if (result) return { reasons: [result.error] };
     }
-    return undefined;
+    return { reasons: ['the bearer token is not one this server issued or knows'] };
   }
 }
 

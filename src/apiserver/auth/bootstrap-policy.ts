@@ -94,6 +94,10 @@ const ROLES: RoleSpec[] = [
   { name: 'system:node-bootstrapper', rules: [onResources(['create', ...READ], CERTIFICATES_GROUP, ['certificatesigningrequests'])] },
   { name: NODE_CLIENT_ROLE, rules: [onResources(['create'], CERTIFICATES_GROUP, ['certificatesigningrequests/nodeclient'])] },
   { name: SELF_NODE_CLIENT_ROLE, rules: [onResources(['create'], CERTIFICATES_GROUP, ['certificatesigningrequests/selfnodeclient'])] },
+  {
+    name: 'system:auth-delegator',
+    rules: [onResources(['create'], 'authentication.k8s.io', ['tokenreviews']), onResources(['create'], 'authorization.k8s.io', ['subjectaccessreviews'])],
+  },
   { name: 'system:public-info-viewer', rules: [onUrls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])] },
   {
     name: 'system:monitoring',

@@ -4,7 +4,8 @@
 // (a list or watch only with fieldSelector spec.nodeName=NAME), update their status and confirm
 // their deletion, and read the ConfigMaps and Secrets those pods reference. The package
 // repositories (cluster-scoped custom resources) and RuntimeClasses are readable by every node, and a node may
-// create and read CertificateSigningRequests (to renew its certificate). For anything else
+// create and read CertificateSigningRequests (to renew its certificate), and TokenReviews and
+// SubjectAccessReviews (to check who calls its own endpoint). For anything else
 // it has no opinion and RBAC decides. Which object a create names is not known here: the
 // NodeRestriction admission check (node-restriction.ts) sees the body and refuses another node's.
 import type { KubeObject } from '../../api/meta.ts';
@@ -76,6 +77,10 @@ export class NodeAuthorizer {
         return this.referenced(node, 'configmaps', a);
       case '/secrets':
         return this.referenced(node, 'secrets', a);
+      case 'authentication.k8s.io/tokenreviews':
+      case 'authorization.k8s.io/subjectaccessreviews':
+        // The agent checks who scrapes its metrics or reads its logs, as a kubelet does (Kubernetes' node rules).
+        return a.subresource === '' && a.verb === 'create' ? ALLOW : { allowed: false, reason: '' };
       case 'certificates.k8s.io/certificatesigningrequests':
         // Asking for its next client certificate and following the request (as Kubernetes' node rules).
         return a.subresource === '' && ['create', ...READ].includes(a.verb) ? ALLOW : { allowed: false, reason: '' };

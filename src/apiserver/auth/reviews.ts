@@ -1,6 +1,9 @@
-// The self-review APIs, computed per request and never stored: SelfSubjectAccessReview ("may I do
+// The review APIs, computed per request and never stored: SelfSubjectAccessReview ("may I do
 // this?", behind `kubectl auth can-i`), SelfSubjectRulesReview ("what may I do in this namespace?",
-// `kubectl auth can-i --list`) and SelfSubjectReview ("who am I?", `kubectl auth whoami`).
+// `kubectl auth can-i --list`) and SelfSubjectReview ("who am I?", `kubectl auth whoami`); and the
+// two a server asks when it delegates its own access control to the API server, as a kubelet does
+// for its metrics and logs: TokenReview ("whose token is this?") and SubjectAccessReview ("may
+// this user do that?"). Who may ask those two is up to authorization (system:auth-delegator).
 import type { IncomingMessage } from 'node:http';
 import type { PolicyRule } from '../../api/kinds/rbac.ts';
 import { errors, fieldCause } from '../errors.ts';
@@ -8,6 +11,7 @@ import { sendJson } from '../http/codec.ts';
 import type { ComputedResourceHandler } from '../http/handler.ts';
 import { fieldRequirements, type Attributes, type Authorize } from './attributes.ts';
 import type { RbacAuthorizer } from './rbac-authorizer.ts';
+import type { Authentication } from './authenticator.ts';
 import type { UserInfo } from './user.ts';
 
 const AUTHORIZATION = 'authorization.k8s.io';
@@ -20,6 +24,9 @@ export interface ReviewContext {
   userOf(req: IncomingMessage): UserInfo;
   authorize: Authorize;
   rbac: RbacAuthorizer;
+  authenticateToken(token: string): Authentication;
+  /** The audiences a token must be meant for to be accepted here. */
+  apiAudiences: string[];
 }
 
 /** Handlers keyed "<group>/<plural>", as the request handler looks them up. */
@@ -27,7 +34,7 @@ export function selfReviewHandlers(ctx: ReviewContext): Map<string, ComputedReso
   return new Map<string, ComputedResourceHandler>([
     [`${AUTHORIZATION}/selfsubjectaccessreviews`, review('SelfSubjectAccessReview', (req, body) => {
       const spec = body.spec ?? {};
-      return { spec, status: ctx.authorize(ctx.userOf(req), accessAttributes(spec)) };
+      return { spec, status: ctx.authorize(ctx.userOf(req), accessAttributes(spec, 'SelfSubjectAccessReview')) };
     })],
     [`${AUTHORIZATION}/selfsubjectrulesreviews`, review('SelfSubjectRulesReview', (req, body) => {
       const namespace = body.spec?.namespace ?? '';
@@ -36,10 +43,36 @@ export function selfReviewHandlers(ctx: ReviewContext): Map<string, ComputedReso
       return { spec: { namespace }, status: { ...rulesStatus(rules), incomplete: false } };
     })],
     [`${AUTHENTICATION}/selfsubjectreviews`, review('SelfSubjectReview', (req) => {
-      const user = ctx.userOf(req);
-      return { status: { userInfo: { username: user.username, uid: user.uid, groups: user.groups, extra: user.extra } } };
+      return { status: { userInfo: userInfo(ctx.userOf(req)) } };
+    })],
+    [`${AUTHORIZATION}/subjectaccessreviews`, review('SubjectAccessReview', (_req, body) => {
+      const spec = body.spec ?? {};
+      const username = text(spec.user);
+      const groups = Array.isArray(spec.groups) ? spec.groups.filter((g): g is string => typeof g === 'string') : [];
+      if (!username && groups.length === 0) throw invalid('SubjectAccessReview', 'spec.user', 'at least one of user or group must be specified');
+      const extra = record(spec.extra) as Record<string, string[]> | undefined;
+      const subject: UserInfo = { username, groups, ...(text(spec.uid) ? { uid: text(spec.uid) } : {}), ...(extra ? { extra } : {}) };
+      return { spec, status: ctx.authorize(subject, accessAttributes(spec, 'SubjectAccessReview')) };
+    })],
+    [`${AUTHENTICATION}/tokenreviews`, review('TokenReview', (_req, body) => {
+      const spec = body.spec ?? {};
+      const token = text(spec.token);
+      if (!token) throw invalid('TokenReview', 'spec.token', 'a token is required', AUTHENTICATION);
+      const asked = Array.isArray(spec.audiences) ? spec.audiences.filter((a): a is string => typeof a === 'string') : [];
+      // Tokens are checked against this server's audiences; an asker accepting none of them gets none.
+      const audiences = asked.length === 0 ? ctx.apiAudiences : asked.filter((a) => ctx.apiAudiences.includes(a));
+      const result = ctx.authenticateToken(token);
+      const status = 'user' in result && audiences.length > 0
+        ? { authenticated: true, user: userInfo(result.user), audiences }
+        : { authenticated: false, user: {}, error: 'user' in result ? 'the token is not meant for any of the audiences asked for' : result.reasons.join('; ') };
+      // The token is a secret: the answer does not repeat it.
+      return { spec: { ...spec, token: '' }, status };
     })],
   ]);
+}
+
+function userInfo(user: UserInfo) {
+  return { username: user.username, uid: user.uid, groups: user.groups, extra: user.extra };
 }
 
 /** POST of a review: checks the body's kind, answers 201 with the review and its status. */
@@ -55,11 +88,11 @@ function review(kind: string, answer: (req: IncomingMessage, body: Review) => Re
   };
 }
 
-function accessAttributes(spec: Record<string, unknown>): Attributes {
+function accessAttributes(spec: Record<string, unknown>, kind: string): Attributes {
   const resource = record(spec.resourceAttributes);
   const nonResource = record(spec.nonResourceAttributes);
   if ((resource === undefined) === (nonResource === undefined)) {
-    throw invalid('SelfSubjectAccessReview', 'spec.resourceAttributes', 'exactly one of nonResourceAttributes or resourceAttributes must be specified');
+    throw invalid(kind, 'spec.resourceAttributes', 'exactly one of nonResourceAttributes or resourceAttributes must be specified');
   }
   if (nonResource) return { kind: 'nonresource', verb: text(nonResource.verb), path: text(nonResource.path) };
   // As Kubernetes 1.31+: resourceAttributes.fieldSelector.rawSelector, e.g. spec.nodeName=NAME.
@@ -86,8 +119,8 @@ function rulesStatus(rules: PolicyRule[]) {
   return { resourceRules, nonResourceRules };
 }
 
-function invalid(kind: string, field: string, message: string) {
-  return errors.invalid({ group: AUTHORIZATION, kind }, [fieldCause('FieldValueInvalid', field, `Invalid value: ${message}`)]);
+function invalid(kind: string, field: string, message: string, group = AUTHORIZATION) {
+  return errors.invalid({ group, kind }, [fieldCause('FieldValueInvalid', field, `Invalid value: ${message}`)]);
 }
 
 function record(value: unknown): Record<string, unknown> | undefined {
