@@ -18,7 +18,6 @@ import { PodWorkers } from './pod-worker.ts';
 import { ReferencedObjects } from './referenced-objects.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
 import type { ImageManager } from './images/manager.ts';
-
 import { PodCertificates } from './volumes/certificates.ts';
 import { startNodeEndpoint } from './node-endpoint.ts';
 import { EventRecorder } from '../runtime/events.ts';
