@@ -22,9 +22,19 @@ export class ApiError extends Error {
   toStatus(): Status {
     return {
       kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure',
-      message: this.message, reason: this.reason, details: this.details, code: this.code,
+      message: this.message, reason: this.reason, details: this.details && withoutEmptyFields(this.details), code: this.code,
     };
   }
+}
+
+/** As Go leaves out empty omitempty fields: `"details":{"name":"x","kind":"pods"}`, no `"group":""`. */
+function withoutEmptyFields(details: StatusDetails): StatusDetails {
+  const out: StatusDetails = {};
+  for (const [key, value] of Object.entries(details) as [keyof StatusDetails, unknown][]) {
+    if (value === undefined || value === '' || value === 0 || (Array.isArray(value) && value.length === 0)) continue;
+    (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
 }
 
 interface Target { group: string; kind: string; name?: string }
@@ -33,10 +43,15 @@ const qualified = (t: Target) => (t.group ? `${t.kind}.${t.group}` : t.kind);
 /** Kubernetes names the resource in messages as plural[.group], e.g. `pods "x" not found`. */
 export const resourceLabel = (plural: string, group: string) => (group ? `${plural}.${group}` : plural);
 
+/**
+ * Every error in Kubernetes' form (k8s.io/apimachinery/pkg/api/errors): the message names the
+ * resource as plural[.group], and details.kind is that resource ("pods"), except for Invalid,
+ * which names the kind ("Pod").
+ */
 export const errors = {
   badRequest: (message: string) => new ApiError(400, 'BadRequest', message),
-  notFound: (plural: string, group: string, name: string, kind?: string) =>
-    new ApiError(404, 'NotFound', `${resourceLabel(plural, group)} "${name}" not found`, { name, group, kind: kind ?? plural }),
+  notFound: (plural: string, group: string, name: string) =>
+    new ApiError(404, 'NotFound', `${resourceLabel(plural, group)} "${name}" not found`, { name, group, kind: plural }),
   alreadyExists: (plural: string, group: string, name: string) =>
     new ApiError(409, 'AlreadyExists', `${resourceLabel(plural, group)} "${name}" already exists`, { name, group, kind: plural }),
   conflict: (plural: string, group: string, name: string, why: string) =>
@@ -55,7 +70,11 @@ export const errors = {
   tooManyRequests: (message: string, retryAfterSeconds: number) =>
     new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds }),
   internal: (message: string) => new ApiError(500, 'InternalError', message),
-  forbidden: (message: string) => new ApiError(403, 'Forbidden', message),
+  /** NewForbidden: `<resource>[.<group>] ["<name>"] is forbidden: <why>`, or `forbidden: <why>` without a resource. */
+  forbidden: (plural: string, group: string, name: string, why: string) => {
+    const subject = plural ? (name ? `${resourceLabel(plural, group)} "${name}"` : resourceLabel(plural, group)) : '';
+    return new ApiError(403, 'Forbidden', subject ? `${subject} is forbidden: ${why}` : `forbidden: ${why}`, { name, group, kind: plural });
+  },
   unauthorized: (message = 'Unauthorized') => new ApiError(401, 'Unauthorized', message),
   timeout: (message: string) => new ApiError(504, 'Timeout', message),
 };

@@ -1,10 +1,12 @@
 // Subresources that are more than a read or write of the object: binding a pod to a node, and
 // a namespace's finalize.
-import type { KubeObject } from '../api/meta.ts';
+import type { KubeObject, StatusCause } from '../api/meta.ts';
 import { get as httpsGet } from 'node:https';
 import { ApiError, errors } from './errors.ts';
 import { sendJson } from './http/codec.ts';
 import type { SubresourceHandler } from './http/handler.ts';
+import type { Query } from './http/query.ts';
+import { fieldError } from './validation/field.ts';
 import { timestamp } from './registry/store.ts';
 
 type Binding = { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
@@ -47,7 +49,34 @@ export const namespaceFinalize: SubresourceHandler = async ({ info, store, body,
 type Node = KubeObject & { status?: { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } };
 type PodWithContainers = KubeObject & { spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] } };
 
-const LOG_QUERY = ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes'];
+/**
+ * PodLogOptions from the query, converted and validated as Kubernetes does, in the canonical form
+ * the agent reads (booleans as true/false, integers in base 10, sinceTime in RFC 3339).
+ */
+export function podLogQuery(query: Query, pod: string): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const flag of ['follow', 'previous', 'timestamps']) if (query.bool(flag)) out.set(flag, 'true');
+  const causes: StatusCause[] = [];
+  const positive = (name: string, min: number, detail: string) => {
+    const n = query.int64(name);
+    if (n === undefined) return;
+    if (n < min) causes.push(fieldError.invalid(name, n, detail));
+    out.set(name, String(n));
+  };
+  positive('tailLines', 0, 'must be greater than or equal to 0');
+  positive('limitBytes', 1, 'must be greater than 0');
+  positive('sinceSeconds', 1, 'must be greater than 0');
+  const sinceTime = query.nonEmpty('sinceTime');
+  if (sinceTime !== undefined) {
+    if (Number.isNaN(Date.parse(sinceTime)) || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(sinceTime)) {
+      throw errors.badRequest(`parsing time ${JSON.stringify(sinceTime)} as "2006-01-02T15:04:05Z07:00": sinceTime is not an RFC 3339 time`);
+    }
+    if (out.has('sinceSeconds')) causes.push(fieldError.forbidden('', 'at most one of `sinceTime` or `sinceSeconds` may be specified'));
+    out.set('sinceTime', sinceTime);
+  }
+  if (causes.length > 0) throw errors.invalid({ group: '', kind: 'PodLogOptions', name: pod }, causes);
+  return out;
+}
 
 /**
  * GET pods/{name}/log: proxied to the agent of the pod's node (its InternalIP and the port it
@@ -60,7 +89,8 @@ export function podLogs(lookupNode: (name: string) => KubeObject | undefined, cr
     const pod = store.get(info.namespace, info.name!) as PodWithContainers;
     const names = (pod.spec?.containers ?? []).map((c) => c.name);
     const all = [...names, ...(pod.spec?.initContainers ?? []).map((c) => c.name)];
-    let container = query.get('container') ?? undefined;
+    const params = podLogQuery(query, info.name!);
+    let container = query.nonEmpty('container');
     if (!container) {
       if (names.length !== 1) throw errors.badRequest(`a container name must be specified for pod ${info.name}, choose one of: [${names.join(' ')}]`);
       container = names[0];
@@ -72,8 +102,6 @@ export function podLogs(lookupNode: (name: string) => KubeObject | undefined, cr
     const address = node?.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
     const port = node?.status?.daemonEndpoints?.kubeletEndpoint?.Port;
     if (!address || !port) throw new ApiError(503, 'ServiceUnavailable', `node ${nodeName} publishes no address and port for logs; is its agent running?`);
-    const params = new URLSearchParams();
-    for (const k of LOG_QUERY) if (query.has(k)) params.set(k, query.get(k)!);
     const path = `/containerLogs/${encodeURIComponent(info.namespace!)}/${encodeURIComponent(info.name!)}/${encodeURIComponent(container)}?${params}`;
     await new Promise<void>((resolve) => {
       const upstream = httpsGet({ host: address, port, path, cert: credentials.cert, key: credentials.key, rejectUnauthorized: false }, (answer) => {

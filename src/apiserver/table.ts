@@ -39,9 +39,11 @@ export interface TableRow {
   object: PartialObjectMetadata | KubeObject | null;
 }
 
+export type TableApiVersion = 'meta.k8s.io/v1' | 'meta.k8s.io/v1beta1';
+
 export interface Table {
   kind: 'Table';
-  apiVersion: 'meta.k8s.io/v1';
+  apiVersion: TableApiVersion;
   metadata: ListMeta;
   columnDefinitions: TableColumnDefinition[];
   rows: TableRow[];
@@ -55,6 +57,8 @@ export interface TableOptions {
   now?: Date;
   /** A list's metadata (resourceVersion, continue, remainingItemCount); without it a single object's resourceVersion is used. */
   listMeta?: ListMeta;
+  /** The version of meta.k8s.io the client asked for; v1 unless given. */
+  apiVersion?: TableApiVersion;
 }
 
 interface RowContent {
@@ -648,7 +652,7 @@ export function toTable(resource: ResourceDefinition, objects: KubeObject[], opt
   const include = opts.includeObject ?? 'Metadata';
   return {
     kind: 'Table',
-    apiVersion: 'meta.k8s.io/v1',
+    apiVersion: opts.apiVersion ?? 'meta.k8s.io/v1',
     metadata: tableMetadata(objects, opts.listMeta),
     columnDefinitions: printer.columns,
     rows: objects.map((obj) => {

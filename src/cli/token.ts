@@ -57,7 +57,7 @@ export async function tokenCommand(argv: string[]): Promise<void> {
   if (values['data-dir'] && values.kubeconfig) throw new UsageError('pass --data-dir DIR or --kubeconfig FILE, not both');
   const kubeconfig = values['data-dir'] ? join(resolve(values['data-dir']), 'admin.kubeconfig') : values.kubeconfig;
   const ttlMs = values.ttl === '0' ? 0 : parseDuration(values.ttl!);
-  if (ttlMs === undefined) throw new UsageError(`--ttl takes a duration such as 24h or 30m (0 for a token that never expires), got ${JSON.stringify(values.ttl)}`);
+  if (ttlMs === undefined || ttlMs < 0) throw new UsageError(`--ttl takes a duration such as 24h or 30m (0 for a token that never expires), got ${JSON.stringify(values.ttl)}`);
   const groups = (values.groups ?? '').split(',').map((g) => g.trim()).filter((g) => g !== '');
   const badGroup = groups.find((g) => !EXTRA_GROUP.test(g));
   if (badGroup !== undefined) throw new UsageError(`--groups: ${JSON.stringify(badGroup)} is not a bootstrap group (system:bootstrappers:<name>)`);

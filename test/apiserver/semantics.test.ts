@@ -6,60 +6,23 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:tls';
 import { request, type Dispatcher } from 'undici';
 import { startApiServer, type RunningApiServer } from '../support/apiserver.ts';
+import { apiCaller } from '../support/http-api.ts';
 import { readKubeconfig, tlsAgent, type KubeconfigCredentials } from '../../bench/support.ts';
-
-interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string }
 
 describe('API semantics', () => {
   let server: RunningApiServer;
   let creds: KubeconfigCredentials;
   let agent: Dispatcher;
 
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> => {
-    const res = await request(`${creds.server}${path}`, {
-      method: method as Dispatcher.HttpMethod, dispatcher: agent,
-      body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
-      headers: { 'content-type': 'application/json', ...headers },
-    });
-    const text = await res.body.text();
-    let parsed: any;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    return { status: res.statusCode, headers: res.headers, body: parsed, text };
-  };
+  let call: ReturnType<typeof apiCaller>['call'];
+  let watchEvents: ReturnType<typeof apiCaller>['watchEvents'];
   const cm = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data: { k: 'v' } });
-
-  /** Reads a watch stream's events until `until` says stop (or the stream ends). */
-  const watchEvents = async (path: string, until: (events: any[]) => boolean, headers: Record<string, string> = {}) => {
-    const controller = new AbortController();
-    const res = await request(`${creds.server}${path}`, { dispatcher: agent, signal: controller.signal, headers });
-    const events: any[] = [];
-    let buffered = '';
-    try {
-      for await (const chunk of res.body) {
-        buffered += chunk.toString();
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          events.push(JSON.parse(buffered.slice(0, nl)));
-          buffered = buffered.slice(nl + 1);
-        }
-        if (until(events)) break;
-      }
-    } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
-    } finally {
-      controller.abort();
-    }
-    return { status: res.statusCode, events };
-  };
 
   before(async () => {
     server = await startApiServer({ env: { GRANARY_WATCH_HISTORY: '50' } });
     creds = readKubeconfig(server.kubeconfig);
     agent = tlsAgent(creds, 16);
+    ({ call, watchEvents } = apiCaller(creds.server, agent));
   });
   after(async () => {
     await agent.close();

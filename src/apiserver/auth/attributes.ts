@@ -2,7 +2,7 @@
 // resource (API group, resource, subresource, namespace, name) or a URL path; how a request maps
 // to them; and the 403 Kubernetes gives when the answer is no.
 import { parseFieldSelector, SelectorError, type FieldRequirement } from '../../api/selectors.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, errors } from '../errors.ts';
 import type { RequestInfo } from '../http/request-info.ts';
 import type { UserInfo } from './user.ts';
 
@@ -82,19 +82,12 @@ export function fieldRequirements(text: string | null | undefined): FieldRequire
 export function forbidden(user: UserInfo, a: Attributes, reason = ''): ApiError {
   const suffix = reason ? `: ${reason}` : '';
   if (a.kind === 'nonresource') {
-    return new ApiError(403, 'Forbidden', `forbidden: User ${quote(user.username)} cannot ${a.verb} path ${quote(a.path)}${suffix}`, {});
+    return errors.forbidden('', '', '', `User ${quote(user.username)} cannot ${a.verb} path ${quote(a.path)}${suffix}`);
   }
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const scope = a.namespace ? `in the namespace ${quote(a.namespace)}` : 'at the cluster scope';
   const why = `User ${quote(user.username)} cannot ${a.verb} resource ${quote(resource)} in API group ${quote(a.apiGroup)} ${scope}${suffix}`;
-  return forbiddenObject(a.resource, a.apiGroup, a.name, why);
-}
-
-/** Kubernetes' NewForbidden: `<resource>[.<group>] ["<name>"] is forbidden: <why>`. */
-export function forbiddenObject(resource: string, group: string, name: string, why: string): ApiError {
-  const qualified = group ? `${resource}.${group}` : resource;
-  const subject = name ? `${qualified} ${quote(name)}` : qualified;
-  return new ApiError(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name: name || undefined, group: group || undefined, kind: resource });
+  return errors.forbidden(a.resource, a.apiGroup, a.name, why);
 }
 
 /** Go's %q for the plain strings these messages hold. */

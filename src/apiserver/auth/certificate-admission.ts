@@ -5,7 +5,8 @@
 // domain/*), and setting the certificate (the status subresource) needs `sign` on it — so the right
 // to update CSRs alone does not make someone a certificate authority's approver.
 import type { KubeObject } from '../../api/meta.ts';
-import { forbiddenObject, type Authorize } from './attributes.ts';
+import type { Authorize } from './attributes.ts';
+import { errors } from '../errors.ts';
 import type { WriteCheck } from './escalation.ts';
 import type { UserInfo } from './user.ts';
 
@@ -23,7 +24,7 @@ export function certificateAdmission(user: UserInfo, subresource: string, author
     const csr = obj as Csr;
     if (!old) return recordRequester(user, csr);
     const signerName = csr.spec?.signerName ?? '';
-    const refuse = (verb: string) => forbiddenObject('certificatesigningrequests', GROUP, csr.metadata.name ?? '', `user not permitted to ${verb} requests with signerName ${JSON.stringify(signerName)}`);
+    const refuse = (verb: string) => errors.forbidden('certificatesigningrequests', GROUP, csr.metadata.name ?? '', `user not permitted to ${verb} requests with signerName ${JSON.stringify(signerName)}`);
     if (subresource === 'approval' && !allowedForSigner(authorize, user, 'approve', signerName)) throw refuse('approve');
     if (subresource === 'status' && csr.status?.certificate !== (old as Csr).status?.certificate && !allowedForSigner(authorize, user, 'sign', signerName)) throw refuse('sign');
   };

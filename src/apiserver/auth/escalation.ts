@@ -6,7 +6,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { PolicyRule, RoleRef, Subject } from '../../api/kinds/rbac.ts';
 import type { KubeObject } from '../../api/meta.ts';
-import { forbiddenObject, quote, type Authorize } from './attributes.ts';
+import { quote, type Authorize } from './attributes.ts';
+import { errors } from '../errors.ts';
 import { RBAC_GROUP, type PolicyIndex } from './policy-index.ts';
 import type { RbacAuthorizer } from './rbac-authorizer.ts';
 import { describeRules, uncoveredRules } from './rules.ts';
@@ -59,10 +60,10 @@ export class EscalationGuard {
     const held = this.rbac.rulesFor(user, namespace);
     const aggregationSet = role.aggregationRule !== undefined && !isDeepStrictEqual(role.aggregationRule, old?.aggregationRule);
     if (aggregationSet && uncoveredRules(held, FULL_AUTHORITY).length > 0) {
-      throw forbiddenObject(plural, RBAC_GROUP, name, 'must have cluster-admin privileges to use the aggregationRule');
+      throw errors.forbidden(plural, RBAC_GROUP, name, 'must have cluster-admin privileges to use the aggregationRule');
     }
     const missing = uncoveredRules(held, role.rules ?? []);
-    if (missing.length > 0) throw forbiddenObject(plural, RBAC_GROUP, name, notHeld(user, missing));
+    if (missing.length > 0) throw errors.forbidden(plural, RBAC_GROUP, name, notHeld(user, missing));
   }
 
   private checkBinding(user: UserInfo, plural: string, binding: BindingObject, old: BindingObject | undefined): void {
@@ -75,9 +76,9 @@ export class EscalationGuard {
     const rolePlural = ref.kind === 'ClusterRole' ? 'clusterroles' : 'roles';
     if (this.allowedTo(user, 'bind', rolePlural, namespace, ref.name, ref.apiGroup)) return;
     const rules = this.index.roleRules(ref, namespace);
-    if (!rules) throw forbiddenObject(plural, RBAC_GROUP, name, `${rolePlural}.${RBAC_GROUP} ${quote(ref.name)} not found`);
+    if (!rules) throw errors.forbidden(plural, RBAC_GROUP, name, `${rolePlural}.${RBAC_GROUP} ${quote(ref.name)} not found`);
     const missing = uncoveredRules(this.rbac.rulesFor(user, namespace), rules);
-    if (missing.length > 0) throw forbiddenObject(plural, RBAC_GROUP, name, notHeld(user, missing));
+    if (missing.length > 0) throw errors.forbidden(plural, RBAC_GROUP, name, notHeld(user, missing));
   }
 
   private allowedTo(user: UserInfo, verb: string, resource: string, namespace: string, name: string, apiGroup = RBAC_GROUP): boolean {

@@ -85,7 +85,7 @@ function boundTo(value: unknown, namespace: string, lookup: ObjectLookup, invali
   const kind = ref.kind as BindableKind;
   const target: KubeObject | undefined = lookup(kind, kind === 'Node' ? undefined : namespace, ref.name);
   const plural = `${kind.toLowerCase()}s`;
-  if (!target) throw errors.notFound(plural, '', ref.name, kind);
+  if (!target) throw errors.notFound(plural, '', ref.name);
   if (typeof ref.uid === 'string' && ref.uid !== '' && ref.uid !== target.metadata.uid) {
     throw errors.conflict(plural, '', ref.name, `the UID in the bound object reference (${ref.uid}) does not match the UID in record (${target.metadata.uid})`);
   }

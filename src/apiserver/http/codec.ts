@@ -1,7 +1,9 @@
-// Reading request bodies and writing responses: size limits, JSON and YAML decoding, content
-// negotiation (JSON, YAML, Table, aggregated discovery) and Status errors.
+// Reading request bodies and writing responses: size limits, JSON and YAML decoding, JSON or YAML
+// out (pretty when asked), gzip for large responses, and Status errors.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { gzip } from 'node:zlib';
+import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import type { OutputForm } from './negotiation.ts';
 import { ApiError, errors } from '../errors.ts';
 import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from '../protobuf/index.ts';
 
@@ -83,44 +85,48 @@ export function decodeBody(body: Buffer, contentType: string | undefined): unkno
   }
 }
 
-export interface AcceptedForm {
-  /** Whether the client asked for a meta.k8s.io Table. */
-  table: boolean;
-  /** Aggregated discovery version asked for, if any. */
-  discovery?: 'v2' | 'v2beta1';
-  yaml: boolean;
-}
-
-/** Picks what to send from an Accept header, preferring the client's first acceptable entry. */
-export function negotiate(accept: string | undefined): AcceptedForm {
-  const form: AcceptedForm = { table: false, yaml: false };
-  if (!accept) return form;
-  for (const raw of accept.split(',')) {
-    const [type, ...paramParts] = raw.split(';').map((s) => s.trim());
-    const params = new Map(paramParts.map((p) => p.split('=').map((s) => s.trim()) as [string, string]));
-    if (type === 'application/json' && params.get('as') === 'Table' && params.get('g') === 'meta.k8s.io' && (params.get('v') === 'v1' || params.get('v') === 'v1beta1')) {
-      form.table = true;
-      return form;
-    }
-    if (type === 'application/json' && params.get('as') === 'APIGroupDiscoveryList' && params.get('g') === 'apidiscovery.k8s.io') {
-      const v = params.get('v');
-      if (v === 'v2' || v === 'v2beta1') {
-        form.discovery = v;
-        return form;
-      }
-      continue;
-    }
-    if (type === 'application/yaml') {
-      form.yaml = true;
-      return form;
-    }
-    if (type === 'application/json' || type === '*/*' || type === 'application/*') return form;
-  }
-  return form;
-}
-
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   sendRaw(res, code, typeof body === 'string' ? body : JSON.stringify(body), contentType);
+}
+
+/**
+ * Writes a response body in the negotiated form: JSON (`body` may be JSON text already), or YAML.
+ * `contentType` overrides the JSON media type (aggregated discovery names its kind there).
+ */
+export function sendObject(res: ServerResponse, code: number, body: unknown, form: OutputForm, contentType?: string): void {
+  if (form.format === 'yaml') {
+    const value = typeof body === 'string' ? JSON.parse(body) : body;
+    sendRaw(res, code, stringifyYaml(value, { lineWidth: 0 }), 'application/yaml');
+    return;
+  }
+  sendJson(res, code, body, contentType);
+}
+
+/** Kubernetes compresses responses larger than this when the client accepts gzip. */
+export const GZIP_THRESHOLD_BYTES = 128 * 1024;
+
+/**
+ * Whether the client accepts gzip, read as Kubernetes reads Accept-Encoding: one of its
+ * comma-separated tokens is exactly "gzip" (client-go's transport sends that).
+ */
+export function acceptsGzip(req: IncomingMessage | undefined): boolean {
+  const header = req?.headers['accept-encoding'];
+  return typeof header === 'string' && header.split(',').some((token) => token.trim() === 'gzip');
+}
+
+/**
+ * Pretty-printed JSON, as Kubernetes gives it: when `pretty` is true by Go's strconv.ParseBool,
+ * or, without that parameter, to curl, Wget and browsers.
+ */
+export function wantsPretty(req: IncomingMessage | undefined): boolean {
+  if (!req) return false;
+  const query = (req.url ?? '').split('?')[1] ?? '';
+  if (query.includes('pretty')) {
+    const value = new URLSearchParams(query).get('pretty');
+    if (value) return ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
+  }
+  const agent = req.headers['user-agent'] ?? '';
+  return agent.startsWith('curl') || agent.startsWith('Wget') || agent.startsWith('Mozilla/5.0');
 }
 
 export function sendRaw(res: ServerResponse, code: number, payload: string | Buffer, contentType: string): void {
@@ -128,8 +134,26 @@ export function sendRaw(res: ServerResponse, code: number, payload: string | Buf
     res.end();
     return;
   }
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(payload), 'Cache-Control': 'no-cache, private' });
-  res.end(payload);
+  const req = res.req as IncomingMessage | undefined;
+  let body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  if (contentType.startsWith('application/json') && wantsPretty(req)) body = Buffer.from(`${JSON.stringify(JSON.parse(body.toString('utf8')), null, 2)}\n`);
+  const headers: Record<string, string | number> = { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private' };
+  if (body.length > GZIP_THRESHOLD_BYTES && acceptsGzip(req)) {
+    res.statusCode = code;
+    headers['Content-Encoding'] = 'gzip';
+    headers.Vary = 'Accept-Encoding';
+    gzip(body, { level: 1 }, (err, compressed) => {
+      if (err) {
+        res.destroy(err);
+        return;
+      }
+      res.writeHead(code, { ...headers, 'Content-Length': compressed.length });
+      res.end(compressed);
+    });
+    return;
+  }
+  res.writeHead(code, { ...headers, 'Content-Length': body.length });
+  res.end(body);
 }
 
 export function sendError(res: ServerResponse, err: unknown): void {

@@ -1,13 +1,13 @@
-// Label and field selectors from a request's query, turned into one predicate over objects.
+// Label and field selectors of a list or watch, turned into one predicate over objects.
 // Every kind supports metadata.name and metadata.namespace; strategies add their own fields.
 import type { KubeObject } from '../../api/meta.ts';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, SelectorError } from '../../api/selectors.ts';
 import { errors } from '../errors.ts';
 import type { ResourceStore } from '../registry/store.ts';
 
-export function buildFilter(query: URLSearchParams, store: ResourceStore): ((obj: KubeObject) => boolean) | undefined {
-  const labelText = query.get('labelSelector') ?? '';
-  const fieldText = query.get('fieldSelector') ?? '';
+export function buildFilter(selectors: { labelSelector?: string; fieldSelector?: string }, store: ResourceStore): ((obj: KubeObject) => boolean) | undefined {
+  const labelText = selectors.labelSelector ?? '';
+  const fieldText = selectors.fieldSelector ?? '';
   if (labelText === '' && fieldText === '') return undefined;
   const fieldsOf = (obj: KubeObject): Record<string, string> => ({
     'metadata.name': obj.metadata.name ?? '',

@@ -1,19 +1,23 @@
 // The request handler: health, version, discovery and OpenAPI documents, then every resource
 // request routed to the store of its resource, with Kubernetes' query parameters and responses.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline, type Writable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import type { KubeObject } from '../../api/meta.ts';
 import type { ResourceDefinition } from '../../api/resources.ts';
 import { groupVersion } from '../../api/resources.ts';
 import { ApiError, errors } from '../errors.ts';
 import type { ResourceCatalog } from '../registry/catalog.ts';
-import { deletedStatus, type DeleteOptions, type FieldValidation, type PatchType, type ResourceStore, type WriteOptions } from '../registry/store.ts';
+import { deletedStatus, type PatchType, type ResourceStore, type WriteOptions } from '../registry/store.ts';
 import { cachedJson, type CacheEntry } from '../storage/cache.ts';
-import { decodeBody, mediaType, negotiate, readBody, sendError, sendJson, sendRaw, setWarnings, type AcceptedForm } from './codec.ts';
+import { acceptsGzip, decodeBody, mediaType, readBody, sendError, sendJson, sendObject, sendRaw, setWarnings, wantsPretty } from './codec.ts';
+import { negotiateOutput, type Endpoint, type OutputForm } from './negotiation.ts';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
-import { requestInfoOf, requestUrl, isTrue, type ResourceRequest } from './request-info.ts';
+import { requestInfoOf, requestUrl, type ResourceRequest } from './request-info.ts';
+import { deleteOptions, includeObject, listOptions, Query, requestTimeout, writeOptions as parseWriteOptions, type ListQuery } from './query.ts';
 import { serveWatch } from './watch.ts';
 import { buildFilter } from './filters.ts';
-import { toTable } from '../table.ts';
+import { toTable, type TableApiVersion } from '../table.ts';
 
 export interface OpenApiDocuments {
   v2Json(): { body: string; etag: string };
@@ -25,7 +29,7 @@ export interface OpenApiDocuments {
 /** Handlers for subresources that are not a plain get/update of the object (binding, finalize, log, token). */
 export type SubresourceHandler = (ctx: {
   req: IncomingMessage; res: ServerResponse; info: ResourceRequest; store: ResourceStore;
-  body: () => Promise<unknown>; opts: WriteOptions; query: URLSearchParams;
+  body: () => Promise<unknown>; opts: WriteOptions; query: Query;
 }) => Promise<void>;
 
 /** Handlers for resources computed per request and never stored (the self reviews): create only. */
@@ -67,13 +71,12 @@ export function createHandler(ctx: HandlerContext) {
     try {
       const url = requestUrl(req);
       const path = url.pathname;
-      const accept = negotiate(req.headers.accept);
-      if (await serveNonResource(ctx, req, res, path, accept)) return;
+      if (await serveNonResource(ctx, req, res, path)) return;
       const info = requestInfoOf(req);
       if (info.kind === 'nonresource') throw notFoundPath();
       verb = info.verb;
       resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
-      await serveResource(ctx, req, res, info, url.searchParams, accept);
+      await serveResource(ctx, req, res, info, new Query(url.searchParams));
     } catch (err) {
       sendError(res, err);
     } finally {
@@ -86,7 +89,7 @@ function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 }
 
-async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, path: string, accept: AcceptedForm): Promise<boolean> {
+async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
   if (trimmed === '/livez' || trimmed === '/healthz' || trimmed.startsWith('/livez/') || trimmed.startsWith('/healthz/')) {
@@ -104,25 +107,23 @@ async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: 
   }
   if (trimmed === '/api' || trimmed === '/apis') {
     const which = trimmed === '/api' ? 'api' : 'apis';
-    if (accept.discovery) {
-      sendJson(res, 200, aggregatedDiscovery(ctx.catalog, which, accept.discovery),
-        `application/json;g=apidiscovery.k8s.io;v=${accept.discovery};as=APIGroupDiscoveryList`);
+    const form = negotiateOutput(req.headers.accept, 'discovery');
+    if (form.as === 'APIGroupDiscoveryList') {
+      const version = form.version as 'v2' | 'v2beta1';
+      sendObject(res, 200, aggregatedDiscovery(ctx.catalog, which, version), form, `application/json;g=apidiscovery.k8s.io;v=${version};as=APIGroupDiscoveryList`);
     } else {
-      sendJson(res, 200, which === 'api' ? apiVersions(ctx.serverAddress) : apiGroupList(ctx.catalog));
+      sendObject(res, 200, which === 'api' ? apiVersions(ctx.serverAddress) : apiGroupList(ctx.catalog), form);
     }
     return true;
   }
   const parts = trimmed.split('/').filter(Boolean);
-  if (parts[0] === 'api' && parts.length === 2) {
-    const list = apiResourceList(ctx.catalog, '', parts[1]);
-    if (!list) throw notFoundPath();
-    sendJson(res, 200, list);
-    return true;
-  }
-  if (parts[0] === 'apis' && (parts.length === 2 || parts.length === 3)) {
-    const body = parts.length === 2 ? apiGroup(ctx.catalog, parts[1]) : apiResourceList(ctx.catalog, parts[1], parts[2]);
+  const discovery = (parts[0] === 'api' && parts.length === 2) || (parts[0] === 'apis' && (parts.length === 2 || parts.length === 3));
+  if (discovery) {
+    const body = parts[0] === 'api' ? apiResourceList(ctx.catalog, '', parts[1])
+      : parts.length === 2 ? apiGroup(ctx.catalog, parts[1]) : apiResourceList(ctx.catalog, parts[1], parts[2]);
     if (!body) throw notFoundPath();
-    sendJson(res, 200, body);
+    // Aggregated discovery is served at /api and /apis only; here it means the plain document.
+    sendObject(res, 200, body, { format: negotiateOutput(req.headers.accept, 'discovery').format });
     return true;
   }
   if (trimmed === '/openapi/v2') {
@@ -151,59 +152,76 @@ async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: 
   return false;
 }
 
-async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: URLSearchParams, accept: AcceptedForm): Promise<void> {
+/** The kind of response each verb gives, for content negotiation. */
+const ENDPOINT_OF_VERB: Record<string, Endpoint> = { list: 'list', deletecollection: 'list', watch: 'watch' };
+
+async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, info: ResourceRequest, query: Query): Promise<void> {
   const def = ctx.catalog.get(info.group, info.version, info.resource);
   if (!def) throw notFoundPath();
   if (def.namespaced === false && info.namespace !== undefined) throw notFoundPath();
   if (info.subresource && !def.subresources.includes(info.subresource)) throw notFoundPath();
+  requestTimeout(query);
   const computed = ctx.computedResources?.get(`${def.group}/${def.plural}`);
   if (computed) return computed({ req, res, info, body: async () => decodeBody(await readBody(req), req.headers['content-type']) });
   const store = ctx.storeFor(def);
-  const opts = writeOptions(req, query);
-  opts.admit = ctx.writeCheck?.(req, def);
   const ns = def.namespaced ? info.namespace : undefined;
-  const respond = (code: number, obj: KubeObject) => {
-    setWarnings(res, opts.warnings);
-    if (accept.table) return sendJson(res, code, toTable(def, [obj], tableOptions(query)));
-    // An object served as the cache holds it goes out as the JSON the cache already made.
-    sendJson(res, code, cachedJson(obj) ?? obj);
+  const write = (kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', patchType?: PatchType): WriteOptions & { force?: boolean } => {
+    const parsed = parseWriteOptions(query, kind, patchType);
+    return {
+      dryRun: parsed.dryRun, fieldValidation: parsed.fieldValidation, force: parsed.force, warnings: [],
+      fieldManager: parsed.fieldManager || defaultManager(req.headers['user-agent']), admit: ctx.writeCheck?.(req, def),
+    };
   };
   const body = async () => decodeBody(await readBody(req), req.headers['content-type']);
 
   const special = info.subresource ? ctx.subresources.get(`${def.plural}/${info.subresource}`) : undefined;
-  if (special) return special({ req, res, info, store, body, opts, query });
+  // What a subresource handler answers (a Binding, a log stream, a TokenRequest) is its own affair.
+  const form = special ? { format: 'json' as const } : negotiateOutput(req.headers.accept, ENDPOINT_OF_VERB[info.verb] ?? 'object');
+  const respond = (code: number, obj: KubeObject, warnings: string[]) => {
+    setWarnings(res, warnings);
+    sendObject(res, code, transformed(def, obj, form, query), form);
+  };
+  if (special) {
+    const opts = req.method === 'GET' || req.method === 'HEAD' ? { warnings: [] } : write(req.method === 'PUT' ? 'UpdateOptions' : 'CreateOptions');
+    return special({ req, res, info, store, body, opts, query });
+  }
 
   switch (info.verb) {
     case 'get': {
       if (!info.name) throw notFoundPath();
       if (info.subresource && info.subresource !== 'status') throw errors.methodNotAllowed(`GET is not supported on ${def.plural}/${info.subresource}`);
-      return respond(200, store.get(ns, info.name));
+      return respond(200, store.get(ns, info.name), []);
     }
     case 'list':
-      return serveList(res, def, store, ns, query, accept, opts);
-    case 'watch':
+      return serveList(res, def, store, ns, listOptions(query, false), query, form);
+    case 'watch': {
+      const list = listOptions(query, true);
       return serveWatch(req, res, store, {
-        namespace: ns, name: info.name, filter: buildFilter(query, store),
-        resourceVersion: query.get('resourceVersion') ?? undefined,
-        sendInitialEvents: query.has('sendInitialEvents') ? isTrue(query.get('sendInitialEvents')) : undefined,
-        allowBookmarks: isTrue(query.get('allowWatchBookmarks')),
-        timeoutSeconds: query.has('timeoutSeconds') ? Number(query.get('timeoutSeconds')) : undefined,
+        namespace: ns, name: info.name, filter: buildFilter(list, store),
+        resourceVersion: list.resourceVersion,
+        sendInitialEvents: list.sendInitialEvents,
+        allowBookmarks: list.allowWatchBookmarks,
+        timeoutSeconds: list.timeoutSeconds,
         bookmarkIntervalMs: ctx.bookmarkIntervalMs,
         bookmarkKind: { apiVersion: groupVersion(def), kind: def.kind },
-        render: (entry: CacheEntry, first: boolean) => accept.table
-          ? JSON.stringify(withoutColumnsUnlessFirst(toTable(def, [store.present(entry)], tableOptions(query)), first))
-          : store.presentJson(entry),
+        render: (entry: CacheEntry, first: boolean) => {
+          if (form.as === 'Table') return JSON.stringify(withoutColumnsUnlessFirst(toTable(def, [store.present(entry)], tableOptions(query, form)), first));
+          if (form.as === 'PartialObjectMetadata') return JSON.stringify(partialObjectMetadata(store.present(entry), form));
+          return store.presentJson(entry);
+        },
       });
+    }
     case 'create': {
       if (info.name && !info.subresource) throw errors.methodNotAllowed(`POST is not supported on a named ${def.singular}; use PUT or PATCH`);
-      const obj = asKubeObject(await body());
-      const created = await store.create(ns, obj, { ...opts, ownedBody: true });
-      return respond(201, created);
+      const opts = write('CreateOptions');
+      const created = await store.create(ns, asKubeObject(await body()), { ...opts, ownedBody: true });
+      return respond(201, created, opts.warnings);
     }
     case 'update': {
       if (!info.name) throw errors.methodNotAllowed('PUT needs an object name in the URL');
+      const opts = write('UpdateOptions');
       const updated = await store.update(ns, info.name, asKubeObject(await body()), { ...opts, ownedBody: true }, info.subresource);
-      return respond(200, updated);
+      return respond(200, updated, opts.warnings);
     }
     case 'patch': {
       if (!info.name) throw errors.methodNotAllowed('PATCH needs an object name in the URL');
@@ -211,23 +229,23 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       if (!type) {
         throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).filter((t) => !t.endsWith('cbor')).join(', ')}`);
       }
-      const patch = await body();
-      const force = isTrue(query.get('force'));
-      if (query.has('force') && type !== 'apply') throw errors.badRequest('force is only valid with server-side apply (application/apply-patch+yaml)');
-      const patched = await store.patch(ns, info.name, type, patch, { ...opts, force }, info.subresource);
-      return respond(200, patched);
+      const opts = write('PatchOptions', type);
+      const patched = await store.patch(ns, info.name, type, await body(), opts, info.subresource);
+      return respond(200, patched, opts.warnings);
     }
     case 'delete': {
       if (!info.name) throw notFoundPath();
       const options = deleteOptions(query, await optionalBody(req));
-      const { object, deleted } = await store.delete(ns, info.name, options, { ...opts, dryRun: options.dryRun || opts.dryRun });
+      const opts: WriteOptions = { warnings: [], dryRun: options.dryRun, admit: ctx.writeCheck?.(req, def) };
+      const { object, deleted } = await store.delete(ns, info.name, options, opts);
       setWarnings(res, opts.warnings);
-      if (deleted && !store.isCustom) return sendJson(res, 200, deletedStatus(def, object));
-      return respond(200, object);
+      if (deleted && !store.isCustom) return sendObject(res, 200, deletedStatus(def, object), { format: form.format });
+      return respond(200, object, opts.warnings);
     }
     case 'deletecollection': {
       const options = deleteOptions(query, await optionalBody(req));
-      const { items } = await store.list(ns, { filter: buildFilter(query, store) });
+      const opts: WriteOptions = { warnings: [], dryRun: options.dryRun, admit: ctx.writeCheck?.(req, def) };
+      const { items } = await store.list(ns, { filter: buildFilter(listOptions(query, false), store) });
       const removed: KubeObject[] = [];
       for (const entry of items) {
         try {
@@ -236,32 +254,24 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
           if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
         }
       }
-      return sendJson(res, 200, { apiVersion: groupVersion(def), kind: def.listKind, metadata: {}, items: removed });
+      return sendObject(res, 200, transformedList(def, removed, {}, form, query), form);
     }
     default:
       throw errors.methodNotAllowed(`${req.method} is not supported here`);
   }
 }
 
-async function serveList(res: ServerResponse, def: ResourceDefinition, store: ResourceStore, ns: string | undefined, query: URLSearchParams, accept: AcceptedForm, opts: WriteOptions): Promise<void> {
-  const limit = query.has('limit') ? Number(query.get('limit')) : undefined;
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) throw errors.badRequest(`invalid limit: ${query.get('limit')}`);
-  const match = query.get('resourceVersionMatch') ?? undefined;
-  if (match !== undefined && match !== 'Exact' && match !== 'NotOlderThan') {
-    throw errors.badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
-  }
-  if (match && !query.get('resourceVersion')) throw errors.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
+async function serveList(res: ServerResponse, def: ResourceDefinition, store: ResourceStore, ns: string | undefined, list: ListQuery, query: Query, form: OutputForm): Promise<void> {
   const result = await store.list(ns, {
-    filter: buildFilter(query, store), limit, continueToken: query.get('continue') || undefined,
-    resourceVersion: query.get('resourceVersion') ?? undefined, resourceVersionMatch: match as 'Exact' | 'NotOlderThan' | undefined,
+    filter: buildFilter(list, store), limit: list.limit !== undefined && list.limit > 0 ? list.limit : undefined, continueToken: list.continue,
+    resourceVersion: list.resourceVersion, resourceVersionMatch: list.resourceVersionMatch,
   });
   const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
   if (result.continueToken) metadata.continue = result.continueToken;
   if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
-  setWarnings(res, opts.warnings);
-  if (accept.table) {
-    const table = toTable(def, result.items.map((e) => store.present(e)), tableOptions(query));
-    return sendJson(res, 200, { ...table, metadata });
+  const req = res.req as IncomingMessage;
+  if (form.as || form.format !== 'json' || wantsPretty(req)) {
+    return sendObject(res, 200, transformedList(def, result.items.map((e) => store.present(e)), metadata, form, query), form);
   }
   // Objects are already serialised in the cache: join their JSON instead of re-encoding each.
   const head = `{"kind":"${def.listKind}","apiVersion":"${groupVersion(def)}","metadata":${JSON.stringify(metadata)},"items":[`;
@@ -270,47 +280,61 @@ async function serveList(res: ServerResponse, def: ResourceDefinition, store: Re
     return;
   }
   // A large list goes out in chunks, each written once the previous one has drained, so the
-  // client reads and decodes while the server still encodes, and other requests get turns.
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
-  res.write(head);
+  // client reads and decodes while the server still encodes, and other requests get turns;
+  // compressed (as Kubernetes compresses large responses) when the client accepts gzip.
+  const gzip = acceptsGzip(req);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...(gzip ? { 'Content-Encoding': 'gzip', Vary: 'Accept-Encoding' } : {}) });
+  let out: Writable = res;
+  if (gzip) {
+    const compressor = createGzip({ level: 1 });
+    pipeline(compressor, res, () => undefined);
+    out = compressor;
+  }
+  out.write(head);
   for (let i = 0; i < result.items.length; i += LIST_CHUNK_ITEMS) {
     const chunk = result.items.slice(i, i + LIST_CHUNK_ITEMS).map((e) => store.presentJson(e)).join(',');
-    if (!res.write(i === 0 ? chunk : `,${chunk}`)) await new Promise<void>((resolve) => {
-      res.once('drain', resolve);
+    if (!out.write(i === 0 ? chunk : `,${chunk}`)) await new Promise<void>((resolve) => {
+      out.once('drain', resolve);
       res.once('close', resolve);
     });
-    if (res.destroyed) return;
+    if (res.destroyed) {
+      out.destroy();
+      return;
+    }
   }
-  res.end(']}');
+  out.end(']}');
+}
+
+/** One object as the negotiated form asks: a Table of one row, its PartialObjectMetadata, or itself. */
+function transformed(def: ResourceDefinition, obj: KubeObject, form: OutputForm, query: Query): unknown {
+  if (form.as === 'Table') return toTable(def, [obj], tableOptions(query, form));
+  if (form.as === 'PartialObjectMetadata') return partialObjectMetadata(obj, form);
+  // An object served as the cache holds it goes out as the JSON the cache already made.
+  return cachedJson(obj) ?? obj;
+}
+
+/** A list as the negotiated form asks: a Table, a PartialObjectMetadataList, or the kind's list. */
+function transformedList(def: ResourceDefinition, items: KubeObject[], metadata: Record<string, unknown>, form: OutputForm, query: Query): unknown {
+  if (form.as === 'Table') return { ...toTable(def, items, tableOptions(query, form)), metadata };
+  if (form.as === 'PartialObjectMetadataList') {
+    return { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${form.version}`, metadata, items: items.map((obj) => partialObjectMetadata(obj, form)) };
+  }
+  return { kind: def.listKind, apiVersion: groupVersion(def), metadata, items };
+}
+
+function partialObjectMetadata(obj: KubeObject, form: OutputForm) {
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${form.version}`, metadata: obj.metadata };
 }
 
 const LIST_CHUNK_ITEMS = 500;
 
-function tableOptions(query: URLSearchParams) {
-  const include = query.get('includeObject');
-  return { includeObject: (include === 'None' || include === 'Object' ? include : 'Metadata') as 'None' | 'Metadata' | 'Object', now: new Date() };
+function tableOptions(query: Query, form: OutputForm) {
+  return { includeObject: includeObject(query), now: new Date(), apiVersion: (form.version === 'v1beta1' ? 'meta.k8s.io/v1beta1' : 'meta.k8s.io/v1') as TableApiVersion };
 }
 
 function withoutColumnsUnlessFirst<T extends { columnDefinitions?: unknown }>(table: T, first: boolean): T {
   if (first) return table;
   return { ...table, columnDefinitions: [] };
-}
-
-function writeOptions(req: IncomingMessage, query: URLSearchParams): WriteOptions {
-  const dryRun = query.getAll('dryRun');
-  for (const d of dryRun) if (d !== 'All') throw errors.badRequest(`dryRun: Unsupported value: "${d}": supported values: "All"`);
-  const fv = query.get('fieldValidation') ?? undefined;
-  if (fv !== undefined && fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') {
-    throw errors.badRequest(`fieldValidation: Unsupported value: "${fv}": supported values: "Ignore", "Strict", "Warn"`);
-  }
-  const manager = query.get('fieldManager') ?? undefined;
-  if (manager !== undefined && manager.length > 128) throw errors.badRequest('fieldManager: Too long: may not be longer than 128 characters');
-  return {
-    dryRun: dryRun.length > 0,
-    fieldManager: manager ?? defaultManager(req.headers['user-agent']),
-    fieldValidation: fv as FieldValidation | undefined,
-    warnings: [],
-  };
 }
 
 /** Kubernetes names an unnamed manager after the client's user agent, up to the first "/". */
@@ -324,28 +348,6 @@ async function optionalBody(req: IncomingMessage): Promise<Record<string, unknow
   const value = decodeBody(raw, req.headers['content-type']);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw errors.badRequest('DeleteOptions must be an object');
   return value as Record<string, unknown>;
-}
-
-function deleteOptions(query: URLSearchParams, body: Record<string, unknown> | undefined): DeleteOptions {
-  const opts: DeleteOptions = {};
-  const grace = body?.gracePeriodSeconds ?? (query.has('gracePeriodSeconds') ? Number(query.get('gracePeriodSeconds')) : undefined);
-  if (grace !== undefined) {
-    if (typeof grace !== 'number' || !Number.isInteger(grace)) throw errors.badRequest('gracePeriodSeconds must be an integer');
-    opts.gracePeriodSeconds = Math.max(0, grace);
-  }
-  const policy = body?.propagationPolicy ?? query.get('propagationPolicy') ?? undefined;
-  if (policy !== undefined) {
-    if (policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
-      throw errors.badRequest(`propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan"`);
-    }
-    opts.propagationPolicy = policy;
-  }
-  const orphan = body?.orphanDependents ?? (query.has('orphanDependents') ? isTrue(query.get('orphanDependents')) : undefined);
-  if (typeof orphan === 'boolean') opts.orphanDependents = orphan;
-  if (body?.preconditions && typeof body.preconditions === 'object') opts.preconditions = body.preconditions as DeleteOptions['preconditions'];
-  const dryRun = body?.dryRun;
-  if (Array.isArray(dryRun) && dryRun.includes('All')) opts.dryRun = true;
-  return opts;
 }
 
 function asKubeObject(value: unknown): KubeObject {

@@ -1,6 +1,7 @@
 // Turns a request path and method into what Kubernetes calls RequestInfo: which resource, which
 // object, which verb. Everything after routing (authorization, auditing, handlers) works from it.
 import type { IncomingMessage } from 'node:http';
+import { parseBool } from './query.ts';
 
 export interface ResourceRequest {
   kind: 'resource';
@@ -91,14 +92,11 @@ export function requestInfoOf(req: IncomingMessage): RequestInfo {
 
 function finish(info: ResourceRequest, method: string, query: URLSearchParams, watchPath: boolean): ResourceRequest {
   if (info.name === undefined) {
-    if (method === 'GET' || method === 'HEAD') info.verb = watchPath || isTrue(query.get('watch')) ? 'watch' : 'list';
+    if (method === 'GET' || method === 'HEAD') info.verb = watchPath || parseBool(query.get('watch')) ? 'watch' : 'list';
     if (method === 'DELETE') info.verb = 'deletecollection';
-  } else if ((method === 'GET' || method === 'HEAD') && (watchPath || isTrue(query.get('watch')))) {
+  } else if ((method === 'GET' || method === 'HEAD') && (watchPath || parseBool(query.get('watch')))) {
     info.verb = 'watch';
   }
   return info;
 }
 
-export function isTrue(v: string | null): boolean {
-  return v === 'true' || v === '1';
-}

@@ -55,11 +55,11 @@ export class Registry {
     this.strategies = { ...BUILTIN_STRATEGIES, '/services': serviceStrategy(allocator) };
     this.builtinGroups = new Set(builtin.map((r) => `${r.group}/${r.plural}`));
     this.namespaces = {
-      checkCreate: (namespace: string) => {
+      checkCreate: (namespace, plural, group, name) => {
         const ns = this.cache.get(objectKey({ group: '', plural: 'namespaces', namespaced: false }, undefined, namespace));
-        if (!ns) throw errors.notFound('namespaces', '', namespace, 'Namespace');
+        if (!ns) throw errors.notFound('namespaces', '', namespace);
         if (ns.object.metadata.deletionTimestamp) {
-          throw errors.forbidden(`unable to create new content in namespace ${namespace} because it is being terminated`);
+          throw errors.forbidden(plural, group, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
         }
       },
     };

@@ -73,8 +73,8 @@ export type WatchSink = (type: WatchEventType, entry: CacheEntry, revision: numb
 
 /** Namespace lifecycle checks the store needs but does not own. */
 export interface NamespaceGate {
-  /** Throws NotFound / Forbidden when objects may not be created in `namespace`. */
-  checkCreate(namespace: string): void;
+  /** Throws NotFound / Forbidden when `name` of `plural` (in `group`) may not be created in `namespace`. */
+  checkCreate(namespace: string, plural: string, group: string, name: string): void;
 }
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -125,7 +125,7 @@ export class ResourceStore {
 
   getEntry(namespace: string | undefined, name: string): CacheEntry {
     const entry = this.cache.get(this.key(namespace, name));
-    if (!entry) throw errors.notFound(this.resource.plural, this.resource.group, name, this.resource.kind);
+    if (!entry) throw errors.notFound(this.resource.plural, this.resource.group, name);
     return entry;
   }
 
@@ -235,9 +235,9 @@ export class ResourceStore {
 
   async create(namespace: string | undefined, body: KubeObject, opts: WriteOptions, appliedBy?: 'apply'): Promise<KubeObject> {
     const obj = this.admitBody(body, namespace, opts);
-    if (this.resource.namespaced) this.namespaces.checkCreate(obj.metadata.namespace!);
     const meta = obj.metadata;
     if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    if (this.resource.namespaced) this.namespaces.checkCreate(meta.namespace!, this.resource.plural, this.resource.group, meta.name ?? '');
     const now = timestamp();
     meta.uid = randomUUID();
     meta.creationTimestamp = now;
@@ -289,7 +289,7 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       const current = this.cache.get(this.key(namespace, name));
       if (!current) {
-        if (type !== 'apply' || subresource) throw errors.notFound(this.resource.plural, this.resource.group, name, this.resource.kind);
+        if (type !== 'apply' || subresource) throw errors.notFound(this.resource.plural, this.resource.group, name);
         const applied = asObject(patch, 'apply');
         this.checkApplyIdentity(applied, namespace, name);
         const { object } = serverSideApply(undefined, applied, this.applyOptions(opts), this.schema());
@@ -350,7 +350,7 @@ export class ResourceStore {
         throw errors.conflict(this.resource.plural, this.resource.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${live.metadata.resourceVersion}`);
       }
       const forbidden = this.strategy.forbidDelete?.(live);
-      if (forbidden) throw errors.forbidden(forbidden);
+      if (forbidden) throw errors.forbidden(this.resource.plural, this.resource.group, name, forbidden);
       try {
         return await this.deleteOnce(current, options, opts);
       } catch (err) {
@@ -381,7 +381,7 @@ export class ResourceStore {
         return { object: this.present(gone), deleted: true };
       } catch (err) {
         if (err instanceof PreconditionFailed) {
-          if (err.kind === 'missing') throw errors.notFound(this.resource.plural, this.resource.group, live.metadata.name!, this.resource.kind);
+          if (err.kind === 'missing') throw errors.notFound(this.resource.plural, this.resource.group, live.metadata.name!);
           throw this.conflict(live.metadata.name!);
         }
         throw err;
@@ -481,7 +481,7 @@ export class ResourceStore {
       return this.present(await this.cache.update(current.key, this.toStorage(next), current.modRevision));
     } catch (err) {
       if (err instanceof PreconditionFailed) {
-        if (err.kind === 'missing') throw errors.notFound(this.resource.plural, this.resource.group, meta.name!, this.resource.kind);
+        if (err.kind === 'missing') throw errors.notFound(this.resource.plural, this.resource.group, meta.name!);
         throw this.conflict(meta.name!);
       }
       throw err;

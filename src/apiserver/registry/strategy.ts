@@ -38,7 +38,7 @@ export interface Strategy {
   deletionBlocked?(obj: KubeObject): boolean;
   /** Conversion to and from the shape of the resource this one is stored as. */
   conversion?: StorageConversion;
-  /** Refuses a delete outright (e.g. the default namespace), with the message a user sees. */
+  /** Refuses a delete outright (e.g. the default namespace): why, for the 403 `<resource> "<name>" is forbidden: <why>`. */
   forbidDelete?(obj: KubeObject): string | undefined;
 }
 

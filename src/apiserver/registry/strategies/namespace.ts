@@ -22,7 +22,7 @@ export const namespaceStrategy: Strategy = {
     if ((obj as NamespaceFields).spec === undefined) delete (obj as NamespaceFields).spec;
   },
   forbidDelete(obj) {
-    return PROTECTED_NAMESPACES.has(obj.metadata.name ?? '') ? `namespaces "${obj.metadata.name}" is forbidden: this namespace may not be deleted` : undefined;
+    return PROTECTED_NAMESPACES.has(obj.metadata.name ?? '') ? 'this namespace may not be deleted' : undefined;
   },
   onDeleteRequested(obj) {
     (obj as NamespaceFields).status = { ...(obj as NamespaceFields).status, phase: 'Terminating' };
