@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import type { UserInfo } from './auth/user.ts';
+import type { Identity, UserInfo } from './auth/user.ts';
 import { requestBodies } from './http/codec.ts';
 import { requestInfo } from './http/request-info.ts';
 
@@ -51,11 +51,16 @@ export class AuditLog {
     this.rules = rules;
   }
 
-  /** Records the request once its response is complete. */
-  track(req: IncomingMessage, res: ServerResponse, user: UserInfo | undefined): void {
+  /**
+   * Records the request once its response is complete: `user` is who authenticated (the policy
+   * matches on them, as in Kubernetes), `impersonatedUser` who they acted as, when someone else.
+   */
+  track(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): void {
     const received = new Date();
     const url = new URL(req.url ?? '/', 'https://granary.invalid');
     const info = requestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    const user = identity?.impersonator ?? identity?.user;
+    const impersonated = identity?.impersonator ? identity.user : undefined;
     const level = this.levelFor(user, info);
     if (level === 'None') return;
     let captured: Buffer[] | undefined = level === 'RequestResponse' && info.verb !== 'watch' ? [] : undefined;
@@ -77,7 +82,8 @@ export class AuditLog {
       const event: Record<string, unknown> = {
         kind: 'Event', apiVersion: 'audit.k8s.io/v1', level, auditID: randomUUID(), stage: 'ResponseComplete',
         requestURI: req.url, verb: info.verb,
-        user: user ? { username: user.username, uid: user.uid, groups: user.groups } : { username: 'system:anonymous', groups: ['system:unauthenticated'] },
+        user: user ? auditUser(user) : { username: 'system:anonymous', groups: ['system:unauthenticated'] },
+        ...(impersonated ? { impersonatedUser: auditUser(impersonated) } : {}),
         sourceIPs: [req.socket.remoteAddress], userAgent: req.headers['user-agent'],
         responseStatus: { code: res.statusCode },
         requestReceivedTimestamp: received.toISOString(), stageTimestamp: new Date().toISOString(),
@@ -122,6 +128,11 @@ function matches(rule: PolicyRule, user: UserInfo | undefined, info: ReturnType<
     return rule.resources.some((r) => (r.group ?? '') === info.group && (!r.resources || r.resources.includes(full) || r.resources.includes(info.resource) || r.resources.includes('*')));
   }
   return true;
+}
+
+/** audit.k8s.io's UserInfo: name, uid, groups and extra. */
+function auditUser(user: UserInfo): Record<string, unknown> {
+  return { username: user.username, uid: user.uid, groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) };
 }
 
 function parsed(body: Buffer | undefined): unknown {

@@ -15,7 +15,7 @@ import { loadEncryptionConfig } from './storage/encryption.ts';
 import { createHandler, type SubresourceHandler } from './http/handler.ts';
 import { OverloadGuard, type OverloadLimits } from './http/overload.ts';
 import { AuditLog, loadAuditPolicy } from './audit.ts';
-import type { UserInfo } from './auth/user.ts';
+import type { Identity } from './auth/user.ts';
 import { sendError } from './http/codec.ts';
 import { ApiError } from './errors.ts';
 import { ensurePki, type CertificateAuthority } from './pki.ts';
@@ -148,16 +148,16 @@ export class ApiServer {
     }, (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0];
       if (!HEALTH_PATHS.test(path)) {
-        let user: UserInfo | undefined;
+        let identity: Identity;
         try {
-          user = access.check(req);
+          identity = access.check(req);
         } catch (err) {
-          audit?.track(req, res, undefined);
+          audit?.track(req, res, access.identityOf(req));
           return sendError(res, err);
         }
-        audit?.track(req, res, user);
+        audit?.track(req, res, identity);
         try {
-          overload.admit(req, res, user);
+          overload.admit(req, res, identity.user);
         } catch (err) {
           return sendError(res, err);
         }

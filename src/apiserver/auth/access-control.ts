@@ -1,5 +1,6 @@
 // Access control for the API server, assembled: every request but the health checks is
-// authenticated (client certificate, static token, ServiceAccount token, bootstrap token) and then authorized
+// authenticated (client certificate, static token, ServiceAccount token, bootstrap token), may act
+// as another user (impersonation, itself authorized), and is then authorized
 // (system:masters may do anything; node agents what the Node authorizer allows; everyone, nodes
 // too, what RBAC allows) before it is served. Writes by nodes pass NodeRestriction admission. Also here: the
 // pieces that serve the auth APIs (TokenRequest, the self reviews) and the escalation check on RBAC
@@ -29,7 +30,8 @@ import { ServiceAccountTokens, type ObjectLookup } from './service-account-token
 import { ensureSigningKey, type SigningKey } from './signing-key.ts';
 import { StaticTokens } from './token-file.ts';
 import { tokenRequestHandler } from './token-request.ts';
-import { isPrivileged, type UserInfo } from './user.ts';
+import { isPrivileged, type Identity, type UserInfo } from './user.ts';
+import { impersonatedUser } from './impersonation.ts';
 
 /** Kubernetes' conventional issuer and API audience for in-cluster service account tokens. */
 export const DEFAULT_SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -72,7 +74,7 @@ export class AccessControl {
   private readonly nodes: NodeAuthorizer;
   private readonly escalation: EscalationGuard;
   private readonly aggregator: ClusterRoleAggregator;
-  private readonly users = new WeakMap<IncomingMessage, UserInfo>();
+  private readonly identities = new WeakMap<IncomingMessage, Identity>();
   private stopFollowing: (() => void)[] = [];
 
   constructor(registry: Registry, credentials: AccessCredentials, opts: Omit<AccessControlOptions, 'dataDir' | 'tokenAuthFile'>, log: Logger) {
@@ -108,26 +110,35 @@ export class AccessControl {
   }
 
   /**
-   * Authenticates and authorizes a request: the user, or an ApiError to send (401 Unauthorized
-   * for no or bad credentials, 403 Forbidden with Kubernetes' message for a request not allowed).
+   * Authenticates a request, applies the impersonation it asks for, and authorizes it as the user
+   * it then acts as: that identity, or an ApiError to send (401 Unauthorized for no or bad
+   * credentials, 403 Forbidden with Kubernetes' message for impersonation or a request not allowed).
    */
-  check(req: IncomingMessage): UserInfo {
+  check(req: IncomingMessage): Identity {
     const authentication = this.authenticator.authenticate(req);
     if ('reasons' in authentication) {
       this.log.info({ method: req.method, path: req.url, remote: req.socket.remoteAddress, reasons: authentication.reasons }, 'request not authenticated');
       throw errors.unauthorized();
     }
-    const user = authentication.user;
+    const requestor = authentication.user;
+    this.identities.set(req, { user: requestor });
+    const impersonated = impersonatedUser(req, requestor, (u, a) => this.authorize(u, a));
+    const identity: Identity = impersonated ? { user: impersonated, impersonator: requestor } : { user: requestor };
+    this.identities.set(req, identity);
     const attributes = attributesOf(req);
-    const decision = this.authorize(user, attributes);
-    if (!decision.allowed) throw forbidden(user, attributes, decision.reason);
-    this.users.set(req, user);
-    return user;
+    const decision = this.authorize(identity.user, attributes);
+    if (!decision.allowed) throw forbidden(identity.user, attributes, decision.reason);
+    return identity;
   }
 
-  /** The user `check` established for a request. */
+  /** Who a request is from, as far as `check` got: for the audit log, also of refused requests. */
+  identityOf(req: IncomingMessage): Identity | undefined {
+    return this.identities.get(req);
+  }
+
+  /** The user a checked request acts as (the impersonated user when there is one). */
   userOf(req: IncomingMessage): UserInfo {
-    const user = this.users.get(req);
+    const user = this.identities.get(req)?.user;
     if (!user) throw errors.unauthorized();
     return user;
   }
@@ -148,7 +159,7 @@ export class AccessControl {
 
   /** The checks a write to `resource` must pass (escalation on RBAC objects, NodeRestriction, CertificateSigningRequest admission), for the store to run before storing. */
   writeCheck(req: IncomingMessage, resource: Pick<ResourceDefinition, 'group' | 'plural'>): WriteCheck | undefined {
-    const user = this.users.get(req);
+    const user = this.identities.get(req)?.user;
     if (!user) return undefined;
     const checks: WriteCheck[] = [];
     const escalation = this.escalation.checkFor(user, resource);

@@ -9,6 +9,12 @@ export interface UserInfo {
   extra?: Record<string, string[]>;
 }
 
+/** Who a request acts as, and who authenticated when that is someone else (impersonation). */
+export interface Identity {
+  user: UserInfo;
+  impersonator?: UserInfo;
+}
+
 /** Every authenticated user is in this group. */
 export const AUTHENTICATED_GROUP = 'system:authenticated';
 /** Members may do anything: authorization and escalation checks do not apply to them. */
