@@ -6,7 +6,6 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { hostname } from 'node:os';
 import {
   certificateHosts, createCertificateAuthority, ensurePki, servingHosts, signClientCertificate, signServingCertificate, type Pki,
 } from './pki.ts';
+import { noKubectl } from '../../test/support/machine-limits.ts';
 
 const KUBECTL = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
 
@@ -163,7 +163,7 @@ test('the admin kubeconfig reaches a TLS server with verification on, and the se
   await assert.rejects(get(`${kc.server}/hello`, { ca: other.certPem, cert: kc.cert, key: kc.key }), /self-signed|unable to verify|certificate/);
 });
 
-test('kubectl 1.33 accepts our CA, serving certificate SANs and admin client certificate', { skip: !existsSync(KUBECTL) && `${KUBECTL} is not installed` }, async (t) => {
+test('kubectl 1.33 accepts our CA, serving certificate SANs and admin client certificate', { skip: noKubectl(KUBECTL) }, async (t) => {
   const dir = await tempDir(t);
   const pki = await ensurePki(dir, { listenHost: '127.0.0.1' });
   const server = await startEchoServer(t, pki);

@@ -136,6 +136,7 @@ export class ApiServer {
       ready: () => server.ready && registry.cache.healthy() === undefined,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000,
       observe: (o) => metrics.observe(o),
+      openLongRunning: (labels) => metrics.openLongRunning(labels),
     });
     const overload = new OverloadGuard(opts.limits);
     const audit = opts.audit ? new AuditLog(opts.audit.path, opts.audit.policyFile ? loadAuditPolicy(opts.audit.policyFile) : undefined) : undefined;

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:https';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import type { KubeObject } from '../api/meta.ts';
 import type { PrinterColumn, ResourceDefinition } from '../api/resources.ts';
 import { humanDuration, tableColumnsFor, toTable, type Table } from './table.ts';
 import { ensurePki } from './pki.ts';
+import { noKubectl } from '../../test/support/machine-limits.ts';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
@@ -265,7 +265,7 @@ test('row objects follow includeObject; resourceVersion and continue are carried
 
 const KUBECTL = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
 
-test('kubectl 1.33 prints our pod Table, hiding wide columns unless -o wide', { skip: !existsSync(KUBECTL) && `${KUBECTL} is not installed` }, async (t) => {
+test('kubectl 1.33 prints our pod Table, hiding wide columns unless -o wide', { skip: noKubectl(KUBECTL) }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'granary-table-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const pki = await ensurePki(dir, { listenHost: '127.0.0.1' });

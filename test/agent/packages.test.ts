@@ -15,6 +15,7 @@ import { PackageManager, type RepositoryConfig } from '../../src/agent/packages/
 import { buildTarGz } from '../support/tar.ts';
 import { TestRepository } from '../support/package-repository.ts';
 import { freePort } from '../support/net.ts';
+import { notDebian, notRoot } from '../support/machine-limits.ts';
 
 const run = promisify(execFile);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -155,7 +156,7 @@ describe('packages from an HTTP repository', () => {
   }
 });
 
-const aptUnavailable = process.getuid?.() !== 0 ? 'needs root to install Debian packages' : !existsSync('/usr/bin/apt-get') ? 'not a Debian host' : undefined;
+const aptUnavailable = notRoot() ?? notDebian();
 
 describe('packages from the OS repository (apt)', { skip: aptUnavailable }, () => {
   let work: string;

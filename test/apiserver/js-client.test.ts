@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
 import { startApiServer, type RunningApiServer } from '../support/apiserver.ts';
-import { eventually } from '../support/eventually.ts';
+import { eventually, within } from '../support/eventually.ts';
 
 const NAMESPACE = 'js-client';
 const GROUP = 'jschecks.example.com';
@@ -87,7 +87,7 @@ describe('@kubernetes/client-node', () => {
     await core.deleteNamespacedConfigMap({ namespace: NAMESPACE, name: 'w' });
     await eventually('the deletion arrives', async () => (events.some((e) => e.startsWith('DELETED')) ? true : undefined), 10_000, 20);
     watching[0].abort();
-    await ended;
+    await within('the aborted watch ending', ended, 5000);
     assert.deepEqual(events, ['ADDED w 1', 'MODIFIED w 2', 'DELETED w 2']);
 
     const resumed: string[] = [];

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import type { ConfigMap, Pod, Secret, Volume, VolumeMount } from '../pod-types.ts';
 import { pathVariables, podPaths } from './layout.ts';
 import { removePodFiles, renderVolumes, resolveMountPath, type VolumeContext } from './render.ts';
+import { notRoot } from '../../../test/support/machine-limits.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -229,7 +230,7 @@ test('hostPath volumes outside {{volumeroot}}, through links out of it, or of ot
   assert.ok(statSync(join(inside.root, 'volumes', 'real', 'data')).isDirectory());
 });
 
-test('a hostPath directory the agent creates belongs to the user its containers run as', { skip: process.getuid?.() !== 0 ? 'needs root' : undefined }, async (t) => {
+test('a hostPath directory the agent creates belongs to the user its containers run as', { skip: notRoot() }, async (t) => {
   const { root, pod, context } = setup(t, [{ name: 'h', hostPath: { path: '{{volumeroot}}/owned' } }], [{ name: 'h', mountPath: '{{dataroot}}/h' }]);
   pod.spec.securityContext = { runAsUser: 4321, runAsGroup: 4322 };
   await renderVolumes(context);

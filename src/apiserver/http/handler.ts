@@ -53,6 +53,8 @@ export interface HandlerContext {
   bookmarkIntervalMs: number;
   /** Called once per request with the outcome, for metrics and audit. */
   observe?(info: { verb: string; resource: string; code: number; durationMs: number }): void;
+  /** Called when a watch opens; the function it returns when the watch ends (for the long-running requests gauge). */
+  openLongRunning?(labels: { verb: string; group: string; version: string; resource: string; scope: string }): () => void;
 }
 
 const PATCH_TYPES: Record<string, PatchType> = {
@@ -196,6 +198,9 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       return serveList(res, def, store, ns, listOptions(query, false), query, form);
     case 'watch': {
       const list = listOptions(query, true);
+      const scope = info.name ? 'resource' : ns ? 'namespace' : 'cluster';
+      const closed = ctx.openLongRunning?.({ verb: 'WATCH', group: def.group, version: def.version, resource: def.plural, scope });
+      if (closed) res.once('close', closed);
       return serveWatch(req, res, store, {
         namespace: ns, name: info.name, filter: buildFilter(list, store),
         resourceVersion: list.resourceVersion,
