@@ -35,14 +35,10 @@ export function parseInt64(value: string): number {
 
 /** The query of one request, read with Kubernetes' conversions. */
 export class Query {
-  readonly params: URLSearchParams;
+  private readonly params: URLSearchParams;
 
   constructor(params: URLSearchParams) {
     this.params = params;
-  }
-
-  has(name: string): boolean {
-    return this.params.has(name);
   }
 
   /** The first value, or undefined when absent. */
