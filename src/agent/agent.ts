@@ -9,6 +9,7 @@ import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
 import { Controller } from '../runtime/controller.ts';
 import { refKey, Store } from '../runtime/store.ts';
+import { RUNTIME_LABEL_PREFIX } from '../runtime/labels.ts';
 import { watcher } from '../runtime/watcher.ts';
 import { measureCapacity, NodeRegistration } from './node.ts';
 import { PackageManager } from './packages/manager.ts';
@@ -19,12 +20,17 @@ import { ReferencedObjects } from './referenced-objects.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
 import type { ImageManager } from './images/manager.ts';
 import { PodCertificates } from './volumes/certificates.ts';
+import { podPaths } from './volumes/layout.ts';
 import { startNodeEndpoint } from './node-endpoint.ts';
 import { EventRecorder } from '../runtime/events.ts';
 import { agentMetrics, followClientCertificate } from './metrics.ts';
 
-/** Label a node carries for each runtime it has, e.g. runtime.granary.dev/container=true: RuntimeClasses select nodes by it. */
-export const RUNTIME_LABEL_PREFIX = 'runtime.granary.dev/';
+/**
+ * The node's directory for hostPath volumes (<root>/volumes): operators write real paths below it
+ * into their pods, which then also run unchanged on a kubelet.
+ */
+export const VOLUME_ROOT_ANNOTATION = 'granary.dev/volume-root';
+
 /** How often unused images are looked for, and how long an image must have been unused to go. */
 const IMAGE_GC_INTERVAL_MS = 5 * 60_000;
 
@@ -55,7 +61,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   followClientCertificate(() => client.connection.cert);
   const registration = new NodeRegistration(client, {
     name: opts.nodeName, ip: opts.nodeIp, port: (logServer.address() as { port: number }).port,
-    labels: { ...opts.labels, [`${RUNTIME_LABEL_PREFIX}${opts.runtime.kind}`]: 'true' }, runtime: opts.runtimeVersion ?? `${opts.runtime.kind}://granary`,
+    labels: { ...opts.labels, [`${RUNTIME_LABEL_PREFIX}${opts.runtime.kind}`]: 'true' },
+    annotations: { [VOLUME_ROOT_ANNOTATION]: podPaths(opts.root, 'x').volumeRoot }, runtime: opts.runtimeVersion ?? `${opts.runtime.kind}://granary`,
   }, () => measureCapacity(opts.root), log.child({ part: 'node' }));
   // The control plane may not be reachable yet: keep trying, never give up.
   for (let attempt = 1; !signal.aborted; attempt++) {

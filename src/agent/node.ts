@@ -28,6 +28,8 @@ export interface NodeIdentity {
   ip: string;
   port: number;
   labels: Record<string, string>;
+  /** Facts about the node for operators (its volume root), as annotations. */
+  annotations?: Record<string, string>;
   runtime: string;
 }
 
@@ -69,6 +71,7 @@ export function buildNode(id: NodeIdentity, capacity: Capacity): Node {
     apiVersion: 'v1', kind: 'Node',
     metadata: {
       name: id.name,
+      ...(id.annotations ? { annotations: id.annotations } : {}),
       labels: {
         ...id.labels,
         'kubernetes.io/arch': GRANARY_PLATFORM, 'kubernetes.io/os': GRANARY_PLATFORM, 'kubernetes.io/hostname': id.name,
@@ -122,7 +125,7 @@ export class NodeRegistration {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       node = await this.nodes.patch(this.identity.name, undefined, {
-        metadata: { labels: desired.metadata.labels }, spec: { taints: desired.spec!.taints },
+        metadata: { labels: desired.metadata.labels, annotations: desired.metadata.annotations }, spec: { taints: desired.spec!.taints },
       }, 'merge');
     }
     await this.postStatus(node);

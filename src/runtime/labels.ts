@@ -11,6 +11,11 @@ export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 export const LABEL_ROLE_GROUP = 'app.kubernetes.io/role-group';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
+/**
+ * Granary nodes carry runtime.granary.dev/<runtime>=true for each runtime their agent has
+ * (systemd, process: packages on bare metal; container: OCI images through containerd).
+ */
+export const RUNTIME_LABEL_PREFIX = 'runtime.granary.dev/';
 
 /** Longest DNS-1123 label: names of pods, services, and the name part of label keys. */
 export const DNS_LABEL_MAX = 63;

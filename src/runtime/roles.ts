@@ -6,7 +6,7 @@
 // settings win over the role's. Overrides are the escape hatch: raw file properties, environment
 // variables and command-line arguments written as given.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { DNS_LABEL_MAX, isDnsLabel } from './labels.ts';
+import { DNS_LABEL_MAX, isDnsLabel, RUNTIME_LABEL_PREFIX } from './labels.ts';
 import { LabelSelectorSchema, validateLabelSelector, type LabelSelector } from './selector.ts';
 
 /** Replicas of a role group that does not say. */
@@ -34,11 +34,16 @@ export interface Configurable<T> {
   cliOverrides?: Record<string, string>;
 }
 
+/** How a role group's pods run: from packages on bare metal (systemd, supervised processes) or as OCI containers. */
+export type GroupRuntime = 'package' | 'container';
+
 export interface RoleGroup<T> extends Configurable<T> {
   /** Number of pods of this group; DEFAULT_REPLICAS when absent. */
   replicas?: number;
   /** The nodes this group's pods may run on; all nodes when absent. */
   selector?: LabelSelector;
+  /** 'package' when absent. */
+  runtime?: GroupRuntime;
 }
 
 export interface Role<T> extends Configurable<T> {
@@ -50,6 +55,9 @@ export function RoleGroupSchema<T extends TSchema>(config: T) {
   return Type.Object({
     replicas: Type.Optional(Type.Integer({ minimum: 0, description: `Number of pods (default ${DEFAULT_REPLICAS}).` })),
     selector: Type.Optional(LabelSelectorSchema),
+    runtime: Type.Optional(Type.Union([Type.Literal('package'), Type.Literal('container')], {
+      description: 'package (default): the pods run from Debian packages as systemd services or processes on bare-metal nodes; container: they run as OCI containers on nodes with a container runtime. The nodes chosen have that runtime (label runtime.granary.dev/container).',
+    })),
     config: Type.Optional(config),
     configOverrides: Type.Optional(ConfigOverridesSchema),
     envOverrides: Type.Optional(EnvOverridesSchema),
@@ -91,6 +99,18 @@ export function validateRole<T>(role: Role<T>, path: string): string[] {
     if (group.selector) problems.push(...validateLabelSelector(group.selector, `${at}.selector`));
   }
   return problems;
+}
+
+/**
+ * The nodes a role group's pods may run on: its selector, narrowed to nodes with the group's
+ * runtime (runtime.granary.dev/container=true for containers, its absence for packages).
+ */
+export function groupNodeSelector<T>(group: RoleGroup<T>): LabelSelector {
+  const key = `${RUNTIME_LABEL_PREFIX}container`;
+  const requirement = (group.runtime ?? 'package') === 'container'
+    ? { key, operator: 'In' as const, values: ['true'] }
+    : { key, operator: 'DoesNotExist' as const };
+  return { ...group.selector, matchExpressions: [...(group.selector?.matchExpressions ?? []), requirement] };
 }
 
 /** Desired pods per role group. */

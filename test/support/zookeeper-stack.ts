@@ -17,10 +17,13 @@ import { eventually } from './eventually.ts';
 import { Kubectl } from './kubectl.ts';
 import type { TestSystemd } from './systemd.ts';
 
+export type StackRuntime = 'systemd' | 'process' | 'container';
+
 export interface StackNode {
   name: string;
   address: string;
   root: string;
+  runtime: StackRuntime;
 }
 
 export interface ZookeeperStack {
@@ -30,14 +33,22 @@ export interface ZookeeperStack {
   nodes: StackNode[];
   /** What the agents printed, for failure messages. */
   agentOutput(): string;
+  /** Stops a node's agent (SIGTERM, as an administrator would) and starts it again. */
+  restartAgent(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * `subnet` (default 127.0.10) gives the nodes' addresses, SUBNET.1, .2, ...: away from
  * 127.0.0.2-4, where `granary up` puts its nodes, so that a stack never collides with one.
+ * `runtimes` gives each node its own runtime (a hybrid stack); container nodes use `containerd`.
  */
-export async function startZookeeperStack(opts: { runtime: 'systemd' | 'process'; systemd?: TestSystemd; nodes?: number; subnet?: string }): Promise<ZookeeperStack> {
+export async function startZookeeperStack(opts: {
+  runtime: 'systemd' | 'process'; systemd?: TestSystemd; nodes?: number; subnet?: string;
+  runtimes?: StackRuntime[]; containerd?: { socket: string };
+  /** The first node's host number in the subnet (default 1). */
+  firstHost?: number;
+}): Promise<ZookeeperStack> {
   const server = await startApiServer();
   const client = KubeClient.fromKubeconfig(server.kubeconfig);
   const kubectl = new Kubectl('1.33', server.kubeconfig);
@@ -49,23 +60,34 @@ export async function startZookeeperStack(opts: { runtime: 'systemd' | 'process'
   } as KubeObject);
 
   let output = '';
-  const agents: ChildProcess[] = [];
+  const agents = new Map<string, ChildProcess>();
   const nodes: StackNode[] = [];
-  const runtimeArgs = opts.runtime === 'process' ? ['--runtime', 'process']
-    : ['--runtime', 'systemd', '--systemd-unit-dir', opts.systemd!.unitDir, '--systemd-command-prefix', opts.systemd!.commandPrefix.join(' ')];
-  for (let i = 1; i <= (opts.nodes ?? 3); i++) {
-    const node = { name: `zk-node-${i}`, address: `${opts.subnet ?? '127.0.10'}.${i}`, root: tempDir(`zk-node-${i}`) };
-    chmodSync(node.root, 0o755);
+  const runtimeArgs = (runtime: StackRuntime) => runtime === 'process' ? ['--runtime', 'process']
+    : runtime === 'container' ? ['--runtime', 'container', '--container-runtime-endpoint', opts.containerd!.socket]
+      : ['--runtime', 'systemd', '--systemd-unit-dir', opts.systemd!.unitDir, '--systemd-command-prefix', opts.systemd!.commandPrefix.join(' ')];
+  const startAgent = async (node: StackNode) => {
     const kubeconfig = await writeNodeKubeconfig(server.dataDir, node.name, server.url);
     const agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', kubeconfig, '--node-name', node.name,
-      '--node-ip', node.address, '--port', '0', '--root', node.root, ...runtimeArgs], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'warn' } });
+      '--node-ip', node.address, '--port', '0', '--root', node.root, ...runtimeArgs(node.runtime)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'warn' } });
     const collect = (d: Buffer) => (output += `[${node.name}] ${d.toString()}`);
     agent.stdout!.on('data', collect);
     agent.stderr!.on('data', collect);
-    agents.push(agent);
+    agents.set(node.name, agent);
+  };
+  const stopAgent = (agent: ChildProcess | undefined) => {
+    if (!agent || agent.exitCode !== null) return undefined;
+    const exited = new Promise((r) => agent.once('exit', r));
+    agent.kill('SIGTERM');
+    return exited;
+  };
+  const runtimes = opts.runtimes ?? Array.from({ length: opts.nodes ?? 3 }, () => opts.runtime);
+  for (let i = 1; i <= runtimes.length; i++) {
+    const node = { name: `zk-node-${i}`, address: `${opts.subnet ?? '127.0.10'}.${(opts.firstHost ?? 1) + i - 1}`, root: tempDir(`zk-node-${i}`), runtime: runtimes[i - 1] };
+    chmodSync(node.root, 0o755);
+    await startAgent(node);
     nodes.push(node);
   }
-  await eventually('three Ready nodes', async () => {
+  await eventually(`${nodes.length} Ready nodes`, async () => {
     const list = await client.resource('v1', 'Node').list();
     const ready = list.items.filter((n) => (n.status as { conditions?: { type: string; status: string }[] })?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return ready.length === nodes.length ? true : undefined;
@@ -78,15 +100,14 @@ export async function startZookeeperStack(opts: { runtime: 'systemd' | 'process'
   return {
     server, client, kubectl, nodes,
     agentOutput: () => output,
+    async restartAgent(name) {
+      await stopAgent(agents.get(name));
+      await startAgent(nodes.find((n) => n.name === name)!);
+    },
     async stop() {
       stopOperator.abort();
       await operator.catch(() => undefined);
-      await Promise.all(agents.map((agent) => {
-        if (agent.exitCode !== null) return undefined;
-        const exited = new Promise((r) => agent.once('exit', r));
-        agent.kill('SIGTERM');
-        return exited;
-      }));
+      await Promise.all([...agents.values()].map(stopAgent));
       // Servers of a cluster a failed test left behind were started by these agents: end them too.
       for (const pid of nodes.flatMap((n) => processesMentioning(`${n.root}/`))) {
         try {

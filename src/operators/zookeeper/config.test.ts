@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from '../../api/kinds/core.ts';
-import { connectionString, groupFiles, planServers, runningServers, validateCluster, type ServerNode } from './config.ts';
+import { connectionString, groupFiles, PACKAGE_PATHS, planServers, runningServers, validateCluster, type ServerNode } from './config.ts';
 import type { ZookeeperCluster } from './crd.ts';
 import { ZOOKEEPER_CATALOGUE } from './properties.ts';
 
-const node = (name: string, address: string, ready = true): ServerNode => ({ name, address, labels: {}, ready, unschedulable: false });
+const node = (name: string, address: string, ready = true, labels: Record<string, string> = {}): ServerNode => ({ name, address, labels, ready, unschedulable: false, volumeRoot: `/srv/${name}/volumes` });
 const NODES = [node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), node('n3', '10.0.0.3')];
 
 function cluster(spec: Partial<ZookeeperCluster['spec']> = {}, status?: ZookeeperCluster['status']): ZookeeperCluster {
@@ -55,7 +55,7 @@ test('zoo.cfg lists every server with its quorum, election and client address; d
   const validated = validateCluster(cluster({ servers: { config: { tickTime: 500 }, roleGroups: { default: { replicas: 3, configOverrides: { 'zoo.cfg': { maxClientCnxns: '100' } } } } } }));
   assert.ok(validated.ok);
   const { servers } = planServers(cluster(), NODES, []);
-  const zoo = groupFiles(validated.groups.default, servers)['zoo.cfg'];
+  const zoo = groupFiles(validated.groups.default, servers, PACKAGE_PATHS)['zoo.cfg'];
   assert.match(zoo, /^server\.1=10.0.0.1\\:2888\\:3888;10.0.0.1\\:2181$/m);
   assert.match(zoo, /^server\.3=10.0.0.3\\:2888\\:3888;10.0.0.3\\:2181$/m);
   assert.match(zoo, /^dataDir=\{\{dataroot\}\}\/zookeeper$/m);

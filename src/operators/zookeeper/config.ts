@@ -8,7 +8,7 @@ import { existingPod, desiredPods } from '../../runtime/pod-identity.ts';
 import { nodeInfo, placePods, type NodeInfo, type PreviousPlacement } from '../../runtime/placement.ts';
 import { mergeRoleConfig, type MergedProperties, type PropertyResult } from '../../runtime/product-config/merge.ts';
 import { writeJavaProperties } from '../../runtime/product-config/java-properties.ts';
-import { mergedConfig, validateRole, type Role } from '../../runtime/roles.ts';
+import { groupNodeSelector, mergedConfig, validateRole, type GroupRuntime, type Role } from '../../runtime/roles.ts';
 import { nodeOfPod } from '../../runtime/pods.ts';
 import { DEFAULT_ZOOKEEPER_VERSION, SERVER_ROLE, serversRole, type ServerConfig, type ServerPlacement, type ZookeeperCluster } from './crd.ts';
 import { LOG4J_PROPERTIES, serverConfigProperties, ZOO_CFG, ZOOKEEPER_CATALOGUE } from './properties.ts';
@@ -18,13 +18,32 @@ export const DEFAULT_QUORUM_PORT = 2888;
 export const DEFAULT_ELECTION_PORT = 3888;
 export const DEFAULT_HEAP_MIB = 256;
 
-/** Where the servers' data goes: {{dataroot}}/zookeeper links to the server's host volume. */
-export const DATA_MOUNT = '{{dataroot}}/zookeeper';
-export const CONFIG_MOUNT = '{{configroot}}/zookeeper';
+/**
+ * Where a server finds its configuration and keeps its data. In a container these are real
+ * paths (a kubelet would run the pod unchanged); bare-metal services share the host's files, so
+ * the agent links their volumes into the pod's own directories ({{configroot}}, {{dataroot}}).
+ */
+export interface ServerPaths { config: string; data: string; log: string }
+export const PACKAGE_PATHS: ServerPaths = { config: '{{configroot}}/zookeeper', data: '{{dataroot}}/zookeeper', log: '{{logroot}}' };
+export const CONTAINER_PATHS: ServerPaths = { config: '/etc/zookeeper/granary', data: '/var/lib/zookeeper', log: '/var/log/zookeeper' };
 
-/** A granary node a server can run on: its scheduling facts and the address servers bind to. */
+export function serverPaths(cluster: ZookeeperCluster, roleGroup: string): ServerPaths {
+  return groupRuntime(cluster, roleGroup) === 'container' ? CONTAINER_PATHS : PACKAGE_PATHS;
+}
+
+export function groupRuntime(cluster: ZookeeperCluster, roleGroup: string): GroupRuntime {
+  return serversRole(cluster).roleGroups[roleGroup]?.runtime ?? 'package';
+}
+
+/** The annotation a Granary agent puts on its Node naming its directory for hostPath volumes. */
+export const VOLUME_ROOT_ANNOTATION = 'granary.dev/volume-root';
+/** The volume root of nodes that do not say (a kubelet's, or an agent installed with its defaults). */
+export const DEFAULT_VOLUME_ROOT = '/var/lib/granary/volumes';
+
+/** A granary node a server can run on: its scheduling facts, the address servers bind to, where host volumes go. */
 export interface ServerNode extends NodeInfo {
   address: string;
+  volumeRoot: string;
 }
 
 /** One server of the ensemble as it should be. */
@@ -33,6 +52,8 @@ export interface ServerPlan {
   id: number;
   node: string;
   address: string;
+  /** The node's directory for host volumes. */
+  volumeRoot: string;
   clientPort: number;
   quorumPort: number;
   electionPort: number;
@@ -52,7 +73,9 @@ export function serverNodes(nodes: readonly KubeObject[]): ServerNode[] {
     if (node.metadata.labels?.['kubernetes.io/os'] !== 'granary-linux') continue;
     const addresses = (node.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses ?? [];
     const address = addresses.find((a) => a.type === 'InternalIP')?.address;
-    if (address) result.push({ ...nodeInfo(node), address });
+    const annotated = node.metadata.annotations?.[VOLUME_ROOT_ANNOTATION];
+    const volumeRoot = annotated && annotated.startsWith('/') && !annotated.split('/').includes('..') ? annotated : DEFAULT_VOLUME_ROOT;
+    if (address) result.push({ ...nodeInfo(node), address, volumeRoot });
   }
   return result;
 }
@@ -61,9 +84,15 @@ export function zookeeperVersion(cluster: ZookeeperCluster): string {
   return cluster.spec.version ?? DEFAULT_ZOOKEEPER_VERSION;
 }
 
-/** The package a server runs: Debian's zookeeper of that upstream version (see docs/packages.md). */
-export function serverImage(cluster: ZookeeperCluster): string {
-  return `zookeeper:${zookeeperVersion(cluster)}`;
+/**
+ * What a server of the group runs: Debian's zookeeper package of that upstream version (see
+ * docs/packages.md), or in a container the image `granary image build zookeeper:VERSION --push
+ * REGISTRY` makes from the same packages.
+ */
+export function serverImage(cluster: ZookeeperCluster, roleGroup: string): string {
+  return groupRuntime(cluster, roleGroup) === 'container'
+    ? `${cluster.spec.imageRegistry}/granary/zookeeper:${zookeeperVersion(cluster)}`
+    : `zookeeper:${zookeeperVersion(cluster)}`;
 }
 
 /** The role as it applies now: no servers at all while the cluster is stopped. */
@@ -88,6 +117,13 @@ export function validateCluster(cluster: ZookeeperCluster): Validated {
       problems.push(`spec.servers.roleGroups.${group}.config.dataDir: "${dataDir}" must be a relative path below the node's volume root, without . or ..`);
     }
   }
+  const containerGroups = Object.keys(role.roleGroups ?? {}).filter((g) => role.roleGroups[g].runtime === 'container');
+  if (containerGroups.length > 0 && !cluster.spec.imageRegistry) {
+    problems.push(`spec.imageRegistry: role groups ${containerGroups.join(', ')} run in containers and need the registry holding granary/zookeeper:${zookeeperVersion(cluster)} (granary image build zookeeper:${zookeeperVersion(cluster)} --push REGISTRY)`);
+  }
+  if (cluster.spec.imageRegistry !== undefined && !/^[a-zA-Z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(cluster.spec.imageRegistry)) {
+    problems.push(`spec.imageRegistry: "${cluster.spec.imageRegistry}" is not a registry host[:port]`);
+  }
   if (problems.length > 0) return { ok: false, problems };
   const merged = mergeRoleConfig({ catalogue: ZOOKEEPER_CATALOGUE, version: zookeeperVersion(cluster), role: SERVER_ROLE, roleSpec: role, toProperties: serverConfigProperties });
   return merged.ok ? { ok: true, groups: merged.groups, warnings: merged.warnings } : { ok: false, problems: merged.problems };
@@ -110,15 +146,18 @@ export function planServers(cluster: ZookeeperCluster, nodes: readonly ServerNod
   }
   // Later entries win: a pod's node over the status' record.
   const latest = new Map(previous.map((p) => [`${p.roleGroup}/${p.id}`, p]));
-  const placement = placePods(plan.desired.map((d) => ({ ...d, selector: role.roleGroups[d.roleGroup]?.selector })), nodes, [...latest.values()]);
+  // One selector object per group: placement computes eligibility once per selector.
+  const selectors = new Map(Object.entries(role.roleGroups).map(([name, group]) => [name, groupNodeSelector(group)]));
+  const placement = placePods(plan.desired.map((d) => ({ ...d, selector: selectors.get(d.roleGroup) })), nodes, [...latest.values()]);
   const addressOf = new Map(nodes.map((n) => [n.name, n.address]));
+  const volumeRootOf = new Map(nodes.map((n) => [n.name, n.volumeRoot]));
   const taken = new Map<string, number>();
   const servers = placement.placed.map((p) => {
     const config = mergedConfig(role, p.roleGroup) ?? {};
     const offset = taken.get(p.node) ?? 0;
     taken.set(p.node, offset + 1);
     return {
-      roleGroup: p.roleGroup, id: p.id, node: p.node, address: addressOf.get(p.node)!,
+      roleGroup: p.roleGroup, id: p.id, node: p.node, address: addressOf.get(p.node)!, volumeRoot: volumeRootOf.get(p.node)!,
       clientPort: (config.clientPort ?? DEFAULT_CLIENT_PORT) + offset,
       quorumPort: (config.quorumPort ?? DEFAULT_QUORUM_PORT) + offset,
       electionPort: (config.electionPort ?? DEFAULT_ELECTION_PORT) + offset,
@@ -138,10 +177,10 @@ export function connectionString(servers: readonly ServerPlan[]): string {
   return [...servers].sort((a, b) => a.id - b.id).map((s) => `${s.address}:${s.clientPort}`).join(',');
 }
 
-/** The files of one role group's ConfigMap. {{dataroot}} is filled in by the agent, per server. */
-export function groupFiles(properties: MergedProperties, servers: readonly ServerPlan[]): Record<string, string> {
+/** The files of one role group's ConfigMap (for bare metal, {{dataroot}} is filled in by the agent, per server). */
+export function groupFiles(properties: MergedProperties, servers: readonly ServerPlan[], paths: ServerPaths): Record<string, string> {
   const zoo: Record<string, string> = { ...properties.files[ZOO_CFG] };
-  zoo.dataDir = DATA_MOUNT;
+  zoo.dataDir = paths.data;
   for (const s of servers) zoo[`server.${s.id}`] = `${s.address}:${s.quorumPort}:${s.electionPort};${s.address}:${s.clientPort}`;
   return {
     [ZOO_CFG]: writeJavaProperties(zoo),
@@ -149,9 +188,9 @@ export function groupFiles(properties: MergedProperties, servers: readonly Serve
   };
 }
 
-/** Where a server's data lives on its node, below {{volumeroot}}. */
-export function serverDataPath(cluster: ZookeeperCluster, roleGroup: string, id: number): string {
-  return `{{volumeroot}}/${clusterDataDir(cluster, roleGroup)}/server-${id}`;
+/** Where a server's data lives on its node, below the node's volume root. */
+export function serverDataPath(cluster: ZookeeperCluster, server: Pick<ServerPlan, 'roleGroup' | 'id' | 'volumeRoot'>): string {
+  return `${server.volumeRoot}/${clusterDataDir(cluster, server.roleGroup)}/server-${server.id}`;
 }
 
 export function clusterDataDir(cluster: ZookeeperCluster, roleGroup: string): string {

@@ -44,6 +44,7 @@ export const ZookeeperClusterSchema = Type.Object({
   spec: Type.Object({
     version: Type.Optional(Type.String({ description: `ZooKeeper version (default ${DEFAULT_ZOOKEEPER_VERSION}, the version in Debian's packages).` })),
     servers: RoleSchema(ServerConfigSchema),
+    imageRegistry: Type.Optional(Type.String({ description: 'Registry (host[:port]) holding granary/zookeeper:<version>, for role groups that run in containers (runtime: container).' })),
     stopped: Type.Optional(Type.Boolean({ description: 'Stop every server, keeping their data (default false).' })),
     retainDataOnDelete: Type.Optional(Type.Boolean({ description: 'Keep the servers\' data directories when the cluster is deleted (default false: they are removed).' })),
   }),

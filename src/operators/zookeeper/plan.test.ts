@@ -7,7 +7,7 @@ import type { QuorumHealth } from './four-letter.ts';
 import { nextRestart, nodesHoldingData, planCluster, type ClusterPlan } from './plan.ts';
 import { CONFIG_HASH_ANNOTATION } from './pods.ts';
 
-const node = (name: string, address: string, ready = true): ServerNode => ({ name, address, labels: {}, ready, unschedulable: false });
+const node = (name: string, address: string, ready = true, labels: Record<string, string> = {}): ServerNode => ({ name, address, labels, ready, unschedulable: false, volumeRoot: `/srv/${name}/volumes` });
 const NODES = [node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), node('n3', '10.0.0.3')];
 
 function cluster(spec: Partial<ZookeeperCluster['spec']> = {}, status?: ZookeeperCluster['status']): ZookeeperCluster {
@@ -110,5 +110,44 @@ test('servers no node fits are problems of the plan; invalid specs give every pr
 
 test('data is removed on the ready nodes the status says held servers', () => {
   const c = cluster({}, { servers: [{ roleGroup: 'default', id: 1, node: 'n2' }, { roleGroup: 'default', id: 2, node: 'n1' }, { roleGroup: 'default', id: 3, node: 'n3' }] });
-  assert.deepEqual(nodesHoldingData(c, [node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), node('n3', '10.0.0.3', false)]), ['n1', 'n2']);
+  assert.deepEqual(nodesHoldingData(c, [node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), node('n3', '10.0.0.3', false)]).map((n) => n.name), ['n1', 'n2']);
+});
+
+test('a hybrid ensemble: container groups go to container nodes with kubelet-ready pods, package groups to bare metal; one server list', async () => {
+  const nodes = [node('metal-1', '10.0.0.1'), node('metal-2', '10.0.0.2'), node('box-1', '10.0.0.3', true, { 'runtime.granary.dev/container': 'true' })];
+  const hybrid = cluster({
+    imageRegistry: 'registry.example:5000',
+    servers: { roleGroups: { metal: { replicas: 2 }, boxed: { replicas: 1, runtime: 'container' } } },
+  });
+  const result = planCluster(hybrid, [], nodes);
+  assert.ok(result.ok);
+  const { plan } = result;
+  const byGroup = (g: string) => plan.servers.filter((s) => s.roleGroup === g);
+  assert.deepEqual(byGroup('boxed').map((s) => s.node), ['box-1']);
+  assert.deepEqual(byGroup('metal').map((s) => s.node).sort(), ['metal-1', 'metal-2']);
+  const boxed = byGroup('boxed')[0];
+  const pod = await plan.pods.buildPod({ role: 'server', roleGroup: 'boxed', id: boxed.id, node: 'box-1' } as never);
+  const text = JSON.stringify(pod);
+  assert.doesNotMatch(text, /\{\{/, 'no placeholder only Granary\'s agent expands');
+  assert.equal(pod.spec.hostNetwork, true);
+  assert.equal(pod.spec.containers[0].image, 'registry.example:5000/granary/zookeeper:3.8.0');
+  assert.equal(pod.spec.volumes!.find((v) => v.name === 'data')!.hostPath!.path, `/srv/box-1/volumes/zookeeper/default/zk/server-${boxed.id}`);
+  assert.deepEqual(pod.spec.containers[0].volumeMounts!.map((m) => m.mountPath), ['/etc/zookeeper/granary', '/var/lib/zookeeper', '/var/log/zookeeper']);
+  const boxedConfig = plan.configMaps.find((c) => c.metadata.name === 'zk-server-boxed')!;
+  assert.match(boxedConfig.data!['zoo.cfg'], /^dataDir=\/var\/lib\/zookeeper$/m);
+  // Every server, in a container or not, is in both groups' server lists.
+  for (const group of ['metal', 'boxed']) {
+    const zoo = plan.configMaps.find((c) => c.metadata.name === `zk-server-${group}`)!.data!['zoo.cfg'];
+    for (const s of plan.servers) assert.match(zoo, new RegExp(`^server\\.${s.id}=${s.address.replaceAll('.', '\\.')}`, 'm'));
+  }
+  const metal = await plan.pods.buildPod({ role: 'server', roleGroup: 'metal', id: byGroup('metal')[0].id, node: 'metal-1' } as never);
+  assert.equal(metal.spec.containers[0].image, 'zookeeper:3.8.0', 'bare metal runs the package');
+
+  const noRegistry = planCluster(cluster({ servers: { roleGroups: { boxed: { replicas: 1, runtime: 'container' } } } }), [], nodes);
+  assert.equal(noRegistry.ok, false);
+  assert.match((noRegistry as { problems: string[] }).problems.join(), /spec\.imageRegistry: role groups boxed run in containers/);
+  // Without a container node, a container group's server has nowhere to go.
+  const unplaced = planCluster(hybrid, [], nodes.slice(0, 2));
+  assert.ok(unplaced.ok);
+  assert.equal(unplaced.plan.problems[0]?.reason, 'NoEligibleNode');
 });

@@ -9,7 +9,7 @@ import { existingPod } from '../../runtime/pod-identity.ts';
 import { controllerReference, type PodProblem, type PodSet } from '../../runtime/pods.ts';
 import { MANAGER, PRODUCT, SERVER_ROLE, type ServerPlacement, type ZookeeperCluster } from './crd.ts';
 import {
-  configHash, connectionString, effectiveRole, groupFiles, placementsToRecord, planServers, runningServers, serverImage,
+  configHash, connectionString, effectiveRole, groupFiles, placementsToRecord, planServers, runningServers, serverImage, serverPaths,
   validateCluster, zookeeperVersion, type ServerAddress, type ServerNode, type ServerPlan,
 } from './config.ts';
 import type { QuorumHealth } from './four-letter.ts';
@@ -52,8 +52,8 @@ export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nod
   const hashes: Record<string, string> = {};
   const configMaps: ConfigMap[] = [];
   for (const [group, properties] of Object.entries(validated.groups)) {
-    const data = groupFiles(properties, servers);
-    hashes[group] = configHash([data, serverImage(cluster), javaArgs(cluster, group, properties), properties.env]);
+    const data = groupFiles(properties, servers, serverPaths(cluster, group));
+    hashes[group] = configHash([data, serverImage(cluster, group), javaArgs(cluster, group, properties), properties.env]);
     configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName(cluster, group), namespace, labels: labels(SERVER_ROLE), ownerReferences }, data });
   }
   // Discovery: what clients read to find the ensemble. While stopped it names where the servers will be.
@@ -105,7 +105,7 @@ export function nextRestart(outdated: readonly Pod[], health: QuorumHealth | und
 }
 
 /** The ready nodes that held the cluster's servers, where its data directories are removed on deletion. */
-export function nodesHoldingData(cluster: ZookeeperCluster, nodes: readonly ServerNode[]): string[] {
-  const ready = new Set(nodes.filter((n) => n.ready).map((n) => n.name));
-  return [...new Set((cluster.status?.servers ?? []).map((s) => s.node))].filter((n) => ready.has(n)).sort();
+export function nodesHoldingData(cluster: ZookeeperCluster, nodes: readonly ServerNode[]): ServerNode[] {
+  const held = new Set((cluster.status?.servers ?? []).map((s) => s.node));
+  return nodes.filter((n) => n.ready && held.has(n.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
 }

@@ -1,20 +1,20 @@
 // The pod of one ZooKeeper server: Debian's zookeeper package run by `java` with the role
 // group's configuration, its data on a host volume that outlives the pod, its myid written by an
 // init container, and a readiness check that asks the server whether it serves.
-import type { Pod, PodSpec } from '../../api/kinds/core.ts';
-import { appLabels, resourceName } from '../../runtime/labels.ts';
+import type { Container, Pod, PodSpec } from '../../api/kinds/core.ts';
+import { appLabels, resourceName, RUNTIME_LABEL_PREFIX } from '../../runtime/labels.ts';
 import type { PodTemplate } from '../../runtime/pods.ts';
 import { mergedConfig } from '../../runtime/roles.ts';
 import { API_VERSION, MANAGER, PRODUCT, serversRole, type ZookeeperCluster } from './crd.ts';
-import { clusterDataDir, CONFIG_MOUNT, DATA_MOUNT, DEFAULT_HEAP_MIB, serverDataPath, serverImage, type ServerPlan } from './config.ts';
+import { clusterDataDir, DEFAULT_HEAP_MIB, groupRuntime, serverDataPath, serverImage, serverPaths, type ServerNode, type ServerPlan } from './config.ts';
 import { LOG4J_PROPERTIES, ZOO_CFG } from './properties.ts';
 import type { MergedProperties } from '../../runtime/product-config/merge.ts';
 
 /** The pod's annotation holding the configHash it was built with. */
 export const CONFIG_HASH_ANNOTATION = 'zookeeper.granary.dev/config-hash';
 
-// Where Debian's packages put ZooKeeper and the log4j binding it needs.
-const CLASSPATH = [CONFIG_MOUNT, '/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'].join(':');
+// Where Debian's packages put ZooKeeper and the log4j binding it needs (the same in its image).
+const JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'];
 const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 
 /** Granary nodes carry this taint so that ordinary pods stay away; ours belong there. */
@@ -30,33 +30,44 @@ export function configMapName(cluster: ZookeeperCluster, roleGroup: string): str
 /** The server's command line after `java`: JVM settings, -D system properties from cliOverrides, the main class and zoo.cfg. */
 export function javaArgs(cluster: ZookeeperCluster, roleGroup: string, properties: MergedProperties): string[] {
   const heap = mergedConfig(serversRole(cluster), roleGroup)?.heapMiB ?? DEFAULT_HEAP_MIB;
+  const paths = serverPaths(cluster, roleGroup);
   return [
     // The heap is sized here, not from cgroup limits; and the JDK's cgroup probing fails in
     // nested cgroup namespaces (the platform MBean server ZooKeeper registers with cannot start).
     `-Xmx${heap}m`, '-XX:-UseContainerSupport', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
-    `-Dlog4j.configuration=file:${CONFIG_MOUNT}/${LOG4J_PROPERTIES}`, '-Dzookeeper.log.dir={{logroot}}',
+    `-Dlog4j.configuration=file:${paths.config}/${LOG4J_PROPERTIES}`, `-Dzookeeper.log.dir=${paths.log}`,
     ...Object.entries(properties.cli).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `-D${k}=${v}`),
-    '-cp', CLASSPATH, MAIN_CLASS, `${CONFIG_MOUNT}/${ZOO_CFG}`,
+    '-cp', [paths.config, ...JARS].join(':'), MAIN_CLASS, `${paths.config}/${ZOO_CFG}`,
   ];
 }
 
+/**
+ * The pod of one server. The same for both kinds of node but for the image (a package or an OCI
+ * image of the same packages) and the paths (see ServerPaths): in a container, a pod a kubelet
+ * would run unchanged (host network, real mount paths, a hostPath with the node's real path).
+ */
 export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, properties: MergedProperties, hash: string): PodTemplate {
-  const image = serverImage(cluster);
-  const mounts = [{ name: 'config', mountPath: CONFIG_MOUNT }, { name: 'data', mountPath: DATA_MOUNT }];
+  const image = serverImage(cluster, server.roleGroup);
+  const paths = serverPaths(cluster, server.roleGroup);
+  const inContainer = groupRuntime(cluster, server.roleGroup) === 'container';
+  const mounts = [{ name: 'config', mountPath: paths.config }, { name: 'data', mountPath: paths.data }, ...(inContainer ? [{ name: 'log', mountPath: paths.log }] : [])];
   // bash's /dev/tcp: no client program needed on the host. A server that is not part of a quorum answers without a Mode line.
   const serves = `exec 3<>/dev/tcp/${server.address}/${server.clientPort} && printf srvr >&3 && grep -q '^Mode: ' <&3`;
   const spec: PodSpec = {
     restartPolicy: 'Always',
     terminationGracePeriodSeconds: 20,
+    // Servers bind their node's address, on bare metal and in containers alike.
+    hostNetwork: true,
     tolerations: GRANARY_TOLERATIONS,
     volumes: [
       { name: 'config', configMap: { name: configMapName(cluster, server.roleGroup) } },
-      { name: 'data', hostPath: { path: serverDataPath(cluster, server.roleGroup, server.id), type: 'DirectoryOrCreate' } },
+      { name: 'data', hostPath: { path: serverDataPath(cluster, server), type: 'DirectoryOrCreate' } },
+      ...(inContainer ? [{ name: 'log', emptyDir: {} }] : []),
     ],
     initContainers: [{
       name: 'myid', image,
-      command: ['/bin/sh', '-c', `echo ${server.id} > ${DATA_MOUNT}/myid`],
-      volumeMounts: [{ name: 'data', mountPath: DATA_MOUNT }],
+      command: ['/bin/sh', '-c', `echo ${server.id} > ${paths.data}/myid`],
+      volumeMounts: [{ name: 'data', mountPath: paths.data }],
     }],
     containers: [{
       name: 'zookeeper', image,
@@ -77,20 +88,35 @@ export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, propert
 /** The component label of the pods that remove a deleted cluster's data. */
 export const CLEANUP_COMPONENT = 'cleanup';
 
-/** The pod that removes the cluster's data directories from one node once its servers are gone. */
-export function cleanupPod(cluster: ZookeeperCluster, node: string): Pod {
-  const dirs = [...new Set(Object.keys(serversRole(cluster).roleGroups).map((g) => `{{volumeroot}}/${clusterDataDir(cluster, g)}`))];
+/**
+ * The pod that removes the cluster's data directories from one node once its servers are gone:
+ * on bare metal `rm` of the directories; on a container node (whose pods see only what they
+ * mount) the directories are mounted and emptied.
+ */
+export function cleanupPod(cluster: ZookeeperCluster, node: ServerNode): Pod {
+  const groups = Object.keys(serversRole(cluster).roleGroups);
+  const dirs = [...new Set(groups.map((g) => `${node.volumeRoot}/${clusterDataDir(cluster, g)}`))];
+  const containerGroup = groups.find((g) => groupRuntime(cluster, g) === 'container');
+  const inContainer = node.labels[`${RUNTIME_LABEL_PREFIX}container`] === 'true' && containerGroup !== undefined;
+  const container: Container = inContainer
+    ? {
+      name: 'remove-data', image: serverImage(cluster, containerGroup),
+      command: ['/bin/sh', '-c', dirs.map((_, i) => `find /data-${i} -mindepth 1 -delete`).join(' && ')],
+      volumeMounts: dirs.map((_, i) => ({ name: `data-${i}`, mountPath: `/data-${i}` })),
+    }
+    : { name: 'remove-data', image: serverImage(cluster, groups[0]), command: ['/bin/rm', '-rf', '--', ...dirs] };
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: {
-      name: resourceName(cluster.metadata.name!, CLEANUP_COMPONENT, node), namespace: cluster.metadata.namespace,
+      name: resourceName(cluster.metadata.name!, CLEANUP_COMPONENT, node.name), namespace: cluster.metadata.namespace,
       labels: appLabels({ name: PRODUCT, instance: cluster.metadata.name!, component: CLEANUP_COMPONENT, managedBy: MANAGER }),
       // Not blocking the owner's deletion: a foreground delete would remove them before they ran.
       ownerReferences: [{ apiVersion: API_VERSION, kind: 'ZookeeperCluster', name: cluster.metadata.name!, uid: cluster.metadata.uid!, controller: true }],
     },
     spec: {
-      nodeName: node, restartPolicy: 'OnFailure', tolerations: GRANARY_TOLERATIONS,
-      containers: [{ name: 'remove-data', image: serverImage(cluster), command: ['/bin/rm', '-rf', '--', ...dirs] }],
+      nodeName: node.name, restartPolicy: 'OnFailure', tolerations: GRANARY_TOLERATIONS,
+      ...(inContainer ? { hostNetwork: true, volumes: dirs.map((path, i) => ({ name: `data-${i}`, hostPath: { path, type: 'DirectoryOrCreate' } })) } : {}),
+      containers: [container],
     },
   };
 }
