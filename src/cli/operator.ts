@@ -68,9 +68,9 @@ export async function runOperators(client: KubeClient, operators: Operator[], lo
 }
 
 /** Creates each demo object that does not exist yet; one that exists is left as the user has it. */
-export async function applyDemo(client: KubeClient, operators: Operator[]): Promise<{ object: KubeObject; created: boolean }[]> {
+export async function applyDemo(client: KubeClient, operators: Operator[], objects = operators.flatMap((o) => o.demo ?? [])): Promise<{ object: KubeObject; created: boolean }[]> {
   const results: { object: KubeObject; created: boolean }[] = [];
-  for (const object of operators.flatMap((o) => o.demo ?? [])) {
+  for (const object of objects) {
     const api = client.resource(object.apiVersion!, object.kind!);
     try {
       await api.create({ ...object, metadata: { ...object.metadata, namespace: object.metadata.namespace ?? 'default' } });

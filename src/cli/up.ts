@@ -233,19 +233,26 @@ async function ensureDefaultRepository(client: KubeClient): Promise<boolean> {
   }
 }
 
+type LocalRuntime = 'systemd' | 'process' | 'container';
+
 /**
  * Stops the services of the local nodes' pods, as a host shutdown does: the agents have exited
  * (and, like kubelets, left them running); the next `granary up` starts them again.
  */
-async function stopLocalServices(dataDir: string, useSystemd: boolean): Promise<number> {
+async function stopLocalServices(dataDir: string, runtimes: LocalRuntime[], containerdSocket?: string): Promise<number> {
   const log = createLogger('up', 'warn');
   let stopped = 0;
-  await Promise.all(LOCAL_NODES.map(async (node) => {
+  await Promise.all(LOCAL_NODES.map(async (node, i) => {
     const stateDir = join(dataDir, 'nodes', node.name, 'runtime');
     if (!existsSync(stateDir)) return;
-    const runtime = useSystemd
-      ? await (await import('../agent/runtimes/systemd.ts')).openSystemdRuntime({ unitDir: '/run/systemd/system', stateDir, log })
-      : await (await import('../agent/runtimes/process.ts')).openProcessRuntime({ stateDir, log });
+    const kind = runtimes[i];
+    let cri: import('../agent/runtimes/cri/client.ts').CriClient | undefined;
+    if (kind === 'container') cri = new (await import('../agent/runtimes/cri/client.ts')).CriClient({ socket: containerdSocket! });
+    const runtime = kind === 'container'
+      ? await (await import('../agent/runtimes/container.ts')).openContainerRuntime({ cri: cri!, node: node.name, stateDir, log })
+      : kind === 'systemd'
+        ? await (await import('../agent/runtimes/systemd.ts')).openSystemdRuntime({ unitDir: '/run/systemd/system', stateDir, log })
+        : await (await import('../agent/runtimes/process.ts')).openProcessRuntime({ stateDir, log });
     try {
       await Promise.all((await runtime.list()).map(async (service) => {
         if ((await runtime.status(service.name)).state !== 'running') return;
@@ -254,6 +261,7 @@ async function stopLocalServices(dataDir: string, useSystemd: boolean): Promise<
       }));
     } finally {
       await runtime.close();
+      cri?.close();
     }
   }));
   // A stopped service's supervisor (the process runtime's shim) exits a moment after it; wait for
@@ -275,7 +283,10 @@ async function stopLocalServices(dataDir: string, useSystemd: boolean): Promise<
 export async function upCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv, strict: true,
-    options: { 'data-dir': { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:6443' }, wait: { type: 'string', default: '300' }, 'no-demo': { type: 'boolean', default: false } },
+    options: {
+      'data-dir': { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:6443' }, wait: { type: 'string', default: '300' }, 'no-demo': { type: 'boolean', default: false },
+      hybrid: { type: 'boolean', default: false }, registry: { type: 'string' },
+    },
   });
   const waitSeconds = Number(values.wait);
   if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new UsageError(`--wait takes seconds, got ${JSON.stringify(values.wait)}`);
@@ -283,6 +294,14 @@ export async function upCommand(argv: string[]): Promise<void> {
   const other = runningPid(dataDir);
   if (other) throw new UsageError(`granary is already up for ${dataDir} (pid ${other}); see \`granary status\`, or stop it with \`granary down\``);
   await checkAgentAddressesFree();
+  // A data directory brought up with --hybrid stays hybrid: its demo has servers in containers.
+  const hybridMarker = join(dataDir, 'hybrid');
+  const hybridBefore = existsSync(hybridMarker) ? readFileSync(hybridMarker, 'utf8').trim() : undefined;
+  const hybrid = values.hybrid || hybridBefore !== undefined;
+  const { DEFAULT_REGISTRY } = await import('./hybrid.ts');
+  const registryAddress = values.registry ?? hybridBefore ?? DEFAULT_REGISTRY;
+  if (!/^[a-zA-Z0-9.-]+:\d{1,5}$/.test(registryAddress)) throw new UsageError(`--registry takes HOST:PORT, got ${JSON.stringify(registryAddress)}`);
+  if (hybrid && process.getuid?.() !== 0) throw new UsageError('granary up --hybrid runs containerd and builds images from Debian packages, which needs root');
 
   const step = (s: string) => process.stdout.write(`• ${s}\n`);
   const stop = new AbortController();
@@ -319,28 +338,44 @@ export async function upCommand(argv: string[]): Promise<void> {
     mkdirSync(logs, { recursive: true });
     const useSystemd = useSystemdRuntime();
     const runtime = useSystemd ? 'systemd' : 'process';
+    const runtimes: LocalRuntime[] = LOCAL_NODES.map((_, i) => (hybrid && i === LOCAL_NODES.length - 1 ? 'container' : runtime));
+    let containerdSocket: string | undefined;
+    if (hybrid) {
+      if (hybridBefore === undefined) step(`hybrid: ${LOCAL_NODES.at(-1)!.name} runs containers (containerd), the others ${runtime === 'systemd' ? 'systemd services' : 'supervised processes'}`);
+      else if (!values.hybrid) step(`hybrid: ${dataDir} was brought up with --hybrid, so it stays hybrid`);
+      const { startHybridHost } = await import('./hybrid.ts');
+      const host = await startHybridHost(dataDir, registryAddress, OPERATORS.flatMap((o) => o.hybridImages ?? []), step);
+      writeFileSync(hybridMarker, `${registryAddress}\n`);
+      containerdSocket = host.containerd.socket;
+      // Runs after the agents and the containers have stopped (cleanups run in reverse).
+      cleanups.push(() => host.stop());
+    }
+    if (interrupted()) return;
     const { writeNodeKubeconfig } = await import('../apiserver/auth/node-credentials.ts');
     const agents: Supervised[] = [];
     cleanups.push(async () => {
-      const count = await stopLocalServices(dataDir, useSystemd);
+      const count = await stopLocalServices(dataDir, runtimes, containerdSocket);
       if (count > 0) step(`stopped ${count} running pod service(s); \`granary up\` starts them again`);
     });
     cleanups.push(async () => {
       await Promise.all(agents.map((a) => a.stop()));
     });
-    for (const node of LOCAL_NODES) {
+    for (const [i, node] of LOCAL_NODES.entries()) {
       if (interrupted()) return;
       const root = join(dataDir, 'nodes', node.name);
       mkdirSync(root, { recursive: true });
       const kubeconfig = await writeNodeKubeconfig(dataDir, node.name, server.url);
+      const runtimeArgs = runtimes[i] === 'container' ? ['--runtime', 'container', '--container-runtime-endpoint', containerdSocket!] : ['--runtime', runtimes[i]];
       const agent = new Supervised(`agent ${node.name}`, [
         'agent', '--kubeconfig', kubeconfig, '--node-name', node.name, '--node-ip', node.ip, '--port', String(AGENT_PORT),
-        '--root', root, '--runtime', runtime, '--label', `${LOCAL_NODE_LABEL}=true`,
+        '--root', root, ...runtimeArgs, '--label', `${LOCAL_NODE_LABEL}=true`,
       ], join(logs, `${node.name}.log`), step);
       agent.start();
       agents.push(agent);
     }
-    step(`started ${agents.length} node agents (${runtime} runtime): ${LOCAL_NODES.map((n) => `${n.name} on ${n.ip}`).join(', ')}; logs in ${logs}`);
+    step(hybrid
+      ? `started ${agents.length} node agents: ${LOCAL_NODES.map((n, i) => `${n.name} on ${n.ip} (${runtimes[i]})`).join(', ')}; logs in ${logs}`
+      : `started ${agents.length} node agents (${runtime} runtime): ${LOCAL_NODES.map((n) => `${n.name} on ${n.ip}`).join(', ')}; logs in ${logs}`);
 
     if (interrupted()) return;
     if (OPERATORS.length > 0) {
@@ -353,7 +388,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     // Progress until every node is Ready and the demo is available, or until the wait is over;
     // then the summary, and Granary keeps running either way, telling what becomes ready later.
     // The demo is applied once all nodes are Ready, so that operators can spread it over them.
-    const demo = values['no-demo'] ? [] : OPERATORS.flatMap((o) => o.demo ?? []);
+    const demo = values['no-demo'] ? [] : OPERATORS.flatMap((o) => (hybrid && o.hybridDemo ? o.hybridDemo(registryAddress) : o.demo ?? []));
     let demoApplied = demo.length === 0;
     const deadline = Date.now() + waitSeconds * 1000;
     let summarised = false;
@@ -367,7 +402,7 @@ export async function upCommand(argv: string[]): Promise<void> {
           if (!seen.nodes.has(name) && !announced.has(name)) (announced.add(name), step(`node ${name} is Ready (${ip})`));
         }
         if (!demoApplied && seen.nodes.size === 0) {
-          for (const { object, created } of await applyDemo(client, OPERATORS)) step(`demo ${describe(object)} ${created ? 'created' : 'exists; kept as it is'}`);
+          for (const { object, created } of await applyDemo(client, OPERATORS, demo)) step(`demo ${describe(object)} ${created ? 'created' : 'exists; kept as it is'}`);
           demoApplied = true;
           continue;
         }
@@ -455,9 +490,11 @@ export async function statusCommand(argv: string[]): Promise<void> {
   }
 }
 
-export const UP_USAGE = `  up [--data-dir DIR] [--listen HOST:PORT] [--wait SECONDS] [--no-demo]
+export const UP_USAGE = `  up [--data-dir DIR] [--listen HOST:PORT] [--wait SECONDS] [--no-demo] [--hybrid [--registry HOST:PORT]]
                                                   bring granary up on this machine: control plane, three local
                                                   node agents, operators and their demo (--data-dir: ${DATA_DIR_HELP};
-                                                  --wait: seconds to wait for nodes and demo before the summary, default 300)
+                                                  --wait: seconds to wait for nodes and demo before the summary, default 300;
+                                                  --hybrid: the third node runs containers, with a local registry at
+                                                  --registry, default 127.0.0.1:5000, and images built the first time)
   down [--data-dir DIR]                           stop a running \`granary up\`
   status [--data-dir DIR]                         summarise the running cluster: nodes, pods, stacks`;

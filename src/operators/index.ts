@@ -15,6 +15,13 @@ export interface Operator {
   run(client: KubeClient, log: Logger, signal: AbortSignal): Promise<void>;
   /** Objects `granary up` applies as its demo (namespace `default`). */
   demo?: KubeObject[];
+  /**
+   * The demo of `granary up --hybrid`, where the third node runs containers whose images come
+   * from `imageRegistry`: part of each stack on bare metal, part in containers.
+   */
+  hybridDemo?(imageRegistry: string): KubeObject[];
+  /** Images (PRODUCT:VERSION, for `granary image build`) the hybrid demo's containers run. */
+  hybridImages?: string[];
   /** One line per stack the operator manages, for `granary status` and `granary up`. */
   summary?(client: KubeClient): Promise<string[]>;
 }

@@ -68,13 +68,13 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-/** A registry on `host` (a free port), storage in a temp directory. */
-export async function startRegistry(host: string): Promise<TestRegistry> {
+/** A registry on `host` (a free port unless given), storage in a temp directory unless given. */
+export async function startRegistry(host: string, options: { port?: number; storage?: string } = {}): Promise<TestRegistry> {
   const binary = await registryBinary();
   const dir = tempDir('registry');
-  const port = await freePort(host);
+  const port = options.port ?? await freePort(host);
   const address = `${host}:${port}`;
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: ${join(dir, 'data')}}, delete: {enabled: true}}\nhttp: {addr: "${address}"}\n`);
+  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: ${options.storage ?? join(dir, 'data')}}, delete: {enabled: true}}\nhttp: {addr: "${address}"}\n`);
   const log = openSync(join(dir, 'registry.log'), 'a');
   const child: ChildProcess = spawn(binary, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', log, log] });
   closeSync(log);

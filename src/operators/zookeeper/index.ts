@@ -5,7 +5,7 @@ import type { Operator } from '../index.ts';
 import { clusterController } from './cluster.ts';
 import { isAvailable } from './status.ts';
 import { zookeeperCommands } from './commands.ts';
-import { API_VERSION, ZOOKEEPER_CRDS, type ZookeeperCluster } from './crd.ts';
+import { API_VERSION, DEFAULT_ZOOKEEPER_VERSION, ZOOKEEPER_CRDS, type ZookeeperCluster } from './crd.ts';
 import { znodeController } from './znode.ts';
 
 export const DEMO_CLUSTER: KubeObject = {
@@ -14,10 +14,20 @@ export const DEMO_CLUSTER: KubeObject = {
   spec: { servers: { roleGroups: { default: { replicas: 3 } } } },
 };
 
+/** The same ensemble in `granary up --hybrid`: two servers on bare metal, one in a container. */
+export function hybridDemoCluster(imageRegistry: string): KubeObject {
+  return {
+    ...DEMO_CLUSTER,
+    spec: { imageRegistry, servers: { roleGroups: { metal: { replicas: 2 }, boxed: { replicas: 1, runtime: 'container' } } } },
+  };
+}
+
 export const zookeeperOperator: Operator = {
   name: 'zookeeper',
   crds: ZOOKEEPER_CRDS,
   demo: [DEMO_CLUSTER],
+  hybridDemo: (imageRegistry) => [hybridDemoCluster(imageRegistry)],
+  hybridImages: [`zookeeper:${DEFAULT_ZOOKEEPER_VERSION}`],
   async run(client, log, signal) {
     await Promise.all([
       clusterController({ client, log: log.child({ controller: 'zookeepercluster' }) }).run(signal),
