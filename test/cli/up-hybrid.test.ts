@@ -61,11 +61,13 @@ test('granary up --hybrid: a container node, a local registry, and a ZooKeeper e
   assert.equal(pods.length, 3, pods.join('\n'));
   assert.match(pods[0], new RegExp(`^boxed granary-node-3 ${registry.replaceAll('.', '\\.')}/granary/zookeeper:3\\.8\\.0$`));
   assert.match(pods[1], /^metal granary-node-[12] zookeeper:3\.8\.0$/);
+  // Available needs a majority only: the container's server may still be on its way.
+  const boxed = (await kubectl.ok(['get', 'pods', '-l', 'app.kubernetes.io/role-group=boxed', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+  await kubectl.ok(['wait', '--for=condition=Ready', `pod/${boxed}`, '--timeout=180s'], { timeoutMs: 190_000 });
   const cri = new CriClient({ socket: join(home, 'containerd', 'containerd.sock') });
   const running = await cri.listContainers({ state: 'CONTAINER_RUNNING' });
   cri.close();
-  assert.ok(running.some((c) => c.labels['io.kubernetes.container.name'] === 'zookeeper'), 'the boxed server runs in containerd');
-  const boxed = (await kubectl.ok(['get', 'pods', '-l', 'app.kubernetes.io/role-group=boxed', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
+  assert.ok(running.some((c) => c.labels['io.kubernetes.container.name'] === 'zookeeper' && c.labels['io.kubernetes.pod.name'] === boxed), 'the boxed server runs in containerd');
   const logs = await kubectl.ok(['logs', boxed, '-c', 'zookeeper', '--tail=50']);
   assert.match(logs, /zookeeper|ZooKeeper|QuorumPeer/i, 'kubectl logs reads the container\'s output');
 
