@@ -11,15 +11,16 @@ import { KubeClient } from '../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { LeaderElector } from '../runtime/leader.ts';
-import { OPERATORS, type Operator } from '../operators/index.ts';
+import { OPERATORS, type Operator, type OperatorContext } from '../operators/index.ts';
 import { metricsRoute, startSecureEndpoint } from '../runtime/secure-endpoint.ts';
 import { UsageError } from './process.ts';
 
 export const DEFAULT_METRICS_ADDRESS = '0.0.0.0:8443';
 
-export const OPERATOR_USAGE = `  operator all|NAME [--kubeconfig FILE] [--lease-namespace NS] [--metrics-bind-address HOST:PORT|0]
+export const OPERATOR_USAGE = `  operator all|NAME [--kubeconfig FILE] [--lease-namespace NS] [--metrics-bind-address HOST:PORT|0] [--advertise-address HOST]
                                                   run the product operators (${OPERATORS.map((o) => o.name).join(', ') || 'none yet'}) against a cluster
-                                                  (metrics over HTTPS at HOST:PORT, default ${DEFAULT_METRICS_ADDRESS}; 0: none)`;
+                                                  (metrics and discovery over HTTPS at HOST:PORT, default ${DEFAULT_METRICS_ADDRESS}; 0: none;
+                                                  reached by Prometheus at --advertise-address, default the bind host or this host's name)`;
 
 
 export const LEASE_NAMESPACE = 'kube-system';
@@ -56,14 +57,14 @@ export async function checkCrdsInstalled(client: KubeClient, operators: Operator
  * Runs each operator under leader election (one Lease per operator) until `signal` aborts; the
  * leases are released on the way out so that a successor need not wait for them to expire.
  */
-export async function runOperators(client: KubeClient, operators: Operator[], log: Logger, signal: AbortSignal, opts: { identity?: string; leaseNamespace?: string; leaseDurationSeconds?: number } = {}): Promise<void> {
+export async function runOperators(client: KubeClient, operators: Operator[], log: Logger, signal: AbortSignal, opts: { identity?: string; leaseNamespace?: string; leaseDurationSeconds?: number; context?: OperatorContext } = {}): Promise<void> {
   const identity = opts.identity ?? `${hostname()}-${process.pid}`;
   await Promise.all(operators.map((operator) => {
     const olog = log.child({ operator: operator.name });
     return new LeaderElector({
       client, namespace: opts.leaseNamespace ?? LEASE_NAMESPACE, name: leaseName(operator), identity, log: olog,
       leaseDurationSeconds: opts.leaseDurationSeconds,
-    }).run((leading) => operator.run(client, olog, leading), signal);
+    }).run((leading) => operator.run(client, olog, leading, opts.context ?? {}), signal);
   }));
 }
 
@@ -88,7 +89,7 @@ export async function operatorCommand(argv: string[]): Promise<void> {
     args: argv, strict: true, allowPositionals: true,
     options: {
       kubeconfig: { type: 'string' }, 'lease-namespace': { type: 'string', default: LEASE_NAMESPACE },
-      'metrics-bind-address': { type: 'string', default: DEFAULT_METRICS_ADDRESS },
+      'metrics-bind-address': { type: 'string', default: DEFAULT_METRICS_ADDRESS }, 'advertise-address': { type: 'string' },
     },
   });
   if (positionals.length > 1) throw new UsageError(`granary operator runs all operators or one: got ${positionals.map((p) => JSON.stringify(p)).join(' ')}`);
@@ -105,13 +106,21 @@ export async function operatorCommand(argv: string[]): Promise<void> {
   process.on('SIGTERM', onSignal);
   const metrics = listen && await startSecureEndpoint({
     ...listen, client, log: log.child({ part: 'metrics' }),
-    routes: [metricsRoute((req) => ({ nonResourceAttributes: { verb: 'get', path: new URL(req.url ?? '/', 'https://o.invalid').pathname } }))],
+    routes: [
+      metricsRoute((req) => ({ nonResourceAttributes: { verb: 'get', path: new URL(req.url ?? '/', 'https://o.invalid').pathname } })),
+      ...operators.flatMap((o) => o.routes ?? []),
+    ],
   });
-  if (metrics) log.info({ address: metrics.address() }, 'serving metrics');
+  let context: OperatorContext = {};
+  if (metrics && listen) {
+    const host = values['advertise-address'] ?? (['0.0.0.0', '::', ''].includes(listen.host) ? hostname() : listen.host);
+    context = { endpoint: `https://${host.includes(':') ? `[${host}]` : host}:${(metrics.address() as { port: number }).port}` };
+    log.info({ address: metrics.address(), endpoint: context.endpoint }, 'serving metrics');
+  }
   try {
     await checkCrdsInstalled(client, operators);
     log.info({ operators: operators.map((o) => o.name), server: client.connection.server }, 'operators starting');
-    await runOperators(client, operators, log, stop.signal, { leaseNamespace: values['lease-namespace'] });
+    await runOperators(client, operators, log, stop.signal, { leaseNamespace: values['lease-namespace'], context });
     log.info('operators stopped');
   } finally {
     metrics?.closeAllConnections();

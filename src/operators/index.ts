@@ -3,8 +3,15 @@
 import type { KubeObject } from '../api/meta.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
+import type { Route } from '../runtime/secure-endpoint.ts';
+import { monitoringOperator } from './monitoring/index.ts';
 import { secretsOperator } from './secrets/index.ts';
 import { zookeeperOperator } from './zookeeper/index.ts';
+
+export interface OperatorContext {
+  /** https://host:port where the operators' endpoint (metrics, the operators' routes) is reached, when it is served. */
+  endpoint?: string;
+}
 
 export interface Operator {
   /** Short name, as in `granary operator NAME`. */
@@ -12,7 +19,9 @@ export interface Operator {
   /** The CustomResourceDefinitions the operator serves (and its command kinds). */
   crds: KubeObject[];
   /** Runs every controller of the operator until `signal` aborts. */
-  run(client: KubeClient, log: Logger, signal: AbortSignal): Promise<void>;
+  run(client: KubeClient, log: Logger, signal: AbortSignal, context?: OperatorContext): Promise<void>;
+  /** What the operator serves on the operators' endpoint beside /metrics (behind the same access checks). */
+  routes?: Route[];
   /** Objects `granary up` applies as its demo (namespace `default`). */
   demo?: KubeObject[];
   /**
@@ -26,4 +35,4 @@ export interface Operator {
   summary?(client: KubeClient): Promise<string[]>;
 }
 
-export const OPERATORS: Operator[] = [secretsOperator, zookeeperOperator];
+export const OPERATORS: Operator[] = [secretsOperator, zookeeperOperator, monitoringOperator];

@@ -417,6 +417,12 @@ export function ownedPods(ctx: Pick<PodSet, 'owner' | 'pods'>): Pod[] {
 }
 
 /** The ownerReference by which `owner` controls an object (and blocks its own foreground deletion until it is gone). */
+/** Granary nodes carry this taint so that ordinary pods stay away; products' pods belong there. */
+export const GRANARY_TOLERATIONS: NonNullable<PodSpec['tolerations']> = [
+  { key: 'kubernetes.io/arch', operator: 'Equal', value: 'granary-linux', effect: 'NoSchedule' },
+  { key: 'kubernetes.io/arch', operator: 'Equal', value: 'granary-linux', effect: 'NoExecute' },
+];
+
 export function controllerReference(owner: KubeObject): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
 }

@@ -48,6 +48,8 @@ export async function startZookeeperStack(opts: {
   runtimes?: StackRuntime[]; containerd?: { socket: string };
   /** The first node's host number in the subnet (default 1). */
   firstHost?: number;
+  /** False: the test runs the operators as their own process (`granary operator all`). */
+  inProcessOperator?: boolean;
 }): Promise<ZookeeperStack> {
   const server = await startApiServer();
   const client = KubeClient.fromKubeconfig(server.kubeconfig);
@@ -95,7 +97,8 @@ export async function startZookeeperStack(opts: {
 
   const stopOperator = new AbortController();
   const log = createLogger('zookeeper-operator', process.env.GRANARY_TEST_LOG ?? 'warn');
-  const operator = zookeeperOperator.run(client, log, stopOperator.signal);
+  // A test may run the operators as their own process instead (`granary operator all`).
+  const operator = opts.inProcessOperator === false ? Promise.resolve() : zookeeperOperator.run(client, log, stopOperator.signal);
 
   return {
     server, client, kubectl, nodes,

@@ -3,7 +3,7 @@
 // init container, and a readiness check that asks the server whether it serves.
 import type { Container, Pod, PodSpec } from '../../api/kinds/core.ts';
 import { appLabels, resourceName, RUNTIME_LABEL_PREFIX } from '../../runtime/labels.ts';
-import type { PodTemplate } from '../../runtime/pods.ts';
+import { GRANARY_TOLERATIONS, type PodTemplate } from '../../runtime/pods.ts';
 import { mergedConfig } from '../../runtime/roles.ts';
 import { API_VERSION, MANAGER, PRODUCT, serversRole, type ZookeeperCluster } from './crd.ts';
 import { clusterDataDir, DEFAULT_HEAP_MIB, groupRuntime, serverDataPath, serverImage, serverPaths, type ServerNode, type ServerPlan } from './config.ts';
@@ -16,12 +16,6 @@ export const CONFIG_HASH_ANNOTATION = 'zookeeper.granary.dev/config-hash';
 // Where Debian's packages put ZooKeeper and the log4j binding it needs (the same in its image).
 const JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'];
 const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
-
-/** Granary nodes carry this taint so that ordinary pods stay away; ours belong there. */
-export const GRANARY_TOLERATIONS: NonNullable<PodSpec['tolerations']> = [
-  { key: 'kubernetes.io/arch', operator: 'Equal', value: 'granary-linux', effect: 'NoSchedule' },
-  { key: 'kubernetes.io/arch', operator: 'Equal', value: 'granary-linux', effect: 'NoExecute' },
-];
 
 export function configMapName(cluster: ZookeeperCluster, roleGroup: string): string {
   return `${cluster.metadata.name}-server-${roleGroup}`;
