@@ -379,7 +379,7 @@ export async function upCommand(argv: string[]): Promise<void> {
 
     if (interrupted()) return;
     if (OPERATORS.length > 0) {
-      const operators = new Supervised('operators', ['operator', 'all', '--kubeconfig', server.kubeconfigPath], join(logs, 'operators.log'), step);
+      const operators = new Supervised('operators', ['operator', 'all', '--kubeconfig', server.kubeconfigPath, '--metrics-bind-address', '127.0.0.1:0'], join(logs, 'operators.log'), step);
       operators.start();
       cleanups.push(() => operators.stop());
       step(`started the operators: ${OPERATORS.map((o) => o.name).join(', ')} (log: ${operators.logFile})`);

@@ -19,7 +19,7 @@ const GRANARY = join(REPO_ROOT, 'granary');
 type Lease = KubeObject & { spec?: { holderIdentity?: string } };
 
 function startOperators(kubeconfig: string) {
-  const child = spawn(GRANARY, ['operator', 'all', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(GRANARY, ['operator', 'all', '--kubeconfig', kubeconfig, '--metrics-bind-address', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -33,7 +33,7 @@ test('granary operator needs the CRDs, holds one lease per operator, hands over 
   const client = KubeClient.fromKubeconfig(server.kubeconfig);
   t.after(() => client.close());
 
-  const missing = await run(GRANARY, ['operator', 'all', '--kubeconfig', server.kubeconfig]).catch((err: { code: number; stderr: string }) => err);
+  const missing = await run(GRANARY, ['operator', 'all', '--kubeconfig', server.kubeconfig, '--metrics-bind-address', '127.0.0.1:0']).catch((err: { code: number; stderr: string }) => err);
   assert.equal((missing as { code: number }).code, 1);
   assert.match((missing as { stderr: string }).stderr, /is not installed .*run `granary install --kubeconfig FILE` first/);
   await run(GRANARY, ['install', '--kubeconfig', server.kubeconfig]);
