@@ -164,8 +164,9 @@ type NodeObject = KubeObject & { status?: { conditions?: Condition[] } };
 type WithConditions = KubeObject & { status?: { conditions?: Condition[] } };
 
 const isReady = (n: NodeObject | undefined) => isConditionTrue(n?.status?.conditions, 'Ready');
-const isAvailable = (o: WithConditions | undefined) => isConditionTrue(o?.status?.conditions, 'Available');
-const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ?? 'default'}/${o.metadata.name}`;
+/** A demo object is there once Available (a workload) or Ready (e.g. a SecretClass with its CA). */
+const isAvailable = (o: WithConditions | undefined) => isConditionTrue(o?.status?.conditions, 'Available') || isConditionTrue(o?.status?.conditions, 'Ready');
+const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 /** Every operator's summary lines; an operator whose summary fails says so instead. */
 export async function summaries(client: KubeClient, operators: Operator[] = OPERATORS): Promise<string[]> {
@@ -201,9 +202,19 @@ async function pending(client: KubeClient, demo: KubeObject[]): Promise<{ nodes:
   return { nodes, demo: waiting };
 }
 
-/** Where the kubeconfig is, every operator's summary, what is still starting, and where to look. */
-async function printSummary(client: KubeClient, kubeconfig: string, notYet: [string, string][]): Promise<void> {
-  const lines = await summaries(client).catch((err: Error) => [`no summary: ${err.message}`]);
+/** How to reach the demo: each operator's demoAccess (client certificates written under dataDir). */
+async function demoAccess(client: KubeClient, dataDir: string): Promise<string[]> {
+  const lines: string[] = [];
+  for (const operator of OPERATORS) {
+    if (!operator.demoAccess) continue;
+    lines.push(...(await operator.demoAccess(client, dataDir).catch((err: Error) => [`${operator.name}: no client credentials for the demo (${err.message})`])));
+  }
+  return lines;
+}
+
+/** Where the kubeconfig is, every operator's summary, how to reach the demo, what is still starting, and where to look. */
+async function printSummary(client: KubeClient, kubeconfig: string, notYet: [string, string][], access: string[]): Promise<void> {
+  const lines = [...await summaries(client).catch((err: Error) => [`no summary: ${err.message}`]), ...(access.length ? ['', ...access] : [])];
   const kinds = OPERATORS.flatMap((o) => o.crds).map((crd) => crd.spec as { group: string; names: { plural: string } })
     .filter((spec) => !spec.group.startsWith('command.')).map((spec) => `  kubectl get ${spec.names.plural}`);
   process.stdout.write(`
@@ -415,13 +426,14 @@ export async function upCommand(argv: string[]): Promise<void> {
       } catch (err) {
         notYet = [['the control plane', `not answering: ${(err as Error).message}`]];
       }
+      const access = notYet.length === 0 && demo.length > 0 ? await demoAccess(client, dataDir) : [];
       if (summarised) {
         if (notYet.length === 0) {
-          for (const line of await summaries(client).catch(() => [])) step(line);
+          for (const line of [...await summaries(client).catch(() => []), ...access]) step(line);
           break;
         }
       } else if (notYet.length === 0 || Date.now() >= deadline) {
-        await printSummary(client, server.kubeconfigPath, notYet);
+        await printSummary(client, server.kubeconfigPath, notYet, access);
         summarised = true;
         if (notYet.length === 0) break;
       } else if (Date.now() - lastNote >= 15_000) {

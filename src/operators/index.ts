@@ -33,6 +33,11 @@ export interface Operator {
   hybridImages?: string[];
   /** One line per stack the operator manages, for `granary status` and `granary up`. */
   summary?(client: KubeClient): Promise<string[]>;
+  /**
+   * Once its demo is available: writes what a person needs to reach it (client certificates)
+   * under `dataDir`, and returns how, as lines for `granary up`'s summary.
+   */
+  demoAccess?(client: KubeClient, dataDir: string): Promise<string[]>;
 }
 
 export const OPERATORS: Operator[] = [secretsOperator, zookeeperOperator, monitoringOperator];

@@ -1,6 +1,6 @@
 // Certificates from the platform, end to end: a real `granary apiserver`, the secrets operator,
-// and two `granary agent`s (process runtime) under their nodes' own credentials on 127.0.14.2 and
-// .3. A pod with a secrets.granary.dev CSI volume gets, before its container starts, a key made
+// and two `granary agent`s (process runtime) under their nodes' own credentials on 127.0.14.21 and
+// .22. A pod with a secrets.granary.dev CSI volume gets, before its container starts, a key made
 // on its node (and nowhere else: not in any API object), a certificate for its node's name and
 // address from the class's CA, the trust bundle, and PKCS#12 stores Java and OpenSSL read; the
 // certificate is renewed in place before it expires. Through the API, with a node's credential:
@@ -28,7 +28,7 @@ import {
 } from '../../src/runtime/secret-class.ts';
 import { PKCS12_PASSWORD } from '../../src/agent/volumes/certificates.ts';
 
-const NODES = [{ name: 'host-a', ip: '127.0.14.2' }, { name: 'host-b', ip: '127.0.14.3' }];
+const NODES = [{ name: 'host-a', ip: '127.0.14.21' }, { name: 'host-b', ip: '127.0.14.22' }];
 
 describe('certificates for pods (secrets.granary.dev volumes)', () => {
   let server: RunningApiServer;
@@ -105,7 +105,7 @@ describe('certificates for pods (secrets.granary.dev volumes)', () => {
       const dir = volumeDir(0, pod.metadata.uid);
       const cert = new X509Certificate(readFileSync(join(dir, 'tls.crt')));
       assert.equal(cert.subject, 'CN=short-lived');
-      assert.deepEqual(cert.subjectAltName?.split(', ').sort(), ['DNS:host-a', 'DNS:zk.example.com', 'IP Address:127.0.14.2']);
+      assert.deepEqual(cert.subjectAltName?.split(', ').sort(), ['DNS:host-a', 'DNS:zk.example.com', 'IP Address:127.0.14.21']);
       const left = Date.parse(cert.validTo) - Date.now();
       assert.ok(left <= 20_000 && left > 10_000, `the class's lifetime, 20 s, not ${left} ms`);
       const klass = await admin.resource(SECRET_CLASS_API_VERSION, 'SecretClass').get('short') as any;
@@ -132,7 +132,7 @@ describe('certificates for pods (secrets.granary.dev volumes)', () => {
 
       const other = await running('default-class');
       const otherCert = new X509Certificate(readFileSync(join(volumeDir(1, other.metadata.uid), 'tls.crt')));
-      assert.deepEqual(otherCert.subjectAltName?.split(', ').sort(), ['DNS:host-b', 'IP Address:127.0.14.3']);
+      assert.deepEqual(otherCert.subjectAltName?.split(', ').sort(), ['DNS:host-b', 'IP Address:127.0.14.22']);
 
       // Renewed in place 70-90% through its life; the container keeps running.
       const renewed = await eventually('the renewed certificate', async () => {
@@ -169,14 +169,14 @@ describe('certificates for pods (secrets.granary.dev volumes)', () => {
           return true;
         });
       };
-      await denied(ask(onB, ['host-a', '127.0.14.2']), 'PodNotBoundToNode', /pod default\/on-b is not bound to node host-a \(it is bound to host-b\)/);
-      await denied(ask(onA, ['host-a', '127.0.14.3']), 'NotNodeAddress', /node host-a may not have a certificate for 127\.0\.14\.3/);
+      await denied(ask(onB, ['host-a', '127.0.14.21']), 'PodNotBoundToNode', /pod default\/on-b is not bound to node host-a \(it is bound to host-b\)/);
+      await denied(ask(onA, ['host-a', '127.0.14.22']), 'NotNodeAddress', /node host-a may not have a certificate for 127\.0\.14\.22/);
       await denied(ask(onA, ['host-b']), 'NotNodeAddress', /may not have a certificate for host-b/);
       await denied(ask({ metadata: { name: 'no-such-pod', uid: 'x' } }, ['host-a']), 'PodNotFound', /does not exist/);
       await denied(ask({ metadata: { name: 'on-a', uid: 'another-uid' } }, ['host-a']), 'PodNotFound', /does not exist/);
       // The same request for its own pod and its own names is issued.
-      const issued = await ask(onA, ['host-a', '127.0.14.2']);
-      assert.match(new X509Certificate(issued.certPem).subjectAltName!, /IP Address:127\.0\.14\.2/);
+      const issued = await ask(onA, ['host-a', '127.0.14.21']);
+      assert.match(new X509Certificate(issued.certPem).subjectAltName!, /IP Address:127\.0\.14\.21/);
       // The denials are on the requests for anyone to see.
       const csrs = (await admin.resource('certificates.k8s.io/v1', 'CertificateSigningRequest').list()).items as any[];
       const deniedCsrs = csrs.filter((c) => c.status?.conditions?.some((cond: any) => cond.type === 'Denied'));

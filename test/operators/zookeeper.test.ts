@@ -23,6 +23,8 @@ apiVersion: zookeeper.granary.dev/v1alpha1
 kind: ZookeeperCluster
 metadata: { name: ${CLUSTER} }
 spec:
+  # Plain text: this test is about the operator's lifecycle; zookeeper-tls.test.ts covers TLS.
+  clusterConfig: { tls: { serverSecretClass: "", quorumSecretClass: "" } }
   servers:
     config: { tickTime: 500, heapMiB: 96 }
     roleGroups:
@@ -267,7 +269,7 @@ for (const runtime of ['systemd', 'process'] as const) {
     });
 
     test('a cluster that asks to keep its data leaves it on the node when deleted', async () => {
-      await stack.kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: zookeeper.granary.dev/v1alpha1\nkind: ZookeeperCluster\nmetadata: { name: kept }\nspec:\n  retainDataOnDelete: true\n  servers: { config: { heapMiB: 96 }, roleGroups: { default: { replicas: 1 } } }\n` });
+      await stack.kubectl.ok(['apply', '-f', '-'], { input: `apiVersion: zookeeper.granary.dev/v1alpha1\nkind: ZookeeperCluster\nmetadata: { name: kept }\nspec:\n  clusterConfig: { tls: { serverSecretClass: \"\", quorumSecretClass: \"\" } }\n  retainDataOnDelete: true\n  servers: { config: { heapMiB: 96 }, roleGroups: { default: { replicas: 1 } } }\n` });
       await stack.kubectl.ok(['wait', '--for=condition=Available', 'zk/kept', `--timeout=${WAIT_MS / 1000}s`], { timeoutMs: WAIT_MS + 10_000 });
       const [placement] = (await clusters().get('kept', 'default')).status!.servers!;
       const dataDir = join(stack.nodes.find((n) => n.name === placement.node)!.root, 'volumes', 'zookeeper', 'default', 'kept', `server-${placement.id}`);

@@ -1,7 +1,7 @@
 // A whole Granary stack on one machine for ZooKeeper end-to-end tests and benchmarks: a real
 // `granary apiserver`, three real `granary agent` processes (each its own node on its own
 // loopback address, under its own node credential), the Debian package repository, and the
-// ZooKeeper operator running in this process.
+// secrets and ZooKeeper operators running in this process.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-reso
 import { processesMentioning } from '../../src/agent/runtimes/host.ts';
 import { KubeClient } from '../../src/client/client.ts';
 import { createLogger } from '../../src/common/log.ts';
+import { secretsOperator } from '../../src/operators/secrets/index.ts';
 import { zookeeperOperator } from '../../src/operators/zookeeper/index.ts';
 import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from './apiserver.ts';
 import { eventually } from './eventually.ts';
@@ -55,8 +56,9 @@ export async function startZookeeperStack(opts: {
   const client = KubeClient.fromKubeconfig(server.kubeconfig);
   const kubectl = new Kubectl('1.33', server.kubeconfig);
   const crds = client.resource('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
-  for (const crd of [PACKAGE_REPOSITORY_CRD, ...zookeeperOperator.crds]) await crds.create(crd);
-  await kubectl.ok(['wait', '--for=condition=Established', '--timeout=30s', ...[PACKAGE_REPOSITORY_CRD, ...zookeeperOperator.crds].map((c) => `crd/${c.metadata.name}`)]);
+  const needed = [PACKAGE_REPOSITORY_CRD, ...secretsOperator.crds, ...zookeeperOperator.crds];
+  for (const crd of needed) await crds.create(crd);
+  await kubectl.ok(['wait', '--for=condition=Established', '--timeout=30s', ...needed.map((c) => `crd/${c.metadata.name}`)]);
   await client.resource('packages.granary.dev/v1alpha1', 'PackageRepository').create({
     apiVersion: 'packages.granary.dev/v1alpha1', kind: 'PackageRepository', metadata: { name: 'debian' }, spec: { os: { packageManager: 'apt' } },
   } as KubeObject);
@@ -97,8 +99,10 @@ export async function startZookeeperStack(opts: {
 
   const stopOperator = new AbortController();
   const log = createLogger('zookeeper-operator', process.env.GRANARY_TEST_LOG ?? 'warn');
-  // A test may run the operators as their own process instead (`granary operator all`).
-  const operator = opts.inProcessOperator === false ? Promise.resolve() : zookeeperOperator.run(client, log, stopOperator.signal);
+  // A test may run the operators as their own process instead (`granary operator all`). The
+  // secrets operator signs the servers' certificates (TLS is on by default).
+  const operator = opts.inProcessOperator === false ? Promise.resolve()
+    : Promise.all([secretsOperator, zookeeperOperator].map((o) => o.run(client, log.child({ operator: o.name }), stopOperator.signal)));
 
   return {
     server, client, kubectl, nodes,

@@ -31,6 +31,9 @@ import { quorumHealth, type QuorumHealth } from './four-letter.ts';
 import { FAST_REQUEUE_MS, nextRestart, nodesHoldingData, planCluster, type ClusterPlan } from './plan.ts';
 import { CLEANUP_COMPONENT, cleanupPod } from './pods.ts';
 import { clusterConditions, invalidSpecConditions } from './status.ts';
+import type { OperatorClientTls } from './client-tls.ts';
+import { secretClassesOf, tlsSettings } from './tls.ts';
+import { SECRET_CLASS_API_VERSION, type SecretClass } from '../../runtime/secret-class.ts';
 
 export const FINALIZER = 'zookeeper.granary.dev/cleanup';
 /** How often a settled cluster's health is asked again. */
@@ -40,9 +43,11 @@ export interface ClusterControllerOptions {
   client: KubeClient;
   log: Logger;
   namespace?: string;
+  /** How the operator reaches TLS client ports (its quorum checks). */
+  clientTls: OperatorClientTls;
 }
 
-export function clusterController({ client, log, namespace }: ClusterControllerOptions): Controller<ZookeeperCluster> {
+export function clusterController({ client, log, namespace, clientTls }: ClusterControllerOptions): Controller<ZookeeperCluster> {
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
   const pods = client.resource<Pod>('v1', 'Pod');
   const configMaps = client.resource('v1', 'ConfigMap');
@@ -58,7 +63,11 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
     .owns('v1', 'Pod', { namespace, labelSelector: managed })
     .owns('v1', 'ConfigMap', { namespace, labelSelector: managed })
     // A node that comes, goes or changes readiness may let a waiting server be placed.
-    .watches('v1', 'Node', () => controller.store.list().map((c) => ({ namespace: c.metadata.namespace, name: c.metadata.name! })));
+    .watches('v1', 'Node', () => controller.store.list().map((c) => ({ namespace: c.metadata.namespace, name: c.metadata.name! })))
+    // A class's CA (trust bundle) that appears or changes: servers wait for it, or roll onto it.
+    .watches(SECRET_CLASS_API_VERSION, 'SecretClass', (secretClass) => controller.store.list()
+      .filter((c) => secretClassesOf(tlsSettings(c)).includes(secretClass.metadata.name!))
+      .map((c) => ({ namespace: c.metadata.namespace, name: c.metadata.name! })));
 
   const podsOf = (cluster: ZookeeperCluster): Pod[] =>
     ownedPods({ owner: cluster, pods: controller.storeOf('v1', 'Pod').byOwner(cluster.metadata.uid!) as Pod[] });
@@ -67,17 +76,21 @@ export function clusterController({ client, log, namespace }: ClusterControllerO
   async function reconcile(cluster: ZookeeperCluster): Promise<Action> {
     if (cluster.metadata.deletionTimestamp) return finalize(cluster);
     if (!hasFinalizer(cluster, FINALIZER)) cluster = await addFinalizer(clusters, cluster, FINALIZER);
-    const planned = planCluster(cluster, podsOf(cluster), nodes());
+    const classes = new Map((controller.storeOf(SECRET_CLASS_API_VERSION, 'SecretClass').list() as SecretClass[]).map((c) => [c.metadata.name!, c]));
+    const planned = planCluster(cluster, podsOf(cluster), nodes(), classes);
     if (!planned.ok) {
       await writeStatus(cluster, {}, invalidSpecConditions(cluster, planned.problems));
       return undefined;
     }
     const { plan } = planned;
     for (const configMap of plan.configMaps) await configMaps.apply(configMap, { fieldManager: MANAGER, force: true });
-    const health = plan.ensemble && await quorumHealth(plan.ensemble);
+    // Until its secret classes have a CA, servers would only wait for their certificates.
+    const waitingForCertificates = plan.problems.some((p) => p.reason === 'SecretClassNotReady');
+    const tls = waitingForCertificates ? undefined : await clientTls.forCluster(cluster);
+    const health = plan.ensemble && !waitingForCertificates ? await quorumHealth(plan.ensemble, tls) : undefined;
 
     const ctx: PodContext = { ...plan.pods, podApi: pods, log };
-    const steps = cluster.spec.stopped
+    const steps = waitingForCertificates ? chain(ctx).then(async () => Requeue(FAST_REQUEUE_MS)) : cluster.spec.stopped
       ? chain(ctx).then(deleteIllegalPods).then(deleteExcessPods).then(waitForTerminatingPods)
       : chain(ctx).then(deleteIllegalPods).then(waitForTerminatingPods).then(createMissingPods)
         .then(waitForRunningAndReadyPods).then(restartOutdatedServer(plan, health)).then(deleteExcessPods);

@@ -13,10 +13,11 @@ import { restartPods } from '../../runtime/restart.ts';
 import { API_VERSION, MANAGER, PRODUCT, SERVER_ROLE, type ZookeeperCluster } from './crd.ts';
 import { isAvailable } from './status.ts';
 import { quorumHealth } from './four-letter.ts';
+import type { OperatorClientTls } from './client-tls.ts';
 
 const POLL_MS = 1000;
 
-export function zookeeperCommands({ client, log, namespace }: { client: KubeClient; log: Logger; namespace?: string }): CommandController<ZookeeperCluster> {
+export function zookeeperCommands({ client, log, namespace, clientTls }: { client: KubeClient; log: Logger; namespace?: string; clientTls: OperatorClientTls }): CommandController<ZookeeperCluster> {
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
   const pods = client.resource<Pod & KubeObject>('v1', 'Pod');
   const serverPods = async (cluster: ZookeeperCluster): Promise<Pod[]> => {
@@ -52,7 +53,7 @@ export function zookeeperCommands({ client, log, namespace }: { client: KubeClie
               const at = hostPort.lastIndexOf(':');
               return { id: i + 1, address: hostPort.slice(0, at), clientPort: Number(hostPort.slice(at + 1)) };
             });
-            return servers.length > 0 && (await quorumHealth(servers)).healthy;
+            return servers.length > 0 && (await quorumHealth(servers, await clientTls.forCluster(current))).healthy;
           },
         });
       },

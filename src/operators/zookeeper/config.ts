@@ -12,6 +12,7 @@ import { groupNodeSelector, mergedConfig, validateRole, type GroupRuntime, type 
 import { nodeOfPod } from '../../runtime/pods.ts';
 import { DEFAULT_ZOOKEEPER_VERSION, SERVER_ROLE, serversRole, type ServerConfig, type ServerPlacement, type ZookeeperCluster } from './crd.ts';
 import { LOG4J_PROPERTIES, serverConfigProperties, ZOO_CFG, ZOOKEEPER_CATALOGUE } from './properties.ts';
+import { tlsProblems, tlsProperties, type TlsSettings } from './tls.ts';
 
 export const DEFAULT_CLIENT_PORT = 2181;
 export const DEFAULT_QUORUM_PORT = 2888;
@@ -23,9 +24,13 @@ export const DEFAULT_HEAP_MIB = 256;
  * paths (a kubelet would run the pod unchanged); bare-metal services share the host's files, so
  * the agent links their volumes into the pod's own directories ({{configroot}}, {{dataroot}}).
  */
-export interface ServerPaths { config: string; data: string; log: string }
-export const PACKAGE_PATHS: ServerPaths = { config: '{{configroot}}/zookeeper', data: '{{dataroot}}/zookeeper', log: '{{logroot}}' };
-export const CONTAINER_PATHS: ServerPaths = { config: '/etc/zookeeper/granary', data: '/var/lib/zookeeper', log: '/var/log/zookeeper' };
+export interface ServerPaths {
+  config: string; data: string; log: string;
+  /** Where the certificate volumes (tls-server, tls-quorum, tls-client) are mounted. */
+  tls: string;
+}
+export const PACKAGE_PATHS: ServerPaths = { config: '{{configroot}}/zookeeper', data: '{{dataroot}}/zookeeper', log: '{{logroot}}', tls: '{{configroot}}' };
+export const CONTAINER_PATHS: ServerPaths = { config: '/etc/zookeeper/granary', data: '/var/lib/zookeeper', log: '/var/log/zookeeper', tls: '/etc/zookeeper' };
 
 export function serverPaths(cluster: ZookeeperCluster, roleGroup: string): ServerPaths {
   return groupRuntime(cluster, roleGroup) === 'container' ? CONTAINER_PATHS : PACKAGE_PATHS;
@@ -124,6 +129,7 @@ export function validateCluster(cluster: ZookeeperCluster): Validated {
   if (cluster.spec.imageRegistry !== undefined && !/^[a-zA-Z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(cluster.spec.imageRegistry)) {
     problems.push(`spec.imageRegistry: "${cluster.spec.imageRegistry}" is not a registry host[:port]`);
   }
+  problems.push(...tlsProblems(cluster));
   if (problems.length > 0) return { ok: false, problems };
   const merged = mergeRoleConfig({ catalogue: ZOOKEEPER_CATALOGUE, version: zookeeperVersion(cluster), role: SERVER_ROLE, roleSpec: role, toProperties: serverConfigProperties });
   return merged.ok ? { ok: true, groups: merged.groups, warnings: merged.warnings } : { ok: false, problems: merged.problems };
@@ -177,15 +183,35 @@ export function connectionString(servers: readonly ServerPlan[]): string {
   return [...servers].sort((a, b) => a.id - b.id).map((s) => `${s.address}:${s.clientPort}`).join(',');
 }
 
-/** The files of one role group's ConfigMap (for bare metal, {{dataroot}} is filled in by the agent, per server). */
-export function groupFiles(properties: MergedProperties, servers: readonly ServerPlan[], paths: ServerPaths): Record<string, string> {
-  const zoo: Record<string, string> = { ...properties.files[ZOO_CFG] };
+/**
+ * The configuration file a server runs with: zoo.cfg, or with TLS on the client port its own
+ * zoo-<id>.cfg, since the secure client port and address are per server (the plain client
+ * address is in the server list instead).
+ */
+export function serverConfigFile(id: number, tls: TlsSettings): string {
+  return tls.server ? `zoo-${id}.cfg` : ZOO_CFG;
+}
+
+/**
+ * The files of one role group's ConfigMap: zoo.cfg (and, with client TLS, a zoo-<id>.cfg per server
+ * of the group), log4j.properties. For bare metal, {{dataroot}} and {{configroot}} are filled in by
+ * the agent, per server.
+ */
+export function groupFiles(properties: MergedProperties, servers: readonly ServerPlan[], paths: ServerPaths, tls: TlsSettings = {}, group?: string): Record<string, string> {
+  const zoo: Record<string, string> = { ...tlsProperties(tls, paths.tls), ...properties.files[ZOO_CFG] };
   zoo.dataDir = paths.data;
-  for (const s of servers) zoo[`server.${s.id}`] = `${s.address}:${s.quorumPort}:${s.electionPort};${s.address}:${s.clientPort}`;
-  return {
-    [ZOO_CFG]: writeJavaProperties(zoo),
-    [LOG4J_PROPERTIES]: writeJavaProperties(properties.files[LOG4J_PROPERTIES] ?? {}),
-  };
+  for (const s of servers) {
+    // With client TLS there is no plain client port, so no client address in the server list.
+    zoo[`server.${s.id}`] = `${s.address}:${s.quorumPort}:${s.electionPort}${tls.server ? '' : `;${s.address}:${s.clientPort}`}`;
+  }
+  const files: Record<string, string> = { [ZOO_CFG]: writeJavaProperties(zoo) };
+  if (tls.server) {
+    for (const s of servers.filter((x) => group === undefined || x.roleGroup === group)) {
+      files[serverConfigFile(s.id, tls)] = writeJavaProperties({ ...zoo, secureClientPort: String(s.clientPort), secureClientPortAddress: s.address });
+    }
+  }
+  files[LOG4J_PROPERTIES] = writeJavaProperties(properties.files[LOG4J_PROPERTIES] ?? {});
+  return files;
 }
 
 /** Where a server's data lives on its node, below the node's volume root. */

@@ -40,9 +40,25 @@ const PlacementSchema = Type.Object({
   node: Type.String(),
 });
 
+const secretClassName = (description: string) => Type.Optional(Type.String({ maxLength: 63, description }));
+
+export const ClusterConfigSchema = Type.Object({
+  tls: Type.Optional(Type.Object({
+    serverSecretClass: secretClassName('SecretClass of the servers\' certificates for client connections, which are then TLS only (default "tls", the cluster\'s own CA); "" for plain-text client connections.'),
+    quorumSecretClass: secretClassName('SecretClass of the certificates servers authenticate each other with; quorum and election traffic is then TLS only (default "tls"); "" for plain text.'),
+  }, { description: 'TLS for client and server-to-server traffic (both on by default).' })),
+  authentication: Type.Optional(Type.Object({
+    tls: Type.Optional(Type.Object({
+      clientSecretClass: Type.String({ minLength: 1, maxLength: 63, description: 'SecretClass whose certificates clients must present (mutual TLS); needs client TLS.' }),
+    })),
+  }, { description: 'Who may connect: clients holding a certificate of a secret class (mutual TLS). Default: anyone who reaches the client port.' })),
+}, { description: 'Cluster-wide settings: security.' });
+export type ClusterConfig = Static<typeof ClusterConfigSchema>;
+
 export const ZookeeperClusterSchema = Type.Object({
   spec: Type.Object({
     version: Type.Optional(Type.String({ description: `ZooKeeper version (default ${DEFAULT_ZOOKEEPER_VERSION}, the version in Debian's packages).` })),
+    clusterConfig: Type.Optional(ClusterConfigSchema),
     servers: RoleSchema(ServerConfigSchema),
     imageRegistry: Type.Optional(Type.String({ description: 'Registry (host[:port]) holding granary/zookeeper:<version>, for role groups that run in containers (runtime: container).' })),
     stopped: Type.Optional(Type.Boolean({ description: 'Stop every server, keeping their data (default false).' })),

@@ -1,19 +1,23 @@
 // Asking ZooKeeper itself how the ensemble is: the `srvr` four-letter word on each server's
 // client port says whether it serves and as what (leader, follower, standalone).
 import { connect } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+
+/** How to reach a client port over TLS: the CA to trust and, for mutual TLS, the client's key and certificate. */
+export type ClientTls = Pick<ConnectionOptions, 'ca' | 'cert' | 'key'>;
 
 export type ServerMode = 'leader' | 'follower' | 'observer' | 'standalone' | 'read-only';
 
 /** A server's answer to srvr: its mode and last zxid, or why it does not serve. */
 export type ServerState = { serving: true; mode: ServerMode; zxid: string } | { serving: false; reason: string };
 
-/** Sends a four-letter word and returns the whole answer (the server closes the connection after it). */
-export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 2000): Promise<string> {
+/** Sends a four-letter word (over TLS when `tls` is given) and returns the whole answer (the server closes the connection after it). */
+export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 2000, tls?: ClientTls): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket = tls ? connectTls({ host, port, ...tls }) : connect({ host, port });
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => socket.destroy(new Error(`no answer to ${word} from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    socket.on('connect', () => socket.end(word));
+    socket.on(tls ? 'secureConnect' : 'connect', () => socket.end(word));
     socket.on('data', (d) => chunks.push(d));
     socket.on('error', (err) => {
       clearTimeout(timer);
@@ -26,10 +30,10 @@ export function fourLetterWord(host: string, port: number, word: string, timeout
   });
 }
 
-export async function serverState(host: string, port: number): Promise<ServerState> {
+export async function serverState(host: string, port: number, tls?: ClientTls): Promise<ServerState> {
   let answer: string;
   try {
-    answer = await fourLetterWord(host, port, 'srvr');
+    answer = await fourLetterWord(host, port, 'srvr', 2000, tls);
   } catch (err) {
     return { serving: false, reason: `${host}:${port} cannot be reached: ${(err as Error).message}` };
   }
@@ -54,8 +58,8 @@ export interface QuorumHealth {
  * The ensemble has a quorum when exactly one server leads and the leader with its followers
  * make a majority of `servers` (the members the cluster should have now).
  */
-export async function quorumHealth(servers: readonly { id: number; address: string; clientPort: number }[]): Promise<QuorumHealth> {
-  const states = await Promise.all(servers.map(async (s) => ({ id: s.id, state: await serverState(s.address, s.clientPort) })));
+export async function quorumHealth(servers: readonly { id: number; address: string; clientPort: number }[], tls?: ClientTls): Promise<QuorumHealth> {
+  const states = await Promise.all(servers.map(async (s) => ({ id: s.id, state: await serverState(s.address, s.clientPort, tls) })));
   const leaders = states.filter((s) => s.state.serving && s.state.mode === 'leader').map((s) => s.id);
   const followers = states.filter((s) => s.state.serving && s.state.mode === 'follower').map((s) => s.id);
   const standalone = states.filter((s) => s.state.serving && s.state.mode === 'standalone').map((s) => s.id);

@@ -37,11 +37,24 @@ function serverTargets(): ServerTarget[] {
 }
 
 registerZookeeperMetrics(serverTargets);
+import { OperatorClientTls } from './client-tls.ts';
+import { writeDemoClient } from './demo-client.ts';
+import { SECRET_CLASS_API_VERSION } from '../../runtime/secret-class.ts';
 
+/** The class whose certificates may connect to the demo ensemble; `granary up` gives you one. */
+export const DEMO_CLIENT_CLASS: KubeObject = {
+  apiVersion: SECRET_CLASS_API_VERSION, kind: 'SecretClass', metadata: { name: 'zookeeper-clients' },
+  spec: { ca: { autoGenerate: true }, certificateLifetimeSeconds: 30 * 86_400 },
+};
+
+/** Three servers, TLS on (the default), clients authenticated by certificates of DEMO_CLIENT_CLASS. */
 export const DEMO_CLUSTER: KubeObject = {
   apiVersion: API_VERSION, kind: 'ZookeeperCluster',
   metadata: { name: 'demo', namespace: 'default' },
-  spec: { servers: { roleGroups: { default: { replicas: 3 } } } },
+  spec: {
+    clusterConfig: { authentication: { tls: { clientSecretClass: DEMO_CLIENT_CLASS.metadata.name } } },
+    servers: { roleGroups: { default: { replicas: 3 } } },
+  },
 };
 
 /** The same ensemble in `granary up --hybrid`: two servers on bare metal, one in a container. */
@@ -55,16 +68,18 @@ export function hybridDemoCluster(imageRegistry: string): KubeObject {
 export const zookeeperOperator: Operator = {
   name: 'zookeeper',
   crds: ZOOKEEPER_CRDS,
-  demo: [DEMO_CLUSTER],
+  demo: [DEMO_CLIENT_CLASS, DEMO_CLUSTER],
+  demoAccess: (client, dataDir) => writeDemoClient(client, dataDir, DEMO_CLUSTER),
   hybridDemo: (imageRegistry) => [hybridDemoCluster(imageRegistry)],
   hybridImages: [`zookeeper:${DEFAULT_ZOOKEEPER_VERSION}`],
   async run(client, log, signal) {
-    const controller = clusterController({ client, log: log.child({ controller: 'zookeepercluster' }) });
+    const clientTls = new OperatorClientTls(client, log.child({ part: 'client-tls' }));
+    const controller = clusterController({ client, log: log.child({ controller: 'zookeepercluster' }), clientTls });
     clusters = controller;
     await Promise.all([
       controller.run(signal).finally(() => (clusters = undefined)),
-      znodeController({ client, log: log.child({ controller: 'zookeeperznode' }) }).run(signal),
-      zookeeperCommands({ client, log: log.child({ controller: 'zookeeper-commands' }) }).run(signal),
+      znodeController({ client, log: log.child({ controller: 'zookeeperznode' }), clientTls }).run(signal),
+      zookeeperCommands({ client, log: log.child({ controller: 'zookeeper-commands' }), clientTls }).run(signal),
     ]);
   },
   async summary(client) {

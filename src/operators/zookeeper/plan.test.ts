@@ -6,21 +6,23 @@ import type { ZookeeperCluster } from './crd.ts';
 import type { QuorumHealth } from './four-letter.ts';
 import { nextRestart, nodesHoldingData, planCluster, type ClusterPlan } from './plan.ts';
 import { CONFIG_HASH_ANNOTATION } from './pods.ts';
+import type { SecretClass } from '../../runtime/secret-class.ts';
 
 const node = (name: string, address: string, ready = true, labels: Record<string, string> = {}): ServerNode => ({ name, address, labels, ready, unschedulable: false, volumeRoot: `/srv/${name}/volumes` });
 const NODES = [node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), node('n3', '10.0.0.3')];
 
+/** A cluster with plain-text traffic unless `spec` says otherwise (TLS has tests of its own below). */
 function cluster(spec: Partial<ZookeeperCluster['spec']> = {}, status?: ZookeeperCluster['status']): ZookeeperCluster {
   return {
     apiVersion: 'zookeeper.granary.dev/v1alpha1', kind: 'ZookeeperCluster',
     metadata: { name: 'zk', namespace: 'default', uid: 'u1', generation: 1 },
-    spec: { servers: { roleGroups: { default: { replicas: 3 } } }, ...spec },
+    spec: { servers: { roleGroups: { default: { replicas: 3 } } }, clusterConfig: { tls: { serverSecretClass: '', quorumSecretClass: '' } }, ...spec },
     ...(status ? { status } : {}),
   };
 }
 
-function planOf(c: ZookeeperCluster, pods: Pod[] = [], nodes = NODES): ClusterPlan {
-  const result = planCluster(c, pods, nodes);
+function planOf(c: ZookeeperCluster, pods: Pod[] = [], nodes = NODES, classes: ReadonlyMap<string, SecretClass> = new Map(), now?: number): ClusterPlan {
+  const result = planCluster(c, pods, nodes, classes, now);
   assert.ok(result.ok, 'the spec is valid');
   return result.plan;
 }
@@ -49,7 +51,7 @@ test('a new cluster: a ConfigMap per role group, the discovery ConfigMap, every 
   const plan = planOf(cluster());
   assert.deepEqual(plan.configMaps.map((c) => c.metadata.name), ['zk-server-default', 'zk']);
   assert.match(plan.configMaps[0].data!['zoo.cfg'], /^server\.3=10.0.0.3\\:2888\\:3888;10.0.0.3\\:2181$/m);
-  assert.deepEqual(plan.configMaps[1].data, { ZOOKEEPER: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181' });
+  assert.deepEqual(plan.configMaps[1].data, { ZOOKEEPER: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181', ZOOKEEPER_TLS: 'false', ZOOKEEPER_CLIENT_AUTH: 'none' });
   for (const configMap of plan.configMaps) {
     assert.equal(configMap.metadata.ownerReferences?.[0].uid, 'u1');
     assert.equal(configMap.metadata.labels?.['app.kubernetes.io/managed-by'], 'zookeeper-operator');
@@ -96,7 +98,7 @@ test('a stopped cluster wants no servers and asks none, but discovery names wher
   assert.equal(stopped.ensemble, undefined);
   assert.equal(stopped.pods.quorum, false);
   assert.equal(stopped.pods.roles.server.roleGroups.default.replicas, 0);
-  assert.deepEqual(stopped.configMaps.at(-1)!.data, { ZOOKEEPER: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181' });
+  assert.deepEqual(stopped.configMaps.at(-1)!.data, { ZOOKEEPER: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181', ZOOKEEPER_TLS: 'false', ZOOKEEPER_CLIENT_AUTH: 'none' });
 });
 
 test('servers no node fits are problems of the plan; invalid specs give every problem and no plan', () => {
@@ -150,4 +152,65 @@ test('a hybrid ensemble: container groups go to container nodes with kubelet-rea
   const unplaced = planCluster(hybrid, [], nodes.slice(0, 2));
   assert.ok(unplaced.ok);
   assert.equal(unplaced.plan.problems[0]?.reason, 'NoEligibleNode');
+});
+
+const secretClass = (name: string, bundle: string, lifetime?: number): SecretClass => ({
+  apiVersion: 'secrets.granary.dev/v1alpha1', kind: 'SecretClass', metadata: { name },
+  spec: lifetime ? { certificateLifetimeSeconds: lifetime } : {}, status: { trustBundle: bundle, issuer: `${bundle}-issuer` },
+});
+
+test('TLS by default: TLS-only client port per server, TLS quorum, certificate volumes, discovery with the CA', async () => {
+  const tlsCluster = cluster({ clusterConfig: { authentication: { tls: { clientSecretClass: 'zk-clients' } } } });
+  const classes = new Map([['tls', secretClass('tls', 'CA-1')], ['zk-clients', secretClass('zk-clients', 'CLIENT-CA')]]);
+  const plan = planOf(tlsCluster, [], NODES, classes);
+  const files = plan.configMaps[0].data!;
+  assert.match(files['zoo.cfg'], /^server\.3=10.0.0.3\\:2888\\:3888$/m, 'no plain client address in the server list');
+  assert.doesNotMatch(files['zoo.cfg'], /^clientPort=/m);
+  assert.match(files['zoo-2.cfg'], /^secureClientPort=2181$/m);
+  assert.match(files['zoo-2.cfg'], /^secureClientPortAddress=10.0.0.2$/m);
+  assert.match(files['zoo-2.cfg'], /^sslQuorum=true$/m);
+  assert.match(files['zoo-2.cfg'], /^ssl.clientAuth=need$/m);
+  assert.match(files['zoo-2.cfg'], /^ssl.trustStore.location=\{\{configroot\}\}\/tls-client\/truststore.p12$/m, 'clients are checked against the client class');
+  assert.match(files['zoo-2.cfg'], /^ssl.quorum.keyStore.location=\{\{configroot\}\}\/tls-quorum\/keystore.p12$/m);
+  assert.deepEqual(plan.configMaps[1].data, {
+    ZOOKEEPER: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181', ZOOKEEPER_TLS: 'true', ZOOKEEPER_CLIENT_AUTH: 'tls',
+    ZOOKEEPER_CLIENT_SECRET_CLASS: 'zk-clients', ZOOKEEPER_SERVER_SECRET_CLASS: 'tls', 'ca.crt': 'CA-1',
+  });
+  const pod = await serverPod(plan, 2);
+  assert.deepEqual(pod.spec!.volumes!.filter((v) => v.csi).map((v) => [v.name, v.csi!.driver, v.csi!.volumeAttributes!.secretClass]),
+    [['tls-server', 'secrets.granary.dev', 'tls'], ['tls-quorum', 'secrets.granary.dev', 'tls'], ['tls-client', 'secrets.granary.dev', 'zk-clients']]);
+  assert.ok(pod.spec!.containers[0].args!.at(-1)!.endsWith('/zoo-2.cfg'));
+  assert.match(pod.spec!.containers[0].readinessProbe!.exec!.command![2], /openssl s_client .*-connect 10.0.0.2:2181 -CAfile tls-server\/ca.crt -cert tls-client\/tls.crt/);
+  assert.deepEqual(plan.problems, []);
+
+  // A class without a CA yet is a problem (servers would only wait); a new CA makes every server outdated.
+  assert.deepEqual(planOf(tlsCluster, [], NODES, new Map([['tls', secretClass('tls', 'CA-1')]])).problems.map((p) => p.reason), ['SecretClassNotReady']);
+  const pods = await Promise.all([1, 2, 3].map((id) => serverPod(plan, id)));
+  assert.deepEqual(planOf(tlsCluster, pods, NODES, classes).outdated, []);
+  const rotated = new Map([...classes, ['tls', secretClass('tls', 'CA-1 CA-2')]]);
+  assert.equal(planOf(tlsCluster, pods, NODES, rotated).outdated.length, 3);
+});
+
+test('servers are restarted for new certificates once 60% of the shortest lifetime has passed since their pod was made', async () => {
+  const classes = new Map([['tls', secretClass('tls', 'CA', 100)]]);
+  const plan = planOf(cluster({ clusterConfig: {} }), [], NODES, classes);
+  const created = Date.parse('2026-01-01T00:00:00Z');
+  const pods = await Promise.all([1, 2, 3].map((id) => serverPod(plan, id)));
+  pods[0].metadata.creationTimestamp = new Date(created).toISOString();
+  pods[1].metadata.creationTimestamp = new Date(created + 30_000).toISOString();
+  pods[2].metadata.creationTimestamp = new Date(created + 30_000).toISOString();
+  const outdated = (now: number) => planOf(cluster({ clusterConfig: {} }), pods, NODES, classes, now).outdated.map((p) => p.metadata.name);
+  assert.deepEqual(outdated(created + 59_000), []);
+  assert.deepEqual(outdated(created + 60_000), ['zk-server-default-1']);
+  assert.deepEqual(outdated(created + 90_000), ['zk-server-default-1', 'zk-server-default-2', 'zk-server-default-3']);
+  const next = nextRestart(planOf(cluster({ clusterConfig: {} }), pods, NODES, classes, created + 90_000).outdated, health(2));
+  assert.equal((next as Pod).metadata.name, 'zk-server-default-1', 'the oldest first, so that none waits until its certificates expire');
+  // Plain text: no certificates, no such restarts.
+  assert.deepEqual(planOf(cluster(), pods, NODES, classes, created + 3_600_000).outdated.length, 3, 'the plain-text pods differ in configuration, not age');
+});
+
+test('client authentication needs a TLS client port', () => {
+  const result = planCluster(cluster({ clusterConfig: { tls: { serverSecretClass: '' }, authentication: { tls: { clientSecretClass: 'c' } } } }), [], NODES);
+  assert.ok(!result.ok);
+  assert.match(result.problems.join(), /authentication.tls needs TLS on the client port/);
 });

@@ -14,6 +14,8 @@ import {
 } from './config.ts';
 import type { QuorumHealth } from './four-letter.ts';
 import { CONFIG_HASH_ANNOTATION, configMapName, javaArgs, serverPod } from './pods.ts';
+import type { SecretClass } from '../../runtime/secret-class.ts';
+import { RESTART_AT_LIFETIME_FRACTION, secretClassesOf, shortestLifetimeSeconds, tlsSettings, type TlsSettings } from './tls.ts';
 
 /** Delay of the pod steps' requeues while servers are created, started or removed. */
 export const FAST_REQUEUE_MS = 2_000;
@@ -38,10 +40,15 @@ export interface ClusterPlan {
 
 export type PlanResult = { ok: true; plan: ClusterPlan } | { ok: false; problems: string[] };
 
-/** The plan for `cluster`, given its pods (those it controls) and the nodes servers may run on; or every problem of its spec. */
-export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nodes: readonly ServerNode[]): PlanResult {
+/**
+ * The plan for `cluster`, given its pods (those it controls), the nodes servers may run on and the
+ * SecretClasses (by name) its TLS uses; or every problem of its spec. `now` decides which servers
+ * are due for new certificates.
+ */
+export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nodes: readonly ServerNode[], classes: ReadonlyMap<string, SecretClass> = new Map(), now = Date.now()): PlanResult {
   const validated = validateCluster(cluster);
   if (!validated.ok) return { ok: false, problems: validated.problems };
+  const tls = tlsSettings(cluster);
   const { servers, unplaced } = planServers(cluster, nodes, pods);
   const name = cluster.metadata.name!;
   const namespace = cluster.metadata.namespace!;
@@ -49,17 +56,19 @@ export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nod
   const labels = (component?: string) => appLabels({ name: PRODUCT, instance: name, version, component, managedBy: MANAGER });
   const ownerReferences = [controllerReference(cluster)];
 
+  // A new CA (or trust bundle) of a class the servers use restarts them, one at a time.
+  const trust = secretClassesOf(tls).map((name) => [name, classes.get(name)?.status?.issuer ?? null, classes.get(name)?.status?.trustBundle ?? null]);
   const hashes: Record<string, string> = {};
   const configMaps: ConfigMap[] = [];
   for (const [group, properties] of Object.entries(validated.groups)) {
-    const data = groupFiles(properties, servers, serverPaths(cluster, group));
-    hashes[group] = configHash([data, serverImage(cluster, group), javaArgs(cluster, group, properties), properties.env]);
+    const data = groupFiles(properties, servers, serverPaths(cluster, group), tls, group);
+    hashes[group] = configHash([data, serverImage(cluster, group), javaArgs(cluster, group, properties), properties.env, trust]);
     configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMapName(cluster, group), namespace, labels: labels(SERVER_ROLE), ownerReferences }, data });
   }
   // Discovery: what clients read to find the ensemble. While stopped it names where the servers will be.
   const everyServer = cluster.spec.stopped ? planServers({ ...cluster, spec: { ...cluster.spec, stopped: false } }, nodes, pods).servers : servers;
   const connect = connectionString(everyServer);
-  configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: labels(), ownerReferences }, data: { ZOOKEEPER: connect } });
+  configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: labels(), ownerReferences }, data: { ZOOKEEPER: connect, ...discoveryTls(tls, classes) } });
 
   const serverById = new Map(servers.map((s) => [s.id, s]));
   const serverPods = pods.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
@@ -77,20 +86,42 @@ export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nod
       },
       // The ensemble as it runs, not as it will be: mid-change, its leader may be a server about to go.
       ensemble: !cluster.spec.stopped && serverPods.length > 0 ? runningServers(serverPods, nodes) : undefined,
-      outdated: outdatedServers(pods, servers, hashes),
-      problems: unplaced.map((u) => ({ pod: `${SERVER_ROLE} ${u.id}`, reason: 'NoEligibleNode', message: `server ${u.id} (group ${u.roleGroup}) has no node: ${u.reason}` })),
+      outdated: outdatedServers(pods, servers, hashes, shortestLifetimeSeconds(tls, classes), now),
+      problems: [
+        ...unplaced.map((u) => ({ pod: `${SERVER_ROLE} ${u.id}`, reason: 'NoEligibleNode', message: `server ${u.id} (group ${u.roleGroup}) has no node: ${u.reason}` })),
+        ...secretClassesOf(tls).filter((c) => !classes.get(c)?.status?.trustBundle)
+          .map((c) => ({ pod: SERVER_ROLE, reason: 'SecretClassNotReady', message: `SecretClass ${c} does not exist or has no CA yet: servers wait for their certificates` })),
+      ],
       status: { version, connectionString: connect, servers: placementsToRecord(cluster.status?.servers, servers) },
     },
   };
 }
 
-/** Pods of servers that stay whose configuration hash is not their group's current one. */
-function outdatedServers(pods: readonly Pod[], servers: readonly ServerPlan[], hashes: Readonly<Record<string, string>>): Pod[] {
+/**
+ * Pods of servers that stay whose configuration hash is not their group's current one, or whose
+ * certificates are due: ZooKeeper reads them at start only, so a server is restarted (and gets new
+ * ones) once its pod has lived RESTART_AT_LIFETIME_FRACTION of the shortest certificate lifetime.
+ */
+function outdatedServers(pods: readonly Pod[], servers: readonly ServerPlan[], hashes: Readonly<Record<string, string>>, lifetimeSeconds: number | undefined, now: number): Pod[] {
   const staying = new Set(servers.map((s) => s.id));
+  const certificatesDue = (p: Pod) => lifetimeSeconds !== undefined && p.metadata.creationTimestamp !== undefined
+    && now - Date.parse(p.metadata.creationTimestamp) >= lifetimeSeconds * 1000 * RESTART_AT_LIFETIME_FRACTION;
   return pods.filter((p) => {
     const { roleGroup, id } = existingPod(p);
-    return id !== undefined && staying.has(id) && p.metadata.annotations?.[CONFIG_HASH_ANNOTATION] !== hashes[roleGroup];
+    return id !== undefined && staying.has(id) && (p.metadata.annotations?.[CONFIG_HASH_ANNOTATION] !== hashes[roleGroup] || certificatesDue(p));
   });
+}
+
+/** What the discovery ConfigMap says about TLS: whether clients must use it, which CA to trust, whether they need a certificate. */
+function discoveryTls(tls: TlsSettings, classes: ReadonlyMap<string, SecretClass>): Record<string, string> {
+  if (!tls.server) return { ZOOKEEPER_TLS: 'false', ZOOKEEPER_CLIENT_AUTH: 'none' };
+  return {
+    ZOOKEEPER_TLS: 'true',
+    ZOOKEEPER_CLIENT_AUTH: tls.client ? 'tls' : 'none',
+    ...(tls.client ? { ZOOKEEPER_CLIENT_SECRET_CLASS: tls.client } : {}),
+    ZOOKEEPER_SERVER_SECRET_CLASS: tls.server,
+    'ca.crt': classes.get(tls.server)?.status?.trustBundle ?? '',
+  };
 }
 
 /**
@@ -100,8 +131,11 @@ function outdatedServers(pods: readonly Pod[], servers: readonly ServerPlan[], h
 export function nextRestart(outdated: readonly Pod[], health: QuorumHealth | undefined): 'none' | 'wait' | Pod {
   if (outdated.length === 0) return 'none';
   if (!health?.healthy) return 'wait';
-  const order = (p: Pod) => (existingPod(p).id === health.leader ? -1 : existingPod(p).id!);
-  return [...outdated].sort((a, b) => order(b) - order(a))[0];
+  // Then the oldest pod first: servers restarted for their certificates come due again in turn,
+  // and none may wait behind them until its own certificates expire.
+  const isLeader = (p: Pod) => existingPod(p).id === health.leader;
+  const created = (p: Pod) => Date.parse(p.metadata.creationTimestamp ?? '') || 0;
+  return [...outdated].sort((a, b) => Number(isLeader(a)) - Number(isLeader(b)) || created(a) - created(b) || existingPod(b).id! - existingPod(a).id!)[0];
 }
 
 /** The ready nodes that held the cluster's servers, where its data directories are removed on deletion. */

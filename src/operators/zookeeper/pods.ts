@@ -6,23 +6,26 @@ import { appLabels, resourceName, RUNTIME_LABEL_PREFIX } from '../../runtime/lab
 import { GRANARY_TOLERATIONS, type PodTemplate } from '../../runtime/pods.ts';
 import { mergedConfig } from '../../runtime/roles.ts';
 import { API_VERSION, MANAGER, PRODUCT, serversRole, type ZookeeperCluster } from './crd.ts';
-import { clusterDataDir, DEFAULT_HEAP_MIB, groupRuntime, serverDataPath, serverImage, serverPaths, type ServerNode, type ServerPlan } from './config.ts';
+import { clusterDataDir, DEFAULT_HEAP_MIB, groupRuntime, serverConfigFile, serverDataPath, serverImage, serverPaths, type ServerNode, type ServerPlan } from './config.ts';
+import { serverCheck, tlsSettings, tlsVolumes } from './tls.ts';
 import { LOG4J_PROPERTIES, ZOO_CFG } from './properties.ts';
 import type { MergedProperties } from '../../runtime/product-config/merge.ts';
 
 /** The pod's annotation holding the configHash it was built with. */
 export const CONFIG_HASH_ANNOTATION = 'zookeeper.granary.dev/config-hash';
 
-// Where Debian's packages put ZooKeeper and the log4j binding it needs (the same in its image).
-const JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'];
+// Where Debian's packages put ZooKeeper (the same in its image) with the netty jars its TLS
+// (NettyServerCnxnFactory) needs that zookeeper.jar's manifest leaves out, and the log4j binding.
+export const ZOOKEEPER_JARS = ['/usr/share/java/zookeeper.jar', '/usr/share/java/netty-codec.jar', '/usr/share/java/netty-resolver.jar', '/usr/share/java/netty-transport-native-unix-common.jar'];
+const JARS = [...ZOOKEEPER_JARS, '/usr/share/java/slf4j-log4j12.jar', '/usr/share/java/log4j-1.2.jar'];
 const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 
 export function configMapName(cluster: ZookeeperCluster, roleGroup: string): string {
   return `${cluster.metadata.name}-server-${roleGroup}`;
 }
 
-/** The server's command line after `java`: JVM settings, -D system properties from cliOverrides, the main class and zoo.cfg. */
-export function javaArgs(cluster: ZookeeperCluster, roleGroup: string, properties: MergedProperties): string[] {
+/** The server's command line after `java`: JVM settings, -D system properties from cliOverrides, the main class and its configuration file. */
+export function javaArgs(cluster: ZookeeperCluster, roleGroup: string, properties: MergedProperties, configFile = ZOO_CFG): string[] {
   const heap = mergedConfig(serversRole(cluster), roleGroup)?.heapMiB ?? DEFAULT_HEAP_MIB;
   const paths = serverPaths(cluster, roleGroup);
   return [
@@ -31,7 +34,7 @@ export function javaArgs(cluster: ZookeeperCluster, roleGroup: string, propertie
     `-Xmx${heap}m`, '-XX:-UseContainerSupport', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
     `-Dlog4j.configuration=file:${paths.config}/${LOG4J_PROPERTIES}`, `-Dzookeeper.log.dir=${paths.log}`,
     ...Object.entries(properties.cli).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `-D${k}=${v}`),
-    '-cp', [paths.config, ...JARS].join(':'), MAIN_CLASS, `${paths.config}/${ZOO_CFG}`,
+    '-cp', [paths.config, ...JARS].join(':'), MAIN_CLASS, `${paths.config}/${configFile}`,
   ];
 }
 
@@ -44,9 +47,11 @@ export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, propert
   const image = serverImage(cluster, server.roleGroup);
   const paths = serverPaths(cluster, server.roleGroup);
   const inContainer = groupRuntime(cluster, server.roleGroup) === 'container';
-  const mounts = [{ name: 'config', mountPath: paths.config }, { name: 'data', mountPath: paths.data }, ...(inContainer ? [{ name: 'log', mountPath: paths.log }] : [])];
-  // bash's /dev/tcp: no client program needed on the host. A server that is not part of a quorum answers without a Mode line.
-  const serves = `exec 3<>/dev/tcp/${server.address}/${server.clientPort} && printf srvr >&3 && grep -q '^Mode: ' <&3`;
+  const tls = tlsSettings(cluster);
+  const certificates = tlsVolumes(tls, paths.tls);
+  const mounts = [{ name: 'config', mountPath: paths.config }, { name: 'data', mountPath: paths.data }, ...(inContainer ? [{ name: 'log', mountPath: paths.log }] : []), ...certificates.mounts];
+  // bash's /dev/tcp (or openssl over TLS): no ZooKeeper client needed on the host. A server that is not part of a quorum answers without a Mode line.
+  const serves = serverCheck(tls, server.address, server.clientPort);
   const spec: PodSpec = {
     restartPolicy: 'Always',
     terminationGracePeriodSeconds: 20,
@@ -57,6 +62,7 @@ export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, propert
       { name: 'config', configMap: { name: configMapName(cluster, server.roleGroup) } },
       { name: 'data', hostPath: { path: serverDataPath(cluster, server), type: 'DirectoryOrCreate' } },
       ...(inContainer ? [{ name: 'log', emptyDir: {} }] : []),
+      ...certificates.volumes,
     ],
     initContainers: [{
       name: 'myid', image,
@@ -65,7 +71,9 @@ export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, propert
     }],
     containers: [{
       name: 'zookeeper', image,
-      command: ['java'], args: javaArgs(cluster, server.roleGroup, properties),
+      command: ['java'], args: javaArgs(cluster, server.roleGroup, properties, serverConfigFile(server.id, tls)),
+      // The readiness check names the certificate files relative to it.
+      workingDir: paths.tls,
       env: Object.entries(properties.env).map(([name, value]) => ({ name, value })),
       volumeMounts: mounts,
       ports: [

@@ -14,6 +14,8 @@ import { controllerReference } from '../../runtime/pods.ts';
 import { API_VERSION, MANAGER, PRODUCT, type ZookeeperCluster, type ZookeeperZnode } from './crd.ts';
 import { isAvailable } from './status.ts';
 import { withZooKeeper } from './zk-client.ts';
+import type { OperatorClientTls } from './client-tls.ts';
+import type { ClientTls } from './four-letter.ts';
 
 const FINALIZER = 'zookeeper.granary.dev/znode';
 const WAIT_MS = 5_000;
@@ -23,7 +25,10 @@ export function znodePath(znode: ZookeeperZnode): string {
   return `/znode-${znode.metadata.uid}`;
 }
 
-export function znodeController({ client, log, namespace }: { client: KubeClient; log: Logger; namespace?: string }): Controller<ZookeeperZnode> {
+/** The discovery keys a znode's ConfigMap copies from its cluster's: how to connect (TLS or not) and the CA. */
+const DISCOVERY_TLS_KEYS = ['ZOOKEEPER_TLS', 'ZOOKEEPER_CLIENT_AUTH', 'ZOOKEEPER_CLIENT_SECRET_CLASS', 'ZOOKEEPER_SERVER_SECRET_CLASS', 'ca.crt'];
+
+export function znodeController({ client, log, namespace, clientTls }: { client: KubeClient; log: Logger; namespace?: string; clientTls: OperatorClientTls }): Controller<ZookeeperZnode> {
   const znodes = client.resource<ZookeeperZnode>(API_VERSION, 'ZookeeperZnode');
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
   const configMaps = client.resource('v1', 'ConfigMap');
@@ -39,7 +44,7 @@ export function znodeController({ client, log, namespace }: { client: KubeClient
       .filter((z) => clusterOf(z).name === cluster.metadata.name && clusterOf(z).namespace === cluster.metadata.namespace)
       .map((z) => ({ namespace: z.metadata.namespace, name: z.metadata.name! })), { namespace });
 
-  async function connectionOf(znode: ZookeeperZnode): Promise<{ cluster?: ZookeeperCluster; hosts?: string; why?: string }> {
+  async function connectionOf(znode: ZookeeperZnode): Promise<{ cluster?: ZookeeperCluster; hosts?: string; tls?: ClientTls; why?: string }> {
     const ref = clusterOf(znode);
     let cluster: ZookeeperCluster;
     try {
@@ -49,15 +54,15 @@ export function znodeController({ client, log, namespace }: { client: KubeClient
       throw err;
     }
     if (!isAvailable(cluster) || !cluster.status?.connectionString) return { cluster, why: `ZookeeperCluster ${ref.namespace}/${ref.name} has no quorum yet` };
-    return { cluster, hosts: cluster.status.connectionString };
+    return { cluster, hosts: cluster.status.connectionString, tls: await clientTls.forCluster(cluster) };
   }
 
   async function reconcile(znode: ZookeeperZnode): Promise<Action> {
     const path = znodePath(znode);
     if (znode.metadata.deletionTimestamp) {
       if (!hasFinalizer(znode, FINALIZER)) return undefined;
-      const { cluster, hosts, why } = await connectionOf(znode);
-      if (hosts) await withZooKeeper(hosts, (zk) => zk.removeRecursive(path));
+      const { cluster, hosts, tls, why } = await connectionOf(znode);
+      if (hosts) await withZooKeeper(hosts, (zk) => zk.removeRecursive(path), tls);
       // A cluster that is gone, or being deleted, takes the znode with it; anything else is waited for.
       else if (cluster && !cluster.metadata.deletionTimestamp) {
         log.info({ znode: znode.metadata.name, why }, 'waiting to remove the znode');
@@ -69,12 +74,14 @@ export function znodeController({ client, log, namespace }: { client: KubeClient
       return undefined;
     }
     if (!hasFinalizer(znode, FINALIZER)) znode = await addFinalizer(znodes, znode, FINALIZER);
-    const { hosts, why } = await connectionOf(znode);
+    const { cluster, hosts, tls, why } = await connectionOf(znode);
     if (!hosts) {
       await writeStatus(znode, undefined, available(false, 'ClusterUnavailable', why!, znode.metadata.generation));
       return { requeueAfterMs: WAIT_MS };
     }
-    await withZooKeeper(hosts, (zk) => zk.mkdirp(path));
+    await withZooKeeper(hosts, (zk) => zk.mkdirp(path), tls);
+    const discovery = (await configMaps.get(cluster!.metadata.name!, cluster!.metadata.namespace)) as KubeObject & { data?: Record<string, string> };
+    const tlsData = Object.fromEntries(DISCOVERY_TLS_KEYS.filter((k) => discovery.data?.[k] !== undefined).map((k) => [k, discovery.data![k]]));
     await configMaps.apply({
       apiVersion: 'v1', kind: 'ConfigMap',
       metadata: {
@@ -82,7 +89,7 @@ export function znodeController({ client, log, namespace }: { client: KubeClient
         labels: appLabels({ name: PRODUCT, instance: znode.spec.clusterRef.name, component: 'znode', managedBy: MANAGER }),
         ownerReferences: [controllerReference(znode)],
       },
-      data: { ZOOKEEPER: `${hosts}${path}`, ZOOKEEPER_HOSTS: hosts, ZOOKEEPER_CHROOT: path },
+      data: { ZOOKEEPER: `${hosts}${path}`, ZOOKEEPER_HOSTS: hosts, ZOOKEEPER_CHROOT: path, ...tlsData },
     } as KubeObject, { fieldManager: MANAGER, force: true });
     await writeStatus(znode, path, available(true, 'Created', `znode ${path} exists; ConfigMap ${znode.metadata.name} holds its connection string`, znode.metadata.generation));
     return undefined;
