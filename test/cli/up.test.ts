@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../support/apiserver.ts';
 import { freePort } from '../support/net.ts';
@@ -131,8 +131,8 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   for (const [name] of NODES) assert.match(out, new RegExp(`node ${name} is Ready`));
   assert.equal(await kubectl.ok(['get', 'packagerepository', 'debian', '-o', 'jsonpath={.spec.os.packageManager}']), 'apt');
   for (const object of DEMO) {
-    assert.match(out, new RegExp(`demo ${object.kind} default/${object.metadata.name} created`));
-    await kubectl.ok(['get', `${object.kind!.toLowerCase()}.${object.apiVersion!.split('/')[0]}`, object.metadata.name!, '-n', 'default']);
+    assert.match(out, new RegExp(`demo ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name} created`));
+    await kubectl.ok(['get', `${object.kind!.toLowerCase()}.${object.apiVersion!.split('/')[0]}`, object.metadata.name!, ...(object.metadata.namespace ? ['-n', object.metadata.namespace] : [])]);
   }
   const nodeUids = await kubectl.ok(['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.uid}']);
   await kubectl.ok(['create', 'configmap', 'kept', '--from-literal=mine=yes']);
@@ -142,7 +142,16 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   assert.match(status, new RegExp(`granary is up \\(pid ${first.child.pid}\\), control plane https://${listen}`));
   assert.match(status, /nodes: 3 \(3 ready\)/);
   assert.match(status, /pods: \d+/);
-  for (const object of DEMO) assert.match(status, new RegExp(`${object.kind} default/${object.metadata.name}`), `status summarises the demo:\n${status}`);
+  for (const object of DEMO.filter((o) => o.metadata.namespace)) assert.match(status, new RegExp(`${object.kind} default/${object.metadata.name}`), `status summarises the demo:\n${status}`);
+
+  // The demo ensemble speaks TLS to clients with a certificate: up wrote one, and the printed zkCli.sh command works.
+  if (out.includes('demo ZookeeperCluster default/demo is available')) {
+    for (const file of ['tls.crt', 'tls.key', 'ca.crt', 'keystore.p12', 'truststore.p12']) assert.equal(statSync(join(home, 'zookeeper-client', file)).mode & 0o777, 0o600, file);
+    const command = /^ {4}(CLIENT_JVMFLAGS=".*") \\\n {6}(\S+zkCli\.sh -server \S+)$/m.exec(out);
+    assert.ok(command, `up prints a zkCli.sh command:\n${out}`);
+    const cli = await run('bash', ['-c', `${command[1]} ${command[2]} ls /`], { env });
+    assert.match(cli.stdout, /\[zookeeper\]|zookeeper\]/, `the printed zkCli.sh command lists the root znode:\n${cli.stdout}\n${cli.stderr}`);
+  }
   assert.match(status, new RegExp(`kubeconfig: ${kubeconfig}`));
 
   // Against another cluster: what a user with their own Kubernetes runs, by hand or with `granary install`.
@@ -178,7 +187,7 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   started.push(second);
   await second.ready;
   assert.match(second.output(), /package repository "debian" \(the host's apt\) kept as it is/);
-  for (const object of DEMO) assert.match(second.output(), new RegExp(`demo ${object.kind} default/${object.metadata.name} exists; kept as it is`));
+  for (const object of DEMO) assert.match(second.output(), new RegExp(`demo ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name} exists; kept as it is`));
   assert.deepEqual(await eventually('three Ready local nodes after the rerun', readyNodes, 120_000), NODES);
   assert.equal(await kubectl.ok(['get', 'nodes', '-o', 'jsonpath={.items[*].metadata.uid}']), nodeUids);
   assert.equal(await kubectl.ok(['get', 'configmap', 'kept', '-o', 'jsonpath={.metadata.uid}']), keptUid);
