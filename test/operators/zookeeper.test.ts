@@ -122,8 +122,9 @@ for (const runtime of ['systemd', 'process'] as const) {
         const cm = await stack.client.resource('v1', 'ConfigMap').get('kafka', 'default').catch(() => undefined);
         return (cm as { data?: Record<string, string> } | undefined)?.data;
       }, 30_000);
-      const znode = await stack.client.resource<KubeObject & { status?: { path?: string } }>('zookeeper.granary.dev/v1alpha1', 'ZookeeperZnode').get('kafka', 'default');
-      const path = znode.status!.path!;
+      // The ConfigMap is published a moment before the status names the path.
+      const path = await eventually('the znode\'s path in its status', async () =>
+        (await stack.client.resource<KubeObject & { status?: { path?: string } }>('zookeeper.granary.dev/v1alpha1', 'ZookeeperZnode').get('kafka', 'default')).status?.path, 30_000);
       assert.match(path, /^\/znode-[0-9a-f-]+$/);
       assert.equal(data.ZOOKEEPER_CHROOT, path);
       assert.equal(data.ZOOKEEPER, `${(await clusters().get(CLUSTER, 'default')).status!.connectionString}${path}`);

@@ -26,15 +26,20 @@ export class OperatorClientTls {
     this.log = log;
   }
 
-  /** TLS options for the cluster's client port; undefined when it is plain text. */
-  async forCluster(cluster: ZookeeperCluster): Promise<ClientTls | undefined> {
+  /** TLS options for the cluster's client port as its spec has it; undefined when it is plain text. */
+  forCluster(cluster: ZookeeperCluster): Promise<ClientTls | undefined> {
     const tls = tlsSettings(cluster);
-    if (!tls.server) return undefined;
-    const serverClass = await this.client.resource<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass').get(tls.server);
+    return this.forClasses(tls.server, tls.client);
+  }
+
+  /** TLS options for a client port with certificates of `server` whose clients need one of `client`; undefined: plain text. */
+  async forClasses(server: string | undefined, client: string | undefined): Promise<ClientTls | undefined> {
+    if (!server) return undefined;
+    const serverClass = await this.client.resource<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass').get(server);
     const ca = serverClass.status?.trustBundle;
-    if (!ca) throw new Error(`SecretClass ${tls.server} has no CA yet`);
-    if (!tls.client) return { ca };
-    const identity = await this.identity(tls.client);
+    if (!ca) throw new Error(`SecretClass ${server} has no CA yet`);
+    if (!client) return { ca };
+    const identity = await this.identity(client);
     return { ca, cert: identity.cert, key: identity.key };
   }
 

@@ -86,8 +86,11 @@ export function clusterController({ client, log, namespace, clientTls }: Cluster
     for (const configMap of plan.configMaps) await configMaps.apply(configMap, { fieldManager: MANAGER, force: true });
     // Until its secret classes have a CA, servers would only wait for their certificates.
     const waitingForCertificates = plan.problems.some((p) => p.reason === 'SecretClassNotReady');
-    const tls = waitingForCertificates ? undefined : await clientTls.forCluster(cluster);
-    const health = plan.ensemble && !waitingForCertificates ? await quorumHealth(plan.ensemble, tls) : undefined;
+    // Each server is asked as its pod was built: mid-change (TLS turned on or off) they differ.
+    const ensemble = plan.ensemble && !waitingForCertificates
+      ? await Promise.all(plan.ensemble.map(async (s) => ({ ...s, clientTls: await clientTls.forClasses(s.tls?.server, s.tls?.client) })))
+      : undefined;
+    const health = ensemble && await quorumHealth(ensemble);
 
     const ctx: PodContext = { ...plan.pods, podApi: pods, log };
     const steps = waitingForCertificates ? chain(ctx).then(async () => Requeue(FAST_REQUEUE_MS)) : cluster.spec.stopped

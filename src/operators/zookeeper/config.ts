@@ -12,7 +12,8 @@ import { groupNodeSelector, mergedConfig, validateRole, type GroupRuntime, type 
 import { nodeOfPod } from '../../runtime/pods.ts';
 import { DEFAULT_ZOOKEEPER_VERSION, SERVER_ROLE, serversRole, type ServerConfig, type ServerPlacement, type ZookeeperCluster } from './crd.ts';
 import { LOG4J_PROPERTIES, serverConfigProperties, ZOO_CFG, ZOOKEEPER_CATALOGUE } from './properties.ts';
-import { tlsProblems, tlsProperties, type TlsSettings } from './tls.ts';
+import { tlsDirectory, tlsProblems, tlsProperties, type TlsSettings } from './tls.ts';
+import { secretClassOfVolume } from '../../runtime/secret-class.ts';
 
 export const DEFAULT_CLIENT_PORT = 2181;
 export const DEFAULT_QUORUM_PORT = 2888;
@@ -64,11 +65,13 @@ export interface ServerPlan {
   electionPort: number;
 }
 
-/** Where a running server answers its clients. */
+/** Where a running server answers its clients, and with which TLS its pod was built (it may differ from the spec's mid-change). */
 export interface ServerAddress {
   id: number;
   address: string;
   clientPort: number;
+  /** The secret classes of its client-port certificate and of the certificates its clients need; none: plain text. */
+  tls?: { server: string; client?: string };
 }
 
 /** Granary nodes only (ordinary kubelets cannot run packages), with their InternalIP. */
@@ -240,7 +243,10 @@ export function runningServers(pods: readonly Pod[], nodes: readonly ServerNode[
     const { id } = existingPod(pod);
     const address = addressOf.get(nodeOfPod(pod) ?? '');
     const clientPort = pod.spec?.containers?.[0]?.ports?.find((p) => p.name === 'client')?.containerPort;
-    if (id !== undefined && address && clientPort && !pod.metadata.deletionTimestamp) result.push({ id, address, clientPort });
+    if (id === undefined || !address || !clientPort || pod.metadata.deletionTimestamp) continue;
+    const classOf = (volume: string) => secretClassOfVolume(pod.spec?.volumes?.find((v) => v.name === volume)?.csi);
+    const server = classOf(tlsDirectory('server'));
+    result.push({ id, address, clientPort, ...(server ? { tls: { server, ...(classOf(tlsDirectory('client')) ? { client: classOf(tlsDirectory('client')) } : {}) } } : {}) });
   }
   return result.sort((a, b) => a.id - b.id);
 }

@@ -56,10 +56,11 @@ export interface QuorumHealth {
 
 /**
  * The ensemble has a quorum when exactly one server leads and the leader with its followers
- * make a majority of `servers` (the members the cluster should have now).
+ * make a majority of `servers` (the members the cluster should have now). Each server is asked
+ * over its own `clientTls`, or `tls`, or in plain text.
  */
-export async function quorumHealth(servers: readonly { id: number; address: string; clientPort: number }[], tls?: ClientTls): Promise<QuorumHealth> {
-  const states = await Promise.all(servers.map(async (s) => ({ id: s.id, state: await serverState(s.address, s.clientPort, tls) })));
+export async function quorumHealth(servers: readonly { id: number; address: string; clientPort: number; clientTls?: ClientTls }[], tls?: ClientTls): Promise<QuorumHealth> {
+  const states = await Promise.all(servers.map(async (s) => ({ id: s.id, state: await serverState(s.address, s.clientPort, s.clientTls ?? tls) })));
   const leaders = states.filter((s) => s.state.serving && s.state.mode === 'leader').map((s) => s.id);
   const followers = states.filter((s) => s.state.serving && s.state.mode === 'follower').map((s) => s.id);
   const standalone = states.filter((s) => s.state.serving && s.state.mode === 'standalone').map((s) => s.id);
