@@ -18,10 +18,10 @@ import { loadConnection, type ClusterConnection } from '../client/kubeconfig.ts'
 import { kubeconfigYaml, writeFileAtomically } from '../common/kubeconfig-file.ts';
 import type { Logger } from '../common/log.ts';
 import { requestCertificateForKey } from '../runtime/certificate-requests.ts';
+import { KUBELET_CLIENT_SIGNER } from '../common/certificate-request.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
 
-const KUBELET_CLIENT_SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet';
 const KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 /** Renew at a random point between these fractions of the certificate's lifetime. */
 const RENEW_FROM = 0.7;

@@ -10,7 +10,7 @@ import * as x509 from '@peculiar/x509';
 import type { KubeObject } from '../api/meta.ts';
 import type { CertificateSigningRequest } from '../api/kinds/certificates.ts';
 import type { KubeClient } from '../client/client.ts';
-import { exportKeyPem, generateKeyPair, SIGNING_ALGORITHM } from '../common/x509.ts';
+import { distinguishedName, exportKeyPem, generateKeyPair, SIGNING_ALGORITHM } from '../common/x509.ts';
 import { isIP } from 'node:net';
 import { watcher } from './watcher.ts';
 
@@ -51,8 +51,7 @@ export class CertificateRequestRefused extends Error {
 
 /** A PKCS#10 request for `keys`, signed with its private key. */
 export async function certificationRequestPem(keys: webcrypto.CryptoKeyPair, req: Pick<CertificateRequest, 'commonName' | 'organizations' | 'hosts'>): Promise<string> {
-  const escape = (v: string) => v.replace(/([\\,+"<>;=#])/g, '\\$1');
-  const name = [`CN=${escape(req.commonName)}`, ...(req.organizations ?? []).map((o) => `O=${escape(o)}`)].join(', ');
+  const name = distinguishedName(req.commonName, req.organizations);
   const hosts = req.hosts ?? [];
   const request = await x509.Pkcs10CertificateRequestGenerator.create({
     name, keys, signingAlgorithm: SIGNING_ALGORITHM,

@@ -19,6 +19,7 @@ import {
   CERTIFICATE_USAGES, POD_NAME_ANNOTATION, POD_NAMESPACE_ANNOTATION, POD_UID_ANNOTATION, SECRET_CLASS_API_VERSION, secretClassOfVolume,
   signerName, VOLUME_ANNOTATION, type SecretClass,
 } from '../../runtime/secret-class.ts';
+import { renewalTime } from '../certificates.ts';
 import type { Pod, Volume } from '../pod-types.ts';
 import type { VolumeFile } from './atomic-writer.ts';
 import { PodConfigError } from './errors.ts';
@@ -29,8 +30,8 @@ export const PKCS12_PASSWORD = 'changeit';
 const WAIT_MS = 20_000;
 /** After a denial, how long before the node asks again. */
 const DENIED_RETRY_MS = 60_000;
+/** After a restart of the agent the random renewal point is unknown: renew at the earliest. */
 const RENEW_FROM = 0.7;
-const RENEW_TO = 0.9;
 
 interface Issued { keyPem: string; certPem: string; trustBundle: string; notBefore: number; notAfter: number; renewAt: number }
 interface Entry {
@@ -47,10 +48,6 @@ export interface CertificateSource {
 function validityOf(certPem: string): { notBefore: number; notAfter: number } {
   const cert = new X509Certificate(certPem);
   return { notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo) };
-}
-
-function renewalPoint(notBefore: number, notAfter: number): number {
-  return notBefore + (notAfter - notBefore) * (RENEW_FROM + (RENEW_TO - RENEW_FROM) * Math.random());
 }
 
 const failedMount = (message: string) => new PodConfigError('FailedMount', message);
@@ -139,7 +136,6 @@ export class PodCertificates implements CertificateSource {
     try {
       const [certPem, keyPem, trustBundle] = await Promise.all(['tls.crt', 'tls.key', 'ca.crt'].map((f) => readFile(join(volumeDir, f), 'utf8')));
       const valid = validityOf(certPem);
-      // The renewal point is unknown after a restart: renew at 70% to be safe.
       const renewAt = valid.notBefore + (valid.notAfter - valid.notBefore) * RENEW_FROM;
       return renewAt > Date.now() ? { certPem, keyPem, trustBundle, ...valid, renewAt } : undefined;
     } catch {
@@ -161,7 +157,7 @@ export class PodCertificates implements CertificateSource {
     }, this.signal);
     const valid = validityOf(certPem);
     this.log.info({ pod: `${pod.metadata.namespace}/${pod.metadata.name}`, volume, csr: csrName, notAfter: new Date(valid.notAfter).toISOString() }, 'certificate issued for a pod');
-    return { keyPem, certPem, trustBundle, ...valid, renewAt: renewalPoint(valid.notBefore, valid.notAfter) };
+    return { keyPem, certPem, trustBundle, ...valid, renewAt: renewalTime(valid.notBefore, valid.notAfter) };
   }
 
   private render(issued: Issued): Map<string, VolumeFile> {
