@@ -75,6 +75,8 @@ kind: ZookeeperCluster
 metadata: { name: ${CLUSTER} }
 spec:
   imageRegistry: ${host.registry.address}
+  # Plain text: this test is about the runtimes; zookeeper-tls.test.ts covers TLS.
+  clusterConfig: { tls: { serverSecretClass: "", quorumSecretClass: "" } }
   servers:
     config: { tickTime: 500, heapMiB: 96 }
     roleGroups:

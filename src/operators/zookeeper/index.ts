@@ -17,6 +17,8 @@ import { SERVER_ROLE } from './crd.ts';
 
 /** The servers of every cluster the cluster controller of this process manages (none unless it leads). */
 let clusters: Controller<ZookeeperCluster> | undefined;
+/** How this process reaches TLS client ports (set while it runs). */
+let operatorTls: OperatorClientTls | undefined;
 
 function serverTargets(): ServerTarget[] {
   if (!clusters) return [];
@@ -30,6 +32,7 @@ function serverTargets(): ServerTarget[] {
       targets.push({
         namespace: cluster.metadata.namespace!, cluster: cluster.metadata.name!, roleGroup: pod.metadata.labels?.[LABEL_ROLE_GROUP] ?? '',
         serverId: server.id, pod: pod.metadata.name!, address: server.address, clientPort: server.clientPort,
+        ...(server.tls && operatorTls ? { tls: () => operatorTls!.forClasses(server.tls!.server, server.tls!.client) } : {}),
       });
     }
   }
@@ -74,6 +77,7 @@ export const zookeeperOperator: Operator = {
   hybridImages: [`zookeeper:${DEFAULT_ZOOKEEPER_VERSION}`],
   async run(client, log, signal) {
     const clientTls = new OperatorClientTls(client, log.child({ part: 'client-tls' }));
+    operatorTls = clientTls;
     const controller = clusterController({ client, log: log.child({ controller: 'zookeepercluster' }), clientTls });
     clusters = controller;
     await Promise.all([

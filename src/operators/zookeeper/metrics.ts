@@ -5,7 +5,7 @@
 // client port works the same for servers on bare metal and in containers, needs nothing installed
 // beside the server, and takes the labels from the API rather than from the server.
 import { Gauge } from 'prom-client';
-import { fourLetterWord } from './four-letter.ts';
+import { fourLetterWord, type ClientTls } from './four-letter.ts';
 
 export interface ServerTarget {
   namespace: string;
@@ -15,6 +15,8 @@ export interface ServerTarget {
   pod: string;
   address: string;
   clientPort: number;
+  /** How to reach a TLS client port (its CA, the operator's client certificate); absent: plain text. */
+  tls?: () => Promise<ClientTls | undefined>;
 }
 
 /** mntr keys reported, as zookeeper_<key>. */
@@ -66,7 +68,7 @@ export function registerZookeeperMetrics(servers: () => ServerTarget[]): void {
         at: Date.now(),
         answers: Promise.all(servers().map(async (target) => {
           try {
-            const parsed = parseMntr(await fourLetterWord(target.address, target.clientPort, 'mntr', MNTR_TIMEOUT_MS));
+            const parsed = parseMntr(await fourLetterWord(target.address, target.clientPort, 'mntr', MNTR_TIMEOUT_MS, await target.tls?.()));
             return { target, parsed: parsed.state ? parsed : undefined };
           } catch {
             return { target };
