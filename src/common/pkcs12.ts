@@ -24,6 +24,8 @@ const ID_LOCAL_KEY_ID = '1.2.840.113549.1.9.21';
 const ID_JAVA_TRUSTED_KEY_USAGE = '2.16.840.1.113894.746875.1.1';
 const ID_ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 const ITERATIONS = 10_000;
+/** The password of the stores Granary writes: Java's format needs one; the files' mode protects the key. */
+export const STORE_PASSWORD = 'changeit';
 
 const der = (value: unknown): ArrayBuffer => AsnConvert.serialize(value);
 const buffer = (view: Uint8Array): ArrayBuffer => view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;

@@ -26,7 +26,7 @@ import {
   CERTIFICATE_USAGES, POD_NAME_ANNOTATION, POD_NAMESPACE_ANNOTATION, POD_UID_ANNOTATION, SECRET_CLASS_API_VERSION, SECRET_CLASS_CRD, signerName,
   VOLUME_ANNOTATION,
 } from '../../src/runtime/secret-class.ts';
-import { PKCS12_PASSWORD } from '../../src/agent/volumes/certificates.ts';
+import { STORE_PASSWORD } from '../../src/common/pkcs12.ts';
 
 const NODES = [{ name: 'host-a', ip: '127.0.14.21' }, { name: 'host-b', ip: '127.0.14.22' }];
 
@@ -114,11 +114,11 @@ describe('certificates for pods (secrets.granary.dev volumes)', () => {
       assert.equal(statSync(join(dir, 'tls.key')).mode & 0o777, 0o600);
       assert.equal(statSync(join(dir, 'keystore.p12')).mode & 0o777, 0o600);
       // The stores as Java and OpenSSL read them.
-      const keystore = execFileSync('keytool', ['-list', '-keystore', join(dir, 'keystore.p12'), '-storepass', PKCS12_PASSWORD, '-storetype', 'PKCS12'], { encoding: 'utf8' });
+      const keystore = execFileSync('keytool', ['-list', '-keystore', join(dir, 'keystore.p12'), '-storepass', STORE_PASSWORD, '-storetype', 'PKCS12'], { encoding: 'utf8' });
       assert.match(keystore, /PrivateKeyEntry/);
-      const truststore = execFileSync('keytool', ['-list', '-keystore', join(dir, 'truststore.p12'), '-storepass', PKCS12_PASSWORD, '-storetype', 'PKCS12'], { encoding: 'utf8' });
+      const truststore = execFileSync('keytool', ['-list', '-keystore', join(dir, 'truststore.p12'), '-storepass', STORE_PASSWORD, '-storetype', 'PKCS12'], { encoding: 'utf8' });
       assert.match(truststore, /trustedCertEntry/);
-      execFileSync('openssl', ['pkcs12', '-in', join(dir, 'keystore.p12'), '-passin', `pass:${PKCS12_PASSWORD}`, '-noout']);
+      execFileSync('openssl', ['pkcs12', '-in', join(dir, 'keystore.p12'), '-passin', `pass:${STORE_PASSWORD}`, '-noout']);
 
       // The key is on the node only: no API object holds it, not the request, not a Secret.
       const keyBody = readFileSync(join(dir, 'tls.key'), 'utf8').replace(/-----[A-Z ]+-----|\s/g, '');

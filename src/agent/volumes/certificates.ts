@@ -5,7 +5,7 @@
 // approves it only for a pod bound to this node. The volume holds
 //   tls.crt  the certificate          tls.key        its private key (PKCS#8, 0600)
 //   ca.crt   the class's trust bundle keystore.p12   key and certificate chain (PKCS#12, 0600)
-//   truststore.p12  the trust bundle as a Java truststore; both stores use PKCS12_PASSWORD
+//   truststore.p12  the trust bundle as a Java truststore; both stores use STORE_PASSWORD (common/pkcs12.ts)
 // Certificates are renewed in place at a random point 70-90% through their lifetime (the pod is
 // synced then); a product that does not reload its files is restarted by its operator in time.
 import { X509Certificate } from 'node:crypto';
@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeClient } from '../../client/client.ts';
 import type { Logger } from '../../common/log.ts';
-import { pkcs12Keystore, pkcs12Truststore } from '../../common/pkcs12.ts';
+import { pkcs12Keystore, pkcs12Truststore, STORE_PASSWORD } from '../../common/pkcs12.ts';
 import { CertificateRequestRefused, requestCertificate } from '../../runtime/certificate-requests.ts';
 import {
   CERTIFICATE_USAGES, POD_NAME_ANNOTATION, POD_NAMESPACE_ANNOTATION, POD_UID_ANNOTATION, SECRET_CLASS_API_VERSION, secretClassOfVolume,
@@ -24,8 +24,6 @@ import type { Pod, Volume } from '../pod-types.ts';
 import type { VolumeFile } from './atomic-writer.ts';
 import { PodConfigError } from './errors.ts';
 
-/** The password of the PKCS#12 stores: Java's format needs one; the files' mode protects the key. */
-export const PKCS12_PASSWORD = 'changeit';
 /** How long a sync waits for a certificate before reporting the pod as waiting for it. */
 const WAIT_MS = 20_000;
 /** After a denial, how long before the node asks again. */
@@ -166,8 +164,8 @@ export class PodCertificates implements CertificateSource {
       ['tls.crt', { data: Buffer.from(issued.certPem), mode: 0o644 }],
       ['tls.key', { data: Buffer.from(issued.keyPem), mode: 0o600 }],
       ['ca.crt', { data: Buffer.from(issued.trustBundle), mode: 0o644 }],
-      ['keystore.p12', { data: this.cached(issued, 'keystore', () => pkcs12Keystore(issued.keyPem, chain, PKCS12_PASSWORD)), mode: 0o600 }],
-      ['truststore.p12', { data: this.cached(issued, 'truststore', () => pkcs12Truststore(issued.trustBundle, PKCS12_PASSWORD)), mode: 0o644 }],
+      ['keystore.p12', { data: this.cached(issued, 'keystore', () => pkcs12Keystore(issued.keyPem, chain, STORE_PASSWORD)), mode: 0o600 }],
+      ['truststore.p12', { data: this.cached(issued, 'truststore', () => pkcs12Truststore(issued.trustBundle, STORE_PASSWORD)), mode: 0o644 }],
     ]);
   }
 

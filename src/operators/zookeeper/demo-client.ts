@@ -9,15 +9,13 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeObject } from '../../api/meta.ts';
 import type { KubeClient } from '../../client/client.ts';
-import { pkcs12Keystore, pkcs12Truststore } from '../../common/pkcs12.ts';
+import { pkcs12Keystore, pkcs12Truststore, STORE_PASSWORD } from '../../common/pkcs12.ts';
 import { requestCertificate } from '../../runtime/certificate-requests.ts';
 import { signerName } from '../../runtime/secret-class.ts';
 import { API_VERSION, type ZookeeperCluster } from './crd.ts';
 import { ZOOKEEPER_JARS } from './pods.ts';
 import { tlsSettings } from './tls.ts';
 
-/** The password of the PKCS#12 stores written for the user. */
-export const CLIENT_STORE_PASSWORD = 'changeit';
 const KEEP_WHILE_LEFT = 0.3;
 
 async function stillGood(certPath: string): Promise<boolean> {
@@ -50,22 +48,22 @@ export async function writeDemoClient(client: KubeClient, dataDir: string, demo:
     }, AbortSignal.timeout(60_000));
     await writeFile(file('tls.key'), issued.keyPem, { mode: 0o600 });
     await writeFile(file('tls.crt'), issued.certPem, { mode: 0o600 });
-    await writeFile(file('keystore.p12'), pkcs12Keystore(issued.keyPem, issued.certPem, CLIENT_STORE_PASSWORD), { mode: 0o600 });
+    await writeFile(file('keystore.p12'), pkcs12Keystore(issued.keyPem, issued.certPem, STORE_PASSWORD), { mode: 0o600 });
   }
   await writeFile(file('ca.crt'), ca, { mode: 0o600 });
-  await writeFile(file('truststore.p12'), pkcs12Truststore(ca, CLIENT_STORE_PASSWORD), { mode: 0o600 });
+  await writeFile(file('truststore.p12'), pkcs12Truststore(ca, STORE_PASSWORD), { mode: 0o600 });
 
   const first = hosts.split(',')[0];
   const flags = [
     `-cp ${ZOOKEEPER_JARS.join(':')}`,
     '-Dzookeeper.client.secure=true', '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
-    `-Dzookeeper.ssl.trustStore.location=${file('truststore.p12')}`, `-Dzookeeper.ssl.trustStore.password=${CLIENT_STORE_PASSWORD}`,
-    ...(tls.client ? [`-Dzookeeper.ssl.keyStore.location=${file('keystore.p12')}`, `-Dzookeeper.ssl.keyStore.password=${CLIENT_STORE_PASSWORD}`] : []),
+    `-Dzookeeper.ssl.trustStore.location=${file('truststore.p12')}`, `-Dzookeeper.ssl.trustStore.password=${STORE_PASSWORD}`,
+    ...(tls.client ? [`-Dzookeeper.ssl.keyStore.location=${file('keystore.p12')}`, `-Dzookeeper.ssl.keyStore.password=${STORE_PASSWORD}`] : []),
   ];
   const identity = tls.client ? ` -cert ${file('tls.crt')} -key ${file('tls.key')}` : '';
   return [
     `ZooKeeper ${demo.metadata.name} speaks TLS only${tls.client ? `, to clients with a certificate of secret class ${tls.client}` : ''}.`,
-    `Your client certificate: ${dir}/ (tls.crt, tls.key, ca.crt; keystore.p12 and truststore.p12, password ${CLIENT_STORE_PASSWORD})`,
+    `Your client certificate: ${dir}/ (tls.crt, tls.key, ca.crt; keystore.p12 and truststore.p12, password ${STORE_PASSWORD})`,
     'Connect with the ZooKeeper CLI (Debian\'s zkCli.sh; -cp adds the netty jars its TLS needs):',
     `  CLIENT_JVMFLAGS="${flags.join(' ')}" \\`,
     `    /usr/share/zookeeper/bin/zkCli.sh -server ${hosts}`,

@@ -6,11 +6,10 @@
 //   client port   serverSecretClass: the server's certificate; with authentication.tls, clients must
 //                 present a certificate of clientSecretClass (the truststore is that class's)
 //   quorum        quorumSecretClass: servers present and check certificates of that class both ways
+import { STORE_PASSWORD } from '../../common/pkcs12.ts';
 import { DEFAULT_SECRET_CLASS, SECRETS_DRIVER, type SecretClass } from '../../runtime/secret-class.ts';
 import type { ZookeeperCluster } from './crd.ts';
 
-/** The password of the stores the agent writes (PKCS12_PASSWORD of src/agent/volumes/certificates.ts). */
-const STORE_PASSWORD = 'changeit';
 
 export interface TlsSettings {
   /** The class of the servers' client-port certificates; undefined: plain-text client port. */
