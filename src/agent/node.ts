@@ -116,7 +116,11 @@ export class NodeRegistration {
     this.readiness = { ready, reason, message };
   }
 
-  /** Creates the Node, or brings an existing one's labels, taints and status up to date. */
+  /**
+   * Creates the Node (with its taints), or brings an existing one's labels and status up to date.
+   * Taints are set only at registration, as a kubelet's: afterwards they are the administrators'
+   * (NodeRestriction refuses a node that changes its own).
+   */
   async register(): Promise<void> {
     const desired = buildNode(this.identity, this.capacity());
     let node: Node;
@@ -125,7 +129,7 @@ export class NodeRegistration {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       node = await this.nodes.patch(this.identity.name, undefined, {
-        metadata: { labels: desired.metadata.labels, annotations: desired.metadata.annotations }, spec: { taints: desired.spec!.taints },
+        metadata: { labels: desired.metadata.labels, annotations: desired.metadata.annotations },
       }, 'merge');
     }
     await this.postStatus(node);

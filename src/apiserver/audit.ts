@@ -8,7 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { Identity, UserInfo } from './auth/user.ts';
 import { requestBodies } from './http/codec.ts';
-import { requestInfo } from './http/request-info.ts';
+import { requestInfoOf, type RequestInfo } from './http/request-info.ts';
+import { onResponseClose } from './http/guard.ts';
+import type { Logger } from '../common/log.ts';
+import { decodeJson } from './decode/json.ts';
 
 export type AuditLevel = 'None' | 'Metadata' | 'Request' | 'RequestResponse';
 const LEVELS: AuditLevel[] = ['None', 'Metadata', 'Request', 'RequestResponse'];
@@ -45,20 +48,22 @@ export function loadAuditPolicy(path: string): PolicyRule[] {
 export class AuditLog {
   private readonly out: WriteStream;
   private readonly rules: PolicyRule[];
+  private readonly log: Logger;
 
-  constructor(path: string, rules: PolicyRule[] = [{ level: 'Metadata' }]) {
+  constructor(path: string, rules: PolicyRule[] = [{ level: 'Metadata' }], log: Logger) {
     this.out = createWriteStream(path, { flags: 'a', mode: 0o600 });
     this.rules = rules;
+    this.log = log;
   }
 
   /**
    * Records the request once its response is complete: `user` is who authenticated (the policy
    * matches on them, as in Kubernetes), `impersonatedUser` who they acted as, when someone else.
+   * Nothing about the request can make this throw.
    */
   track(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): void {
     const received = new Date();
-    const url = new URL(req.url ?? '/', 'https://granary.invalid');
-    const info = requestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+    const info = auditedRequestInfo(req);
     const user = identity?.impersonator ?? identity?.user;
     const impersonated = identity?.impersonator ? identity.user : undefined;
     const level = this.levelFor(user, info);
@@ -78,7 +83,7 @@ export class AuditLog {
       res.write = ((chunk: unknown, ...rest: unknown[]) => (keep(chunk), write(chunk, ...rest))) as typeof res.write;
       res.end = ((...args: unknown[]) => (keep(args[0]), end(...args))) as typeof res.end;
     }
-    res.once('close', () => {
+    onResponseClose(res, this.log, 'writing the audit event', () => {
       const event: Record<string, unknown> = {
         kind: 'Event', apiVersion: 'audit.k8s.io/v1', level, auditID: randomUUID(), stage: 'ResponseComplete',
         requestURI: req.url, verb: info.verb,
@@ -96,7 +101,7 @@ export class AuditLog {
       }
       if (level === 'Request' || level === 'RequestResponse') event.requestObject = parsed(requestBodies.get(req));
       if (level === 'RequestResponse' && captured) event.responseObject = parsed(Buffer.concat(captured));
-      this.out.write(`${JSON.stringify(event)}\n`);
+      this.out.write(`${eventLine(event)}\n`);
     });
   }
 
@@ -104,16 +109,18 @@ export class AuditLog {
     return new Promise((resolve) => this.out.end(resolve));
   }
 
-  private levelFor(user: UserInfo | undefined, info: ReturnType<typeof requestInfo>): AuditLevel {
+  private levelFor(user: UserInfo | undefined, info: RequestInfo): AuditLevel {
     const rule = this.rules.find((r) => matches(r, user, info));
     const level = rule?.level ?? 'None';
-    // Secret values must never reach the log.
-    if (info.kind === 'resource' && info.group === '' && info.resource === 'secrets' && (level === 'Request' || level === 'RequestResponse')) return 'Metadata';
+    if (info.kind !== 'resource' || info.group !== '') return level;
+    // Secret values must never reach the log, nor the tokens TokenRequest hands out.
+    if (info.resource === 'secrets' && (level === 'Request' || level === 'RequestResponse')) return 'Metadata';
+    if (info.resource === 'serviceaccounts' && info.subresource === 'token' && level === 'RequestResponse') return 'Request';
     return level;
   }
 }
 
-function matches(rule: PolicyRule, user: UserInfo | undefined, info: ReturnType<typeof requestInfo>): boolean {
+function matches(rule: PolicyRule, user: UserInfo | undefined, info: RequestInfo): boolean {
   if (rule.users && !rule.users.includes(user?.username ?? 'system:anonymous')) return false;
   if (rule.userGroups && !rule.userGroups.some((g) => user?.groups.includes(g))) return false;
   if (rule.verbs && !rule.verbs.includes(info.verb)) return false;
@@ -135,10 +142,29 @@ function auditUser(user: UserInfo): Record<string, unknown> {
   return { username: user.username, uid: user.uid, groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) };
 }
 
+/** What the request asked for; a target that does not parse is still logged, as a path. */
+function auditedRequestInfo(req: IncomingMessage): RequestInfo {
+  try {
+    return requestInfoOf(req);
+  } catch {
+    return { kind: 'nonresource', verb: (req.method ?? 'GET').toLowerCase(), path: (req.url ?? '/').split('?')[0] };
+  }
+}
+
+/** The event as one JSON line; bodies that cannot be serialised are left out rather than the event. */
+function eventLine(event: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    const { requestObject: _request, responseObject: _response, ...rest } = event;
+    return JSON.stringify({ ...rest, annotations: { 'granary.dev/audit': 'request and response bodies could not be serialised' } });
+  }
+}
+
 function parsed(body: Buffer | undefined): unknown {
   if (!body || body.length === 0) return undefined;
   try {
-    return JSON.parse(body.toString('utf8'));
+    return decodeJson(body.toString('utf8')).value;
   } catch {
     return undefined; // not JSON (YAML, protobuf): the metadata says what was done
   }

@@ -87,3 +87,9 @@ export function fieldCause(
 ): StatusCause {
   return { reason: type, field, message };
 }
+
+/** A list of findings for one error message: the first hundred, then how many more. */
+export function summarise(messages: string[], limit = 100): string {
+  const shown = messages.slice(0, limit).join(', ');
+  return messages.length > limit ? `${shown}, and ${messages.length - limit} more` : shown;
+}

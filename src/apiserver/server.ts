@@ -1,7 +1,6 @@
 // `granary apiserver`: assembles storage, watch cache, registry, the server's own controllers and
 // the HTTPS front end, and runs them until asked to stop.
 import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { BUILTIN_RESOURCES, INITIAL_NAMESPACES } from '../api/builtin.ts';
 import { ResourceCatalog } from './registry/catalog.ts';
@@ -12,11 +11,14 @@ import { EtcdBackend, type EtcdBackendOptions } from './storage/etcd.ts';
 import type { StorageBackend } from './storage/backend.ts';
 import { WatchCache } from './storage/cache.ts';
 import { loadEncryptionConfig } from './storage/encryption.ts';
+import type { Duplex } from 'node:stream';
 import { createHandler, type SubresourceHandler } from './http/handler.ts';
+import { requestEntry } from './http/entry.ts';
+import { OpenWatches } from './http/watch.ts';
+import { HeavyWrites } from './http/heavy.ts';
+import { yamlDecoder } from './decode/yaml-pool.ts';
 import { OverloadGuard, type OverloadLimits } from './http/overload.ts';
 import { AuditLog, loadAuditPolicy } from './audit.ts';
-import type { Identity } from './auth/user.ts';
-import { sendError } from './http/codec.ts';
 import { ApiError } from './errors.ts';
 import { ensurePki, type CertificateAuthority } from './pki.ts';
 import { OpenApiCache } from './openapi/cache.ts';
@@ -27,6 +29,7 @@ import { CertificateController } from './controllers/certificates.ts';
 import { BootstrapTokenCleaner } from './controllers/bootstrap-token-cleaner.ts';
 import { podBinding, podLogs, namespaceFinalize } from './subresources.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import { ensureUnlistableDir } from '../common/private-files.ts';
 import { ApiMetrics } from './metrics.ts';
 import { AccessControl, loadAccessCredentials, type AccessControlOptions } from './auth/access-control.ts';
 
@@ -57,6 +60,8 @@ export interface ApiServerOptions {
   services?: Partial<ServiceRanges>;
   /** Caps on concurrent requests, watches and per-user request rates. */
   limits?: Partial<OverloadLimits>;
+  /** How long clients may take over TLS handshakes, headers, whole requests and idle keep-alive connections. */
+  timeouts?: Partial<ServerTimeouts>;
   logger?: Logger;
 }
 
@@ -66,7 +71,18 @@ export const KUBERNETES_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.
 /** A year, as Kubernetes' --cluster-signing-duration. */
 export const DEFAULT_CERTIFICATE_DURATION_SECONDS = 365 * 24 * 3600;
 
-const HEALTH_PATHS = /^\/(livez|readyz|healthz)(\/.*)?$/;
+export interface ServerTimeouts {
+  /** A TLS handshake must complete within this (a connection that never does holds a file descriptor). */
+  handshakeMs: number;
+  /** The request line and headers must arrive within this (Kubernetes' ReadHeaderTimeout is 32 s). */
+  headersMs: number;
+  /** The whole request, body included, must arrive within this (Kubernetes' --request-timeout is 60 s). */
+  requestMs: number;
+  /** An idle keep-alive connection is closed, without a response, after this. */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { handshakeMs: 10_000, headersMs: 30_000, requestMs: 60_000, keepAliveMs: 65_000 };
 
 export class ApiServer {
   readonly registry: Registry;
@@ -81,9 +97,11 @@ export class ApiServer {
   readonly kubeconfigPath: string;
   private port = 0;
   private readonly host: string;
+  private readonly watches: OpenWatches;
 
-  private constructor(opts: ApiServerOptions, backend: StorageBackend, registry: Registry, https: Server, log: Logger, kubeconfigPath: string, host: string, access: AccessControl) {
+  private constructor(opts: ApiServerOptions, backend: StorageBackend, registry: Registry, https: Server, log: Logger, kubeconfigPath: string, host: string, access: AccessControl, watches: OpenWatches) {
     this.opts = opts;
+    this.watches = watches;
     this.access = access;
     this.backend = backend;
     this.registry = registry;
@@ -96,6 +114,8 @@ export class ApiServer {
   static async start(opts: ApiServerOptions): Promise<ApiServer> {
     const log = opts.logger ?? createLogger('apiserver');
     const { host, port } = parseListen(opts.listen);
+    // Keys, the admin kubeconfig and (with SQLite) every object live here: no one else lists it.
+    await ensureUnlistableDir(opts.dataDir);
     const pki = await ensurePki(opts.dataDir, { listenHost: host });
     const credentials = await loadAccessCredentials({ ...opts.auth, dataDir: opts.dataDir });
     const storage = opts.storage ?? { kind: 'sqlite' };
@@ -123,6 +143,7 @@ export class ApiServer {
       ...access.subresources,
     ]);
     let server!: ApiServer;
+    const openWatches = new OpenWatches();
     const handler = createHandler({
       catalog,
       storeFor: (def) => registry.storeFor(def),
@@ -137,44 +158,45 @@ export class ApiServer {
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 10_000,
       observe: (o) => metrics.observe(o),
       openLongRunning: (labels) => metrics.openLongRunning(labels),
+      openWatches,
+      heavyWrites: new HeavyWrites(),
     });
     const overload = new OverloadGuard(opts.limits);
-    const audit = opts.audit ? new AuditLog(opts.audit.path, opts.audit.policyFile ? loadAuditPolicy(opts.audit.policyFile) : undefined) : undefined;
+    const audit = opts.audit ? new AuditLog(opts.audit.path, opts.audit.policyFile ? loadAuditPolicy(opts.audit.policyFile) : undefined, log.child({ subsystem: 'audit' })) : undefined;
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
     const https = createServer({
       // The CA follows the serving certificate, so that a joining host can check it against the
       // CA hash it was given before it trusts this server with a token (src/client/pinned-ca.ts).
       key: pki.serverKeyPem, cert: `${pki.serverCertPem.trimEnd()}\n${pki.caPem}`, ca: pki.caPem,
       requestCert: true, rejectUnauthorized: false,
-      keepAliveTimeout: 65_000, headersTimeout: 30_000, requestTimeout: 60_000,
-    }, (req: IncomingMessage, res: ServerResponse) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (!HEALTH_PATHS.test(path)) {
-        let identity: Identity;
-        try {
-          identity = access.check(req);
-        } catch (err) {
-          audit?.track(req, res, access.identityOf(req));
-          return sendError(res, err);
-        }
-        audit?.track(req, res, identity);
-        try {
-          overload.admit(req, res, identity.user);
-        } catch (err) {
-          return sendError(res, err);
-        }
+      handshakeTimeout: timeouts.handshakeMs,
+      keepAliveTimeout: timeouts.keepAliveMs, headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs,
+      // How often the header and request timeouts are checked: the default (30 s) lets a slow
+      // client keep its connection up to 30 s past them.
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+    }, requestEntry({
+      log, audit, overload, metrics, handler,
+      authorize: (req) => access.check(req),
+      identityOf: (req) => access.identityOf(req),
+    }));
+    https.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      // A request that does not parse as HTTP gets its 400 (431 for oversized headers) when no
+      // response is under way on the connection. Anything else (a timeout: an idle keep-alive
+      // connection, headers or a body sent too slowly, a TLS handshake never finished) closes the
+      // connection without a word, as Go's server does: a client holding an idle connection must
+      // never read a response it did not ask for.
+      const parseError = err.code?.startsWith('HPE_') === true;
+      if (parseError && socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
+        socket.end(err.code === 'HPE_HEADER_OVERFLOW'
+          ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n'
+          : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      } else {
+        socket.destroy();
       }
-      if (path === '/metrics') {
-        void metrics.render().then((body) => { res.writeHead(200, { 'Content-Type': metrics.contentType }); res.end(body); });
-        return;
-      }
-      void handler(req, res);
-    });
-    https.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       log.debug({ err: String(err) }, 'client connection error');
     });
     if (audit) https.once('close', () => void audit.close());
-    server = new ApiServer(opts, backend, registry, https, log, pki.kubeconfigPath, host, access);
+    server = new ApiServer(opts, backend, registry, https, log, pki.kubeconfigPath, host, access, openWatches);
     await server.bootstrap(pki.ca);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -245,11 +267,16 @@ export class ApiServer {
     const closed = new Promise<void>((resolve) => this.https.close(() => resolve()));
     this.https.closeIdleConnections();
     for (const c of this.controllers) c.stop();
+    // Watches would hold their connections forever: they end now, each stream complete.
+    await this.watches.endAll();
     this.registry.cache.stop();
+    this.https.closeIdleConnections();
     const deadline = setTimeout(() => this.https.closeAllConnections(), graceMs);
-    // Watches hold connections open forever; end them now that no new events will come.
-    setTimeout(() => this.https.closeAllConnections(), 100).unref();
+    // Connections that go idle from now on (their last request done) close at once.
+    const sweep = setInterval(() => this.https.closeIdleConnections(), 100);
     await closed;
+    clearInterval(sweep);
+    await yamlDecoder.close();
     clearTimeout(deadline);
     await this.backend.close();
     this.log.info('API server stopped');

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ApiServer, type StorageOptions } from '../apiserver/server.ts';
+import { ApiServer, DEFAULT_TIMEOUTS, type ServerTimeouts, type StorageOptions } from '../apiserver/server.ts';
 import type { OverloadLimits } from '../apiserver/http/overload.ts';
 import { parseEndpoint } from '../apiserver/storage/etcd-client.ts';
 import { parseNodePortRange, parseServiceIpRange, type ServiceRanges } from '../apiserver/registry/service-allocator.ts';
@@ -54,6 +54,9 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
   // GRANARY_MIN_TOKEN_EXPIRATION_SECONDS lets tests issue ServiceAccount tokens that expire within seconds.
   const minTokenExpirationSeconds = process.env.GRANARY_MIN_TOKEN_EXPIRATION_SECONDS ? Number(process.env.GRANARY_MIN_TOKEN_EXPIRATION_SECONDS) : undefined;
   const tokenAuthFile = values['token-auth-file'] ? resolve(values['token-auth-file']) : undefined;
+  // GRANARY_HTTP_TIMEOUTS (e.g. "headers=2s,request=4s,keepAlive=3s,handshake=1s") shortens the
+  // connection timeouts for tests of slow and idle clients.
+  const timeouts = httpTimeouts(process.env.GRANARY_HTTP_TIMEOUTS);
   const server = await ApiServer.start({
     dataDir: resolve(values['data-dir']), listen: values.listen!, watchHistory, storage,
     auth: { tokenAuthFile, minTokenExpirationSeconds }, limits: overloadLimits(values),
@@ -61,6 +64,7 @@ export async function apiserverCommand(argv: string[]): Promise<void> {
     audit: auditOptions(values['audit-log-path'], values['audit-policy-file']),
     nodeCertificateDurationSeconds: certificateDuration(values['node-certificate-duration']),
     services: serviceRanges(values['service-cluster-ip-range'], values['service-node-port-range']),
+    timeouts,
   });
   process.stdout.write(`granary apiserver listening on ${server.url}\nkubeconfig: ${server.kubeconfigPath}\n`);
   await runUntilSignal(() => server.stop());
@@ -83,6 +87,19 @@ function serviceRanges(clusterIpRange: string | undefined, nodePortRange: string
     throw new UsageError((err as Error).message);
   }
   return { ...(clusterIpRange ? { clusterIpRange } : {}), ...(nodePortRange ? { nodePortRange } : {}) };
+}
+
+function httpTimeouts(raw: string | undefined): Partial<ServerTimeouts> | undefined {
+  if (!raw) return undefined;
+  const out: Partial<ServerTimeouts> = {};
+  for (const part of raw.split(',')) {
+    const [name, value] = part.split('=');
+    const ms = parseDuration(value ?? '');
+    const key = `${name.trim()}Ms` as keyof ServerTimeouts;
+    if (!(key in DEFAULT_TIMEOUTS) || ms === undefined || ms <= 0) throw new UsageError(`GRANARY_HTTP_TIMEOUTS: ${JSON.stringify(part)} must be NAME=DURATION with NAME one of handshake, headers, request, keepAlive`);
+    out[key] = ms;
+  }
+  return out;
 }
 
 function auditOptions(path: string | undefined, policyFile: string | undefined) {

@@ -325,6 +325,8 @@ export async function upCommand(argv: string[]): Promise<void> {
   const cleanups: (() => Promise<void>)[] = [];
   try {
     step(`starting the control plane (data in ${dataDir})`);
+    // Not listable by others, but passable: the node roots inside hold files of the pods' service users.
+    mkdirSync(dataDir, { recursive: true, mode: 0o711 });
     const { ApiServer } = await import('../apiserver/server.ts');
     // Progress goes to stdout; the control plane logs only what needs attention.
     const server = await ApiServer.start({ dataDir, listen: values.listen!, logger: createLogger('apiserver', process.env.GRANARY_LOG_LEVEL ?? 'warn') });

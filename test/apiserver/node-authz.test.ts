@@ -109,6 +109,16 @@ describe('our client, as node-a', () => {
     await forbidden(nodes.list());
     assert.match(await forbidden(nodes.patch('node-a', undefined, { metadata: { labels: { 'node-restriction.kubernetes.io/trusted': 'yes' } } })),
       /node "node-a" is not allowed to modify labels: node-restriction.kubernetes.io\/trusted/);
+    // As a kubelet may not: make itself a control-plane node, pass for another host, or shed the taints it was given.
+    assert.match(await forbidden(nodes.patch('node-a', undefined, { metadata: { labels: { 'node-role.kubernetes.io/control-plane': '' } } })),
+      /node "node-a" is not allowed to modify labels: node-role.kubernetes.io\/control-plane/);
+    assert.match(await forbidden(nodes.patch('node-a', undefined, { metadata: { labels: { 'kubernetes.io/hostname': 'node-b' } } })),
+      /may set the kubernetes.io\/hostname label only to its own name, not "node-b"/);
+    await admin.resource('v1', 'Node').patch('node-a', undefined, { spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] } });
+    assert.match(await forbidden(nodes.patch('node-a', undefined, { spec: { taints: [] } })), /node "node-a" is not allowed to modify taints/);
+    assert.match(await forbidden(nodes.patch('node-a', undefined, [{ op: 'remove', path: '/spec/taints/0' }], 'json')), /not allowed to modify taints/);
+    await nodes.patch('node-a', undefined, { metadata: { labels: { 'topology.kubernetes.io/zone': 'z1' } } });
+    assert.equal((await nodes.get('node-a')).metadata.labels?.['topology.kubernetes.io/zone'], 'z1', 'kubelet labels stay its own');
 
     const leases = nodeA.resource('coordination.k8s.io/v1', 'Lease');
     const lease = (name: string) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40 } });

@@ -177,11 +177,5 @@ export class AccessControl {
 
 /** The request's authorization attributes; a path that does not decode is a 400. */
 function attributesOf(req: IncomingMessage): Attributes {
-  const url = requestUrl(req);
-  try {
-    return requestAttributes(requestInfoOf(req), req.method ?? 'GET', url.searchParams);
-  } catch (err) {
-    if (err instanceof URIError) throw errors.badRequest(`the request path ${JSON.stringify(url.pathname)} is not valid percent-encoding`);
-    throw err;
-  }
+  return requestAttributes(requestInfoOf(req), req.method ?? 'GET', requestUrl(req).searchParams);
 }

@@ -1,6 +1,7 @@
 // Compact JSON Web Tokens signed with ES256 (ECDSA P-256 over SHA-256), the form Kubernetes uses for
 // service account tokens. Only what the server needs: signing, and verifying with its own key.
 import { sign, verify, type KeyObject } from 'node:crypto';
+import { decodeJson } from '../decode/json.ts';
 
 export type JwtClaims = Record<string, unknown>;
 
@@ -47,7 +48,7 @@ function encode(value: object): string {
 
 function decodeObject(part: string): Record<string, unknown> | undefined {
   try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    const { value } = decodeJson(Buffer.from(part, 'base64url').toString('utf8'));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
   } catch {
     return undefined;

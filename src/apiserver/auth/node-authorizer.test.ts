@@ -106,9 +106,23 @@ test('NodeRestriction: its own Node without restricted labels, its own Lease, st
   check('POST', '/api/v1/nodes')(node('a', { 'kubernetes.io/hostname': 'a' }), undefined);
   assert.throws(() => check('POST', '/api/v1/nodes')(node('b'), undefined), /nodes "b" is forbidden: node "a" is not allowed to modify node "b"/);
   assert.throws(() => check('POST', '/api/v1/nodes')(node('a', { 'node-restriction.kubernetes.io/trusted': 'yes' }), undefined),
-    /node "a" is not allowed to modify labels: node-restriction.kubernetes.io\/trusted/);
+    /node "a" is not allowed to set the following labels: node-restriction.kubernetes.io\/trusted/);
   const labelled = node('a', { 'node-restriction.kubernetes.io/trusted': 'yes' });
   check('PUT', '/api/v1/nodes/a')({ ...labelled, metadata: { ...labelled.metadata, labels: { ...labelled.metadata.labels, other: 'x' } } }, labelled);
+  // As a kubelet: no node-role or other kubernetes.io labels of its choosing, its own hostname only, taints only when registering.
+  check('POST', '/api/v1/nodes')(node('a', { 'topology.kubernetes.io/zone': 'z', 'node.kubernetes.io/exclude-from-external-load-balancers': '', 'x.kubelet.kubernetes.io/y': '1', 'example.com/rack': 'r' }), undefined);
+  assert.throws(() => check('POST', '/api/v1/nodes')(node('a', { 'node-role.kubernetes.io/control-plane': '' }), undefined),
+    /node "a" is not allowed to set the following labels: node-role.kubernetes.io\/control-plane/);
+  const plain = node('a', { 'kubernetes.io/hostname': 'a' });
+  assert.throws(() => check('PATCH', '/api/v1/nodes/a')(node('a', { 'kubernetes.io/hostname': 'a', 'node-role.kubernetes.io/master': '' }), plain),
+    /node "a" is not allowed to modify labels: node-role.kubernetes.io\/master/);
+  assert.throws(() => check('PATCH', '/api/v1/nodes/a')(node('a', { 'kubernetes.io/hostname': 'b' }), plain), /may set the kubernetes.io\/hostname label only to its own name, not "b"/);
+  assert.throws(() => check('POST', '/api/v1/nodes')(node('a', { 'kubernetes.io/hostname': 'b' }), undefined), /only to its own name/);
+  const tainted = { ...plain, spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] } };
+  check('POST', '/api/v1/nodes')(tainted, undefined);
+  assert.throws(() => check('PATCH', '/api/v1/nodes/a')(plain, tainted), /node "a" is not allowed to modify taints/);
+  assert.throws(() => check('PATCH', '/api/v1/nodes/a/status')(tainted, plain), /not allowed to modify taints/);
+  check('PUT', '/api/v1/nodes/a')({ ...tainted, metadata: { ...tainted.metadata, labels: { 'kubernetes.io/hostname': 'a', rack: '1' } } }, tainted);
   const lease = (name: string) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' } });
   check('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')(lease('a'), undefined);
   assert.throws(() => check('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')(lease('b'), undefined), /can only access node lease with the same name/);

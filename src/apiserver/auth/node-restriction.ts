@@ -1,18 +1,41 @@
 // NodeRestriction admission, as Kubernetes': what the Node authorizer cannot see from the request
 // line, checked on the object a node's write would store. A node may create and change only its
-// own Node (and may not set or change labels under node-restriction.kubernetes.io/, which
-// administrators use to steer workloads to trusted nodes), only its own Lease in kube-node-lease,
-// and only the status of pods bound to it.
+// own Node, and on it only the labels a kubelet may set (none under node-restriction.kubernetes.io/,
+// which administrators use to steer workloads to trusted nodes, and in the kubernetes.io and k8s.io
+// namespaces only the kubelet's own: hostname, os, arch, zone, region, instance type,
+// kubelet.kubernetes.io/ and node.kubernetes.io/; so no node-role labels); its taints and
+// ownerReferences only when it registers. Beyond Kubernetes, its kubernetes.io/hostname label must
+// be its own name, so that no node can pass for another in placement (spreading and anti-affinity
+// go by that label). It may write only its own Lease in kube-node-lease, and the status only of
+// pods bound to it.
+import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../api/meta.ts';
 import type { ResourceAttributes } from './attributes.ts';
 import { errors } from '../errors.ts';
 import type { WriteCheck } from './escalation.ts';
 import { NODE_LEASE_NAMESPACE } from './node-authorizer.ts';
 
-/** Labels only administrators may set on a Node. */
-const RESTRICTED_LABEL_PREFIX = 'node-restriction.kubernetes.io/';
+/** Labels outside the kubernetes.io and k8s.io namespaces are the node's own; inside them, only these. */
+const KUBELET_LABELS = new Set([
+  'kubernetes.io/hostname', 'kubernetes.io/os', 'kubernetes.io/arch', 'beta.kubernetes.io/os', 'beta.kubernetes.io/arch',
+  'topology.kubernetes.io/zone', 'topology.kubernetes.io/region', 'failure-domain.beta.kubernetes.io/zone',
+  'failure-domain.beta.kubernetes.io/region', 'beta.kubernetes.io/instance-type', 'node.kubernetes.io/instance-type',
+]);
+const KUBELET_LABEL_NAMESPACES = ['kubelet.kubernetes.io', 'node.kubernetes.io'];
+const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 
-type NodeObject = KubeObject;
+const labelNamespace = (key: string) => (key.includes('/') ? key.slice(0, key.indexOf('/')) : '');
+const inNamespace = (namespace: string, domain: string) => namespace === domain || namespace.endsWith(`.${domain}`);
+
+/** Whether a node may set, change or remove this label on itself. */
+function nodeMaySet(key: string): boolean {
+  const namespace = labelNamespace(key);
+  if (inNamespace(namespace, 'node-restriction.kubernetes.io')) return false;
+  if (!inNamespace(namespace, 'kubernetes.io') && !inNamespace(namespace, 'k8s.io')) return true;
+  return KUBELET_LABELS.has(key) || KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(namespace, allowed));
+}
+
+type NodeObject = KubeObject & { spec?: { taints?: unknown[] } };
 type PodObject = KubeObject & { spec?: { nodeName?: string } };
 
 /** The check a write by node `node` must pass; undefined when nothing needs checking. */
@@ -40,13 +63,24 @@ export function nodeRestriction(node: string, a: ResourceAttributes): WriteCheck
 
 function checkNode(node: string, obj: NodeObject, old: NodeObject | undefined): void {
   const name = obj.metadata.name ?? '';
-  if (name !== node) throw errors.forbidden('nodes', '', name, `node ${JSON.stringify(node)} is not allowed to modify node ${JSON.stringify(name)}`);
-  const restricted = (labels: Record<string, string> | undefined) =>
-    Object.entries(labels ?? {}).filter(([k]) => k.startsWith(RESTRICTED_LABEL_PREFIX) || k.split('/')[0].endsWith(`.${RESTRICTED_LABEL_PREFIX.slice(0, -1)}`));
-  const before = new Map(restricted(old?.metadata.labels));
-  const after = new Map(restricted(obj.metadata.labels));
-  const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k)).sort();
-  if (changed.length > 0) {
-    throw errors.forbidden('nodes', '', name, `node ${JSON.stringify(node)} is not allowed to modify labels: ${changed.join(', ')}`);
+  const refuse = (why: string) => errors.forbidden('nodes', '', name, why);
+  if (name !== node) throw refuse(`node ${JSON.stringify(node)} is not allowed to modify node ${JSON.stringify(name)}`);
+  const labels = obj.metadata.labels ?? {};
+  const before = old?.metadata.labels ?? {};
+  const changed = [...new Set([...Object.keys(labels), ...Object.keys(before)])]
+    .filter((k) => !Object.hasOwn(labels, k) || !Object.hasOwn(before, k) || labels[k] !== before[k]);
+  const forbidden = changed.filter((k) => !nodeMaySet(k)).sort();
+  if (forbidden.length > 0) {
+    throw refuse(old
+      ? `node ${JSON.stringify(node)} is not allowed to modify labels: ${forbidden.join(', ')}`
+      : `node ${JSON.stringify(node)} is not allowed to set the following labels: ${forbidden.join(', ')}`);
+  }
+  if (changed.includes(HOSTNAME_LABEL) && Object.hasOwn(labels, HOSTNAME_LABEL) && labels[HOSTNAME_LABEL] !== node) {
+    throw refuse(`node ${JSON.stringify(node)} may set the ${HOSTNAME_LABEL} label only to its own name, not ${JSON.stringify(labels[HOSTNAME_LABEL])}`);
+  }
+  if (!old) return;
+  if (!isDeepStrictEqual(obj.spec?.taints ?? [], old.spec?.taints ?? [])) throw refuse(`node ${JSON.stringify(node)} is not allowed to modify taints`);
+  if (!isDeepStrictEqual(obj.metadata.ownerReferences ?? [], old.metadata.ownerReferences ?? [])) {
+    throw refuse(`node ${JSON.stringify(node)} is not allowed to modify ownerReferences`);
   }
 }

@@ -4,6 +4,7 @@
 // it, at any depth: in properties, in additionalProperties values and in array items.
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { isRecord } from '../validation/field.ts';
+import { ownValue } from '../decode/keys.ts';
 
 /** Applies `schema`'s defaults to `obj` in place. */
 export function applyDefaults(obj: unknown, schema: JSONSchemaProps): void {
@@ -14,7 +15,7 @@ export function applyDefaults(obj: unknown, schema: JSONSchemaProps): void {
 const hasDefault = (s: JSONSchemaProps | undefined) => s?.default !== undefined && s.default !== null;
 
 const fieldSchema = (s: JSONSchemaProps | undefined, k: string): JSONSchemaProps | undefined =>
-  s?.properties?.[k] ?? (isRecord(s?.additionalProperties) ? s.additionalProperties : undefined);
+  ownValue(s?.properties, k) ?? (isRecord(s?.additionalProperties) ? s.additionalProperties : undefined);
 
 function dropDisallowedNulls(x: unknown, s: JSONSchemaProps | undefined): void {
   if (Array.isArray(x)) {
@@ -48,7 +49,7 @@ function fillDefaults(x: unknown, s: JSONSchemaProps | undefined): void {
   }
   const additional = isRecord(s.additionalProperties) ? s.additionalProperties : undefined;
   for (const k of Object.keys(x)) {
-    const property = s.properties?.[k];
+    const property = ownValue(s.properties, k);
     if (property) {
       fillDefaults(x[k], property);
     } else if (additional) {

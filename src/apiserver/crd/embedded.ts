@@ -6,6 +6,7 @@ import type { JSONSchemaProps } from '../../api/schema.ts';
 import { child, fieldError, index, isRecord, key } from '../validation/field.ts';
 import { isDns1035Label } from '../validation/names.ts';
 import { validateObjectMeta } from '../validation/objectmeta.ts';
+import { ownValue } from '../decode/keys.ts';
 
 /** Validates every embedded resource within `value` (the value itself only if its schema says so). */
 export function validateEmbeddedResources(value: unknown, schema: JSONSchemaProps | undefined, path: string): StatusCause[] {
@@ -15,7 +16,7 @@ export function validateEmbeddedResources(value: unknown, schema: JSONSchemaProp
   const causes = schema['x-kubernetes-embedded-resource'] ? validateEmbeddedResource(value, path) : [];
   const additional = isRecord(schema.additionalProperties) ? schema.additionalProperties : undefined;
   for (const [k, v] of Object.entries(value)) {
-    const property = schema.properties?.[k];
+    const property = ownValue(schema.properties, k);
     if (property) causes.push(...validateEmbeddedResources(v, property, child(path, k)));
     else if (additional) causes.push(...validateEmbeddedResources(v, additional, key(path, k)));
   }

@@ -4,6 +4,7 @@
 import type { StatusCause } from '../../api/meta.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { child, fieldError, goJson, index, isRecord, key } from '../validation/field.ts';
+import { ownValue } from '../decode/keys.ts';
 
 export function validateListTypes(value: unknown, schema: JSONSchemaProps | undefined, path: string): StatusCause[] {
   if (!schema) return [];
@@ -13,7 +14,7 @@ export function validateListTypes(value: unknown, schema: JSONSchemaProps | unde
   const additional = isRecord(schema.additionalProperties) ? schema.additionalProperties : undefined;
   for (const [k, v] of Object.entries(value)) {
     if (additional) causes.push(...validateListTypes(v, additional, key(path, k)));
-    const property = schema.properties?.[k];
+    const property = ownValue(schema.properties, k);
     if (property) causes.push(...validateListTypes(v, property, child(path, k)));
   }
   return causes;

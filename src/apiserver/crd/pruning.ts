@@ -9,6 +9,7 @@
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { isRecord } from '../validation/field.ts';
 import { ObjectMetaSchema } from '../../api/kinds/meta.ts';
+import { ownValue } from '../decode/keys.ts';
 
 /** The fields of metav1.ObjectMeta, the only ones a resource's metadata keeps. */
 const OBJECT_META_SCHEMA = ObjectMetaSchema as JSONSchemaProps;
@@ -67,7 +68,7 @@ function prune(x: unknown, s: JSONSchemaProps | undefined, path: string, isResou
       if (k === 'metadata') pruneObjectMeta(x, path, unknown);
       continue;
     }
-    const property = s.properties?.[k];
+    const property = ownValue(s.properties, k);
     if (property) prune(x[k], property, appendKey(path, k), false, unknown);
     else if (additional.present) prune(x[k], additional.schema, appendKey(path, k), false, unknown);
     else {
@@ -91,7 +92,7 @@ function keepUnknown(x: unknown, s: JSONSchemaProps, path: string, embedded: boo
       if (k === 'metadata') pruneObjectMeta(x, path, unknown);
       continue;
     }
-    const property = s.properties?.[k];
+    const property = ownValue(s.properties, k);
     if (property) prune(x[k], property, appendKey(path, k), false, unknown);
     else if (additional.present) prune(x[k], additional.schema, appendKey(path, k), false, unknown);
   }

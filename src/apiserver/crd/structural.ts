@@ -6,6 +6,7 @@ import type { StatusCause } from '../../api/meta.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { child, fieldError, isRecord, key } from '../validation/field.ts';
 import { jsonEqual, compilePattern } from './openapi-validation.ts';
+import { ownValue } from '../decode/keys.ts';
 
 type Level = 'root' | 'item' | 'field';
 
@@ -152,7 +153,7 @@ function nestedCompleteness(v: JSONSchemaProps, s: JSONSchemaProps | undefined, 
     causes.push(...nestedCompleteness(v.items, sItems, child(sPath, 'items'), child(vPath, 'items')));
   }
   for (const [k, property] of Object.entries(v.properties ?? {})) {
-    const sProperty = s.properties?.[k];
+    const sProperty = ownValue(s.properties, k);
     const sPropertyPath = key(child(sPath, 'properties'), k);
     const vPropertyPath = key(child(vPath, 'properties'), k);
     if (!sProperty) causes.push(fieldError.required(sPropertyPath, `because it is defined in ${vPropertyPath}`));

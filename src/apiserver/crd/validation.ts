@@ -17,6 +17,7 @@ import {
   type CustomResourceDefinitionNames, type CustomResourceDefinitionVersion,
 } from '../../api/kinds/apiextensions.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
+import { ownValue } from '../decode/keys.ts';
 
 const SCOPES = ['Cluster', 'Namespaced'];
 const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];
@@ -246,7 +247,7 @@ function validateSelectableFields(fields: { jsonPath: string }[], schema: JSONSc
     }
     const segments = f.jsonPath.startsWith('.') ? f.jsonPath.slice(1).split('.') : [];
     let target: JSONSchemaProps | undefined = segments.length > 0 ? schema : undefined;
-    for (const segment of segments) target = segment ? target?.properties?.[segment] : undefined;
+    for (const segment of segments) target = segment ? ownValue(target?.properties, segment) : undefined;
     if (!target) {
       causes.push(fieldError.invalid(at, f.jsonPath, `is an invalid path: ${segments.length === 0 ? 'must start with a dot' : 'does not refer to a field of the schema'}`));
       return;

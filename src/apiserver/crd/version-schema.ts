@@ -10,6 +10,7 @@ import { validateStructural } from './structural.ts';
 import { pruneValue } from './pruning.ts';
 import { jsonEqual, validateValue } from './openapi-validation.ts';
 import { validateEmbeddedResources } from './embedded.ts';
+import { ownValue } from '../decode/keys.ts';
 
 const META_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
 const OPENAPI_TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];
@@ -207,7 +208,7 @@ function checkListAndMapTypes(s: JSONSchemaProps, path: string): StatusCause[] {
     if (items && items.type === 'object') {
       const seen = new Set<string>();
       for (const k of mapKeys) {
-        const property = items.properties?.[k];
+        const property = ownValue(items.properties, k);
         if (!property) {
           causes.push(fieldError.invalid(child(path, 'x-kubernetes-list-map-keys'), mapKeys, 'entries must all be names of item properties'));
         } else if (property.type === 'array' || property.type === 'object') {
@@ -224,7 +225,7 @@ function checkListAndMapTypes(s: JSONSchemaProps, path: string): StatusCause[] {
     if (listType === 'map') {
       const required = new Set(items.required ?? []);
       for (const k of mapKeys) {
-        const property = items.properties?.[k];
+        const property = ownValue(items.properties, k);
         if (!property) continue;
         const at = key(child(child(path, 'items'), 'properties'), k);
         if (!required.has(k) && (property.default === undefined || property.default === null)) {

@@ -2,22 +2,28 @@
 // out (pretty when asked), gzip for large responses, and Status errors.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzip } from 'node:zlib';
-import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import type { OutputForm } from './negotiation.ts';
 import { ApiError, errors } from '../errors.ts';
 import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from '../protobuf/index.ts';
-
-/** Kubernetes refuses request bodies over 3 MiB. */
-export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+import { decodeJson, decodeWellFormedJson, type Decoded } from '../decode/json.ts';
+import { DEFAULT_DECODE_LIMITS, MAX_BODY_BYTES, type DecodeLimits } from '../decode/limits.ts';
+import { yamlDecoder } from '../decode/yaml-pool.ts';
 
 /** The body each request was read with, for the audit log (kept only as long as the request). */
 export const requestBodies = new WeakMap<IncomingMessage, Buffer>();
 
+/**
+ * Reads the request body, at most MAX_BODY_BYTES (a larger one is a 413 and stays unread: the
+ * connection is closed after the response). How long a client may take is bounded by the server's
+ * request timeout, which destroys the connection.
+ */
 export function readBody(req: IncomingMessage): Promise<Buffer> {
+  const tooLarge = () => errors.tooLarge(`Request entity too large: limit is ${MAX_BODY_BYTES}`);
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > MAX_BODY_BYTES) {
-    req.resume();
-    return Promise.reject(errors.tooLarge('Request entity too large: limit is 3145728'));
+    req.pause();
+    return Promise.reject(tooLarge());
   }
   if (req.readableEnded) return Promise.resolve(requestBodies.get(req) ?? Buffer.alloc(0));
   // Plain events rather than an async iterator: this runs for every write, and the iterator's
@@ -35,8 +41,8 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        fail(errors.tooLarge('Request entity too large: limit is 3145728'));
-        req.destroy();
+        req.pause();
+        fail(tooLarge());
         return;
       }
       chunks.push(chunk);
@@ -60,29 +66,30 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 
-/** Decodes a JSON, YAML or Kubernetes protobuf body into a value, with a 400 that says what is wrong. */
-export function decodeBody(body: Buffer, contentType: string | undefined): unknown {
+const YAML_TYPES = new Set(['application/yaml', 'application/apply-patch+yaml', 'text/yaml']);
+
+/**
+ * Decodes a JSON, YAML or Kubernetes protobuf body into a value, within the bounds of
+ * decode/limits.ts and never with a key that could reach a prototype; a 400 (413 when too large)
+ * says what is wrong. The one way request bodies are decoded.
+ */
+export async function decodeBody(body: Buffer, contentType: string | undefined, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<Decoded> {
   const type = mediaType(contentType);
-  if (type === PROTOBUF_MEDIA_TYPE) return decodeProtobufBody(body);
+  if (type === PROTOBUF_MEDIA_TYPE) return { value: decodeProtobufBody(body), duplicates: [] };
   const text = body.toString('utf8');
   if (text.trim() === '') throw errors.badRequest('the request body is empty; send a JSON or YAML object');
-  if (type === 'application/yaml' || type === 'application/apply-patch+yaml' || type === 'text/yaml') {
-    const docs = parseAllDocuments(text);
-    if (Array.isArray(docs) && docs.length > 1) throw errors.badRequest('the request body holds several YAML documents; send one object per request');
-    try {
-      return parseYaml(text, { prettyErrors: true, uniqueKeys: true, maxAliasCount: 100 });
-    } catch (err) {
-      throw errors.badRequest(`error decoding YAML: ${(err as Error).message}`);
+  if (YAML_TYPES.has(type)) {
+    // JSON is YAML too, and what clients send as apply patches: the JSON decoder is much faster.
+    if (/^\s*[{[]/.test(text)) {
+      const decoded = decodeWellFormedJson(text, limits);
+      if (!('syntaxError' in decoded)) return decoded;
     }
+    return yamlDecoder.decode(text, limits);
   }
   if (type !== '' && type !== 'application/json' && !type.endsWith('+json')) {
     throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw errors.badRequest(`error decoding JSON: ${(err as Error).message}`);
-  }
+  return decodeJson(text, limits);
 }
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
@@ -143,8 +150,9 @@ export function sendRaw(res: ServerResponse, code: number, payload: string | Buf
     headers['Content-Encoding'] = 'gzip';
     headers.Vary = 'Accept-Encoding';
     gzip(body, { level: 1 }, (err, compressed) => {
-      if (err) {
-        res.destroy(err);
+      // This runs outside the request's guard: a client gone meanwhile just ends here.
+      if (err || res.destroyed || res.headersSent) {
+        res.destroy(err ?? undefined);
         return;
       }
       res.writeHead(code, { ...headers, 'Content-Length': compressed.length });
@@ -162,8 +170,22 @@ export function sendError(res: ServerResponse, err: unknown): void {
   sendJson(res, apiError.code, apiError.toStatus());
 }
 
-/** Warning headers in the form kubectl prints: `299 - "message"`. */
+/** At most this many warnings, of this many bytes together, go back to a client (as Kubernetes bounds them). */
+const MAX_WARNINGS = 50;
+const MAX_WARNING_BYTES = 4096;
+
+/** Warning headers in the form kubectl prints: `299 - "message"`; a flood of them is cut short, saying how many were left out. */
 export function setWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length === 0) return;
-  res.setHeader('Warning', [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`));
+  const unique = [...new Set(warnings)];
+  const kept: string[] = [];
+  let bytes = 0;
+  for (const warning of unique) {
+    const text = warning.length > 256 ? `${warning.slice(0, 253)}...` : warning;
+    if (kept.length === MAX_WARNINGS || bytes + text.length > MAX_WARNING_BYTES) break;
+    kept.push(text);
+    bytes += text.length;
+  }
+  if (kept.length < unique.length) kept.push(`${unique.length - kept.length} more warnings were left out`);
+  res.setHeader('Warning', kept.map((w) => `299 - ${JSON.stringify(w)}`));
 }

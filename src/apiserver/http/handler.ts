@@ -6,7 +6,7 @@ import { createGzip } from 'node:zlib';
 import type { KubeObject } from '../../api/meta.ts';
 import type { ResourceDefinition } from '../../api/resources.ts';
 import { groupVersion } from '../../api/resources.ts';
-import { ApiError, errors } from '../errors.ts';
+import { ApiError, errors, summarise } from '../errors.ts';
 import type { ResourceCatalog } from '../registry/catalog.ts';
 import { deletedStatus, type PatchType, type ResourceStore, type WriteOptions } from '../registry/store.ts';
 import { cachedJson, type CacheEntry } from '../storage/cache.ts';
@@ -15,7 +15,9 @@ import { negotiateOutput, type Endpoint, type OutputForm } from './negotiation.t
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { requestInfoOf, requestUrl, type ResourceRequest } from './request-info.ts';
 import { deleteOptions, includeObject, listOptions, Query, requestTimeout, writeOptions as parseWriteOptions, type ListQuery } from './query.ts';
-import { serveWatch } from './watch.ts';
+import { serveWatch, type OpenWatches } from './watch.ts';
+import type { HeavyWrites } from './heavy.ts';
+import { CRD_DECODE_LIMITS, DEFAULT_DECODE_LIMITS } from '../decode/limits.ts';
 import { buildFilter } from './filters.ts';
 import { toTable, type TableApiVersion } from '../table.ts';
 
@@ -51,6 +53,10 @@ export interface HandlerContext {
   writeCheck?(req: IncomingMessage, resource: ResourceDefinition): WriteOptions['admit'];
   ready(): boolean;
   bookmarkIntervalMs: number;
+  /** Where watches register so that a shutdown can end them cleanly. */
+  openWatches?: OpenWatches;
+  /** Large writes, one at a time. */
+  heavyWrites: HeavyWrites;
   /** Called once per request with the outcome, for metrics and audit. */
   observe?(info: { verb: string; resource: string; code: number; durationMs: number }): void;
   /** Called when a watch opens; the function it returns when the watch ends (for the long-running requests gauge). */
@@ -77,7 +83,7 @@ export function createHandler(ctx: HandlerContext) {
       const info = requestInfoOf(req);
       if (info.kind === 'nonresource') throw notFoundPath();
       verb = info.verb;
-      resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
+      resource = metricsResource(ctx.catalog, info);
       await serveResource(ctx, req, res, info, new Query(url.searchParams));
     } catch (err) {
       sendError(res, err);
@@ -87,6 +93,21 @@ export function createHandler(ctx: HandlerContext) {
   };
 }
 
+/**
+ * The resource a request is counted under in metrics: only resources the server serves, so that
+ * made-up paths cannot grow the metrics without bound.
+ */
+function metricsResource(catalog: ResourceCatalog, info: ResourceRequest): string {
+  const def = catalog.get(info.group, info.version, info.resource);
+  if (!def) return '';
+  return info.subresource && def.subresources.includes(info.subresource) ? `${def.plural}/${info.subresource}` : def.plural;
+}
+
+/** /livez, /readyz and /healthz (and their sub-checks): served to anyone, without credentials. */
+export function isHealthPath(path: string): boolean {
+  return /^\/(livez|readyz|healthz)(\/.*)?$/.test(path);
+}
+
 function notFoundPath(): ApiError {
   return new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 }
@@ -94,11 +115,11 @@ function notFoundPath(): ApiError {
 async function serveNonResource(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  if (trimmed === '/livez' || trimmed === '/healthz' || trimmed.startsWith('/livez/') || trimmed.startsWith('/healthz/')) {
+  if (isHealthPath(path) && !path.startsWith('/readyz')) {
     sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
     return true;
   }
-  if (trimmed === '/readyz' || trimmed.startsWith('/readyz/')) {
+  if (isHealthPath(path)) {
     if (ctx.ready()) sendRaw(res, 200, 'ok', 'text/plain; charset=utf-8');
     else sendRaw(res, 503, 'readyz check failed: the server is starting or shutting down', 'text/plain; charset=utf-8');
     return true;
@@ -164,7 +185,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   if (info.subresource && !def.subresources.includes(info.subresource)) throw notFoundPath();
   requestTimeout(query);
   const computed = ctx.computedResources?.get(`${def.group}/${def.plural}`);
-  if (computed) return computed({ req, res, info, body: async () => decodeBody(await readBody(req), req.headers['content-type']) });
+  if (computed) return computed({ req, res, info, body: async () => (await decodeBody(await readBody(req), req.headers['content-type'])).value });
   const store = ctx.storeFor(def);
   const ns = def.namespaced ? info.namespace : undefined;
   const write = (kind: 'CreateOptions' | 'UpdateOptions' | 'PatchOptions', patchType?: PatchType): WriteOptions & { force?: boolean } => {
@@ -174,7 +195,22 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
       fieldManager: parsed.fieldManager || defaultManager(req.headers['user-agent']), admit: ctx.writeCheck?.(req, def),
     };
   };
-  const body = async () => decodeBody(await readBody(req), req.headers['content-type']);
+  const limits = def.group === 'apiextensions.k8s.io' && def.plural === 'customresourcedefinitions' ? CRD_DECODE_LIMITS : DEFAULT_DECODE_LIMITS;
+  /** The decoded body; keys given twice are reported as `opts` asks. */
+  const decode = async (opts: WriteOptions) => {
+    const { value, duplicates } = await decodeBody(await readBody(req), req.headers['content-type'], limits);
+    reportDuplicates(duplicates, opts);
+    await opts.pause?.();
+    return value;
+  };
+  /** A create, update or patch: heavy when its body or the object it changes is large (see heavy.ts). */
+  const heavy = async (opts: WriteOptions, work: () => Promise<KubeObject>) => {
+    const bytes = Math.max((await readBody(req)).length, info.name ? store.storedSize(ns, info.name) : 0);
+    return ctx.heavyWrites.run(bytes, (pause) => {
+      opts.pause = pause;
+      return work();
+    });
+  };
 
   const special = info.subresource ? ctx.subresources.get(`${def.plural}/${info.subresource}`) : undefined;
   // What a subresource handler answers (a Binding, a log stream, a TokenRequest) is its own affair.
@@ -185,7 +221,7 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   };
   if (special) {
     const opts = req.method === 'GET' || req.method === 'HEAD' ? { warnings: [] } : write(req.method === 'PUT' ? 'UpdateOptions' : 'CreateOptions');
-    return special({ req, res, info, store, body, opts, query });
+    return special({ req, res, info, store, body: () => decode(opts), opts, query });
   }
 
   switch (info.verb) {
@@ -214,18 +250,19 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
           if (form.as === 'PartialObjectMetadata') return JSON.stringify(partialObjectMetadata(store.present(entry), form));
           return store.presentJson(entry);
         },
-      });
+      }, ctx.openWatches);
     }
     case 'create': {
       if (info.name && !info.subresource) throw errors.methodNotAllowed(`POST is not supported on a named ${def.singular}; use PUT or PATCH`);
       const opts = write('CreateOptions');
-      const created = await store.create(ns, asKubeObject(await body()), { ...opts, ownedBody: true });
+      const created = await heavy(opts, async () => store.create(ns, asKubeObject(await decode(opts)), { ...opts, ownedBody: true }));
       return respond(201, created, opts.warnings);
     }
     case 'update': {
       if (!info.name) throw errors.methodNotAllowed('PUT needs an object name in the URL');
       const opts = write('UpdateOptions');
-      const updated = await store.update(ns, info.name, asKubeObject(await body()), { ...opts, ownedBody: true }, info.subresource);
+      const name = info.name;
+      const updated = await heavy(opts, async () => store.update(ns, name, asKubeObject(await decode(opts)), { ...opts, ownedBody: true }, info.subresource));
       return respond(200, updated, opts.warnings);
     }
     case 'patch': {
@@ -235,7 +272,8 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
         throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).filter((t) => !t.endsWith('cbor')).join(', ')}`);
       }
       const opts = write('PatchOptions', type);
-      const patched = await store.patch(ns, info.name, type, await body(), opts, info.subresource);
+      const name = info.name;
+      const patched = await heavy(opts, async () => store.patch(ns, name, type, await decode(opts), opts, info.subresource));
       return respond(200, patched, opts.warnings);
     }
     case 'delete': {
@@ -342,6 +380,14 @@ function withoutColumnsUnlessFirst<T extends { columnDefinitions?: unknown }>(ta
   return { ...table, columnDefinitions: [] };
 }
 
+/** Keys given twice in a body: refused under fieldValidation=Strict, a warning under Warn (the default). */
+function reportDuplicates(duplicates: string[], opts: WriteOptions): void {
+  if (duplicates.length === 0) return;
+  const messages = duplicates.map((path) => `duplicate field "${path}"`);
+  if (opts.fieldValidation === 'Strict') throw errors.badRequest(`strict decoding error: ${summarise(messages)}`);
+  if ((opts.fieldValidation ?? 'Warn') === 'Warn') opts.warnings.push(...messages);
+}
+
 /** Kubernetes names an unnamed manager after the client's user agent, up to the first "/". */
 function defaultManager(userAgent: string | undefined): string {
   return (userAgent ?? 'unknown').split('/')[0].slice(0, 128) || 'unknown';
@@ -350,7 +396,7 @@ function defaultManager(userAgent: string | undefined): string {
 async function optionalBody(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
   const raw = await readBody(req);
   if (raw.length === 0 || raw.toString('utf8').trim() === '') return undefined;
-  const value = decodeBody(raw, req.headers['content-type']);
+  const { value } = await decodeBody(raw, req.headers['content-type']);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw errors.badRequest('DeleteOptions must be an object');
   return value as Record<string, unknown>;
 }

@@ -33,12 +33,6 @@ const EXEMPT_GROUP = 'system:masters';
 /** Buckets idle this long are full again and can be forgotten. */
 const BUCKET_IDLE_MS = 60_000;
 
-export function isWatchRequest(req: IncomingMessage): boolean {
-  if (req.method !== 'GET') return false;
-  const url = req.url ?? '';
-  return /[?&]watch=(true|1)(&|$)/.test(url) || /^\/apis?\/(?:[^/]+\/)?[^/]+\/watch\//.test(url);
-}
-
 export class OverloadGuard {
   private readonly limits: OverloadLimits;
   private mutating = 0;
@@ -51,24 +45,31 @@ export class OverloadGuard {
     this.limits = { ...DEFAULT_OVERLOAD_LIMITS, ...limits };
   }
 
-  /** Counts the request until its response closes, or throws 429. */
-  admit(req: IncomingMessage, res: ServerResponse, user: UserInfo): void {
-    const exempt = user.groups.includes(EXEMPT_GROUP);
-    if (!exempt) this.takeToken(user.username);
-    if (isWatchRequest(req)) {
-      if (exempt) return;
-      const open = this.watches.get(user.username) ?? 0;
-      if (open >= this.limits.maxWatchesPerUser) {
-        throw errors.tooManyRequests(`too many open watches for user "${user.username}" (limit ${this.limits.maxWatchesPerUser}); close some and retry`, 1);
-      }
-      this.watches.set(user.username, open + 1);
-      res.once('close', () => {
-        const left = (this.watches.get(user.username) ?? 1) - 1;
-        if (left <= 0) this.watches.delete(user.username);
-        else this.watches.set(user.username, left);
-      });
-      return;
+  /**
+   * The per-user limits, checked as soon as the user is known: the request rate, and for a watch
+   * the user's open watches (counted until its response closes). Throws 429.
+   */
+  admitUser(res: ServerResponse, user: UserInfo, watch: boolean): void {
+    if (user.groups.includes(EXEMPT_GROUP)) return;
+    this.takeToken(user.username);
+    if (!watch) return;
+    const open = this.watches.get(user.username) ?? 0;
+    if (open >= this.limits.maxWatchesPerUser) {
+      throw errors.tooManyRequests(`too many open watches for user "${user.username}" (limit ${this.limits.maxWatchesPerUser}); close some and retry`, 1);
     }
+    this.watches.set(user.username, open + 1);
+    res.once('close', () => {
+      const left = (this.watches.get(user.username) ?? 1) - 1;
+      if (left <= 0) this.watches.delete(user.username);
+      else this.watches.set(user.username, left);
+    });
+  }
+
+  /**
+   * Takes an in-flight slot for a request that is ready to be served (its body already read, so a
+   * client that sends slowly holds no slot), until its response closes. Watches take none. Throws 429.
+   */
+  admitInFlight(req: IncomingMessage, res: ServerResponse): void {
     const mutating = req.method !== 'GET' && req.method !== 'HEAD';
     if (mutating ? this.mutating >= this.limits.maxMutatingInFlight : this.readOnly >= this.limits.maxReadOnlyInFlight) {
       throw errors.tooManyRequests('too many requests are being served; please try again later', 1);

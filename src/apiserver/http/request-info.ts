@@ -1,6 +1,7 @@
 // Turns a request path and method into what Kubernetes calls RequestInfo: which resource, which
 // object, which verb. Everything after routing (authorization, auditing, handlers) works from it.
 import type { IncomingMessage } from 'node:http';
+import { errors } from '../errors.ts';
 import { parseBool } from './query.ts';
 
 export interface ResourceRequest {
@@ -33,7 +34,7 @@ const METHOD_VERBS: Record<string, string> = { GET: 'get', HEAD: 'get', POST: 'c
 export function requestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
   const verb = METHOD_VERBS[method] ?? method.toLowerCase();
   const segments = path.split('/').filter((p) => p.length > 0);
-  const parts = path.includes('%') ? segments.map(decodeURIComponent) : segments;
+  const parts = path.includes('%') ? segments.map(decodeSegment) : segments;
   let rest: string[];
   let group: string;
   let version: string;
@@ -72,17 +73,31 @@ interface ParsedRequest { url: URL; info?: RequestInfo }
 
 const parsedRequests = new WeakMap<IncomingMessage, ParsedRequest>();
 
-/** The request's URL, parsed once per request (authorization, audit and the handler all read it). */
+/**
+ * The request's URL, parsed once per request: authorization, audit, health checks and the handler
+ * all read this one parse (dot segments resolved), so none of them can see another path than the
+ * others. A target that is not a plain absolute path is a 400.
+ */
 export function requestUrl(req: IncomingMessage): URL {
   let parsed = parsedRequests.get(req);
   if (!parsed) {
-    parsed = { url: new URL(req.url ?? '/', 'https://granary.invalid') };
+    const target = req.url ?? '/';
+    if (!target.startsWith('/') || target.startsWith('//')) {
+      throw errors.badRequest(`the request target ${JSON.stringify(target.slice(0, 100))} must be an absolute path such as /api/v1/namespaces`);
+    }
+    let url: URL;
+    try {
+      url = new URL(target, 'https://granary.invalid');
+    } catch {
+      throw errors.badRequest(`the request target ${JSON.stringify(target.slice(0, 100))} is not a valid URL path`);
+    }
+    parsed = { url };
     parsedRequests.set(req, parsed);
   }
   return parsed.url;
 }
 
-/** requestInfo of a request, worked out once per request; throws URIError when the path does not decode. */
+/** requestInfo of a request, worked out once per request; a target that does not decode is a 400. */
 export function requestInfoOf(req: IncomingMessage): RequestInfo {
   const url = requestUrl(req);
   const parsed = parsedRequests.get(req)!;
@@ -100,3 +115,10 @@ function finish(info: ResourceRequest, method: string, query: URLSearchParams, w
   return info;
 }
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw errors.badRequest(`the request path segment ${JSON.stringify(segment.slice(0, 100))} is not valid percent-encoding`);
+  }
+}

@@ -23,7 +23,42 @@ export interface WatchRequest {
   bookmarkKind: { apiVersion: string; kind: string };
 }
 
-export function serveWatch(req: IncomingMessage, res: ServerResponse, store: ResourceStore, w: WatchRequest): void {
+/**
+ * The watches being served, so that a server shutting down can end each one properly: with the
+ * terminating chunk of its stream, which clients read as a clean end (they resume elsewhere),
+ * rather than as a broken connection.
+ */
+export class OpenWatches {
+  private readonly ends = new Set<(flushed: () => void) => void>();
+
+  add(end: (flushed: () => void) => void): () => void {
+    this.ends.add(end);
+    return () => this.ends.delete(end);
+  }
+
+  /** Ends every open watch; resolves once their responses are flushed (or after `waitMs`). */
+  async endAll(waitMs = 1000): Promise<void> {
+    const flushed: Promise<void>[] = [];
+    for (const end of [...this.ends]) flushed.push(new Promise((resolve) => end(resolve)));
+    this.ends.clear();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(flushed), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+  }
+}
+
+/** setTimeout takes at most 2^31-1 ms; longer watch timeouts are waited out in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function setLongTimeout(ms: number, fn: () => void, timers: NodeJS.Timeout[]): void {
+  if (ms <= MAX_TIMER_MS) {
+    timers.push(setTimeout(fn, ms));
+    return;
+  }
+  timers.push(setTimeout(() => setLongTimeout(ms - MAX_TIMER_MS, fn, timers), MAX_TIMER_MS));
+}
+
+export function serveWatch(req: IncomingMessage, res: ServerResponse, store: ResourceStore, w: WatchRequest, open?: OpenWatches): void {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
   let closed = false;
@@ -31,22 +66,35 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Res
   let lastRevision = 0;
   const timers: NodeJS.Timeout[] = [];
   let stop: (() => void) | undefined;
+  let forget: (() => void) | undefined;
 
-  const end = () => {
-    if (closed) return;
+  /** Ends the stream with its terminating chunk; `flushed` is called once that is written. */
+  const end = (flushed?: () => void) => {
+    if (closed) return flushed?.();
     closed = true;
     stop?.();
+    forget?.();
     for (const t of timers) clearTimeout(t), clearInterval(t);
-    res.end();
+    if (res.destroyed || res.writableEnded) return flushed?.();
+    res.end(flushed);
   };
+  forget = open?.add(end);
   const write = (line: string | Buffer) => {
     if (closed) return;
     res.write(line);
     if (res.writableLength > MAX_BUFFERED_BYTES) end();
   };
   const sendEvent = (type: WatchEventType, entry: CacheEntry, revision: number) => {
+    if (closed) return;
     lastRevision = revision;
-    const object = w.render(entry, first);
+    let object: string;
+    try {
+      object = w.render(entry, first);
+    } catch (err) {
+      // This watcher cannot show the object (e.g. as a Table row): it ends with an ERROR, others carry on.
+      write(errorEvent(err));
+      return end();
+    }
     first = false;
     write(object === entry.json ? sharedEventLine(type, entry) : `{"type":"${type}","object":${object}}\n`);
   };
@@ -57,8 +105,10 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Res
     write(`{"type":"BOOKMARK","object":${JSON.stringify({ ...w.bookmarkKind, metadata })}}\n`);
   };
 
-  req.on('close', end);
-  res.on('error', end);
+  req.on('close', () => end());
+  res.on('error', () => end());
+  // A negative timeoutSeconds ends the watch at once, as Kubernetes' timer does.
+  if (w.timeoutSeconds !== undefined && w.timeoutSeconds < 0) return end();
 
   const rv = w.resourceVersion;
   // With no resourceVersion (or "0"), or when asked for initial events, the watch starts with the current state.
@@ -92,8 +142,9 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, store: Res
       if (current >= lastRevision) bookmark((lastRevision = current));
     }, w.bookmarkIntervalMs));
   }
+  // No timeoutSeconds (or 0): between 30 and 60 minutes, as Kubernetes' --min-request-timeout spreads them.
   const timeout = w.timeoutSeconds !== undefined && w.timeoutSeconds > 0 ? w.timeoutSeconds : 1800 + Math.floor(Math.random() * 1800);
-  timers.push(setTimeout(end, timeout * 1000));
+  setLongTimeout(timeout * 1000, () => end(), timers);
 }
 
 /**

@@ -3,6 +3,7 @@
 // itself a member while also having members below it) and the path notation conflicts are
 // reported in (`.spec.containers[name="c"].image`).
 import { canonicalJson, compareJson, compareSequences, isJsonObject, type JsonObject } from './json-value.ts';
+import { decodeJson } from '../decode/json.ts';
 
 export type PathElement =
   | { readonly kind: 'field'; readonly name: string }
@@ -52,7 +53,7 @@ export function parseElement(text: string): PathElement {
 
 function parseJson(text: string, element: string): unknown {
   try {
-    return JSON.parse(text);
+    return decodeJson(text).value;
   } catch {
     throw new Error(`invalid path element ${JSON.stringify(element)}: not valid JSON after the prefix`);
   }

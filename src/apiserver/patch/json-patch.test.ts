@@ -118,3 +118,16 @@ test('move into its own child is refused', () => {
 test('the empty path addresses the whole document', () => {
   assert.deepEqual(applyJsonPatch({ a: 1 }, [{ op: 'replace', path: '', value: { b: 2 } }]), { b: 2 });
 });
+
+test('copy operations may add at most 3 MiB, as Kubernetes bounds them (413)', () => {
+  const big = 'x'.repeat(100 * 1024);
+  // Each copy of the whole document doubles it: 25 of them used to exhaust the heap.
+  const doubling = Array.from({ length: 25 }, (_, i) => ({ op: 'copy', from: '', path: `/copy${i}` }));
+  assert.equal(apiError(() => applyJsonPatch({ a: big }, doubling)).code, 413);
+  const ops = Array.from({ length: 25 }, (_, i) => ({ op: 'copy', from: '/a', path: `/spec${i}` }));
+  const selfNesting = [{ op: 'add', path: '/a', value: { v: big } }, ...Array.from({ length: 40 }, () => ({ op: 'copy', from: '/a', path: '/a/n' }))];
+  const err = apiError(() => applyJsonPatch({}, selfNesting));
+  assert.equal(err.code, 413);
+  assert.match(err.message, /accumulated size increase of copy/);
+  assert.equal(Object.keys(applyJsonPatch({ a: { v: big } }, ops.slice(0, 20)) as object).length, 21, 'copies within the limit are fine');
+});

@@ -2,6 +2,9 @@
 // well-formed list of operations is a 400 BadRequest, an operation that cannot be applied (a
 // missing path, a failed test) is a 422 Invalid, and more than 10000 operations is a 413.
 import { ApiError, errors } from '../errors.ts';
+import { jsonSize } from '../decode/bounds.ts';
+import { setOwn } from '../decode/keys.ts';
+import { MAX_JSON_PATCH_COPY_BYTES, MAX_JSON_PATCH_OPERATIONS } from '../decode/limits.ts';
 import { isJsonObject, jsonEqual, type JsonObject } from './json-value.ts';
 
 export interface JsonPatchOperation {
@@ -11,21 +14,24 @@ export interface JsonPatchOperation {
   value?: unknown;
 }
 
-const MAX_OPERATIONS = 10000;
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
-/** Applies a JSON patch to a copy of `doc` and returns the result. */
+/**
+ * Applies a JSON patch to a copy of `doc` and returns the result. As in Kubernetes, what the copy
+ * operations add is bounded (each copy may double the document: 25 of them once exhausted the heap).
+ */
 export function applyJsonPatch(doc: unknown, patch: unknown): unknown {
   const ops = parseOperations(patch);
   let result = structuredClone(doc);
-  for (const op of ops) result = applyOperation(result, op);
+  const copied = { bytes: 0 };
+  for (const op of ops) result = applyOperation(result, op, copied);
   return result;
 }
 
 function parseOperations(patch: unknown): JsonPatchOperation[] {
   if (!Array.isArray(patch)) throw errors.badRequest('invalid JSON patch: the body must be a JSON list of operations, e.g. [{"op": "replace", "path": "/spec/replicas", "value": 3}]');
-  if (patch.length > MAX_OPERATIONS) {
-    throw errors.tooLarge(`The allowed maximum operations in a JSON patch is ${MAX_OPERATIONS}, got ${patch.length}`);
+  if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw errors.tooLarge(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`);
   }
   return patch.map((raw, i) => {
     const where = `operation ${i}`;
@@ -98,7 +104,7 @@ function add(doc: unknown, pointer: string, value: unknown, op: string): unknown
   if (tokens.length === 0) return value;
   const { container, token } = locate(doc, tokens, op, pointer);
   if (Array.isArray(container)) container.splice(arrayIndex(container, token, true, op, pointer), 0, value);
-  else container[token] = value;
+  else setOwn(container, token, value);
   return doc;
 }
 
@@ -117,12 +123,12 @@ function replace(doc: unknown, pointer: string, value: unknown): unknown {
   if (tokens.length === 0) return value;
   const { container, token } = locate(doc, tokens, 'replace', pointer);
   if (Array.isArray(container)) container[arrayIndex(container, token, false, 'replace', pointer)] = value;
-  else if (Object.hasOwn(container, token)) container[token] = value;
+  else if (Object.hasOwn(container, token)) setOwn(container, token, value);
   else throw unprocessable(`replace operation does not apply: doc is missing key: ${pointer}`);
   return doc;
 }
 
-function applyOperation(doc: unknown, o: JsonPatchOperation): unknown {
+function applyOperation(doc: unknown, o: JsonPatchOperation, copied: { bytes: number }): unknown {
   switch (o.op) {
     case 'add':
       return add(doc, o.path, structuredClone(o.value), 'add');
@@ -137,8 +143,14 @@ function applyOperation(doc: unknown, o: JsonPatchOperation): unknown {
       const value = get(doc, o.from!, 'move');
       return add(remove(doc, o.from!, 'move'), o.path, value, 'move');
     }
-    case 'copy':
-      return add(doc, o.path, structuredClone(get(doc, o.from!, 'copy')), 'copy');
+    case 'copy': {
+      const value = get(doc, o.from!, 'copy');
+      copied.bytes += jsonSize(value, MAX_JSON_PATCH_COPY_BYTES - copied.bytes);
+      if (copied.bytes > MAX_JSON_PATCH_COPY_BYTES) {
+        throw errors.tooLarge(`Unable to complete the copy, the accumulated size increase of copy is more than the limit ${MAX_JSON_PATCH_COPY_BYTES}`);
+      }
+      return add(doc, o.path, structuredClone(value), 'copy');
+    }
     case 'test':
       test(doc, o);
       return doc;

@@ -1,4 +1,5 @@
 // Small helpers over plain JSON values (what JSON.parse returns), shared by the patch modules.
+import { setOwn } from '../decode/keys.ts';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -39,7 +40,7 @@ function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
   if (!isJsonObject(v)) return v;
   const out: JsonObject = {};
-  for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]);
+  for (const k of Object.keys(v).sort()) setOwn(out, k, sortKeys(v[k]));
   return out;
 }
 

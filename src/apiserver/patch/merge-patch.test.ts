@@ -20,3 +20,14 @@ test('RFC 7386 examples: nested nulls inside new objects are dropped, non-object
   assert.deepEqual(applyMergePatch({ a: 'foo' }, 'bar'), 'bar');
   assert.deepEqual(applyMergePatch({ e: null }, { a: 1 }), { e: null, a: 1 });
 });
+
+test('no key of a patch reaches a prototype: __proto__ and constructor stay data of the object', () => {
+  const patch = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}, "metadata": {"__proto__": {"apiGroups": ["*"]}}}');
+  const out = applyMergePatch({ metadata: { name: 'x' } }, patch) as Record<string, unknown>;
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal((Object.prototype as Record<string, unknown>).apiGroups, undefined);
+  assert.equal(Object.getPrototypeOf(out), Object.prototype);
+  assert.equal(Object.getPrototypeOf(out.metadata), Object.prototype);
+  assert.deepEqual(Object.keys(out).sort(), ['__proto__', 'constructor', 'metadata']);
+  assert.deepEqual(out.constructor, { prototype: { polluted: 'yes' } });
+});

@@ -1,5 +1,7 @@
 // JSON Merge Patch (RFC 7386, application/merge-patch+json): objects merge key by key, null
-// deletes, and anything else (lists included) replaces the target value.
+// deletes, and anything else (lists included) replaces the target value. Keys are read and
+// written as own properties only, so no key of a patch reaches a prototype.
+import { ownValue, setOwn } from '../decode/keys.ts';
 import { isJsonObject, type JsonObject } from './json-value.ts';
 
 /** Applies a merge patch to a copy of `doc` and returns the result. */
@@ -13,7 +15,7 @@ function mergeInto(target: unknown, patch: unknown): unknown {
   const out: JsonObject = isJsonObject(target) ? target : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
-    else out[key] = mergeInto(out[key], value);
+    else setOwn(out, key, mergeInto(ownValue(out, key), value));
   }
   return out;
 }

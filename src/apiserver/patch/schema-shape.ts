@@ -3,6 +3,7 @@
 // merge strategy a strategic merge patch uses. Where the schema says nothing (no schema, or
 // x-kubernetes-preserve-unknown-fields), Kubernetes deduces: maps are granular, lists atomic.
 import type { JSONSchemaProps } from '../../api/schema.ts';
+import { ownValue } from '../decode/keys.ts';
 
 /** How one node is typed: by a schema, deduced from its value, or a single atomic unit. */
 export interface NodeType {
@@ -99,7 +100,7 @@ export function fieldOf(t: NodeType, key: string): { type: NodeType; declared: b
   if (t.atomic) return { type: ATOMIC, declared: false };
   const s = t.schema;
   if (!s) return { type: DEDUCED, declared: false };
-  const property = s.properties?.[key];
+  const property = ownValue(s.properties, key);
   if (property) return { type: typed(property, t.preserveUnknown), declared: true };
   const extra = s.additionalProperties;
   if (typeof extra === 'object') return { type: typed(extra, t.preserveUnknown), declared: false };
@@ -108,7 +109,7 @@ export function fieldOf(t: NodeType, key: string): { type: NodeType; declared: b
 
 /** True when `key` is a property the schema declares (a struct field rather than a map entry). */
 export function isDeclaredField(t: NodeType, key: string): boolean {
-  return !t.atomic && t.schema?.properties?.[key] !== undefined;
+  return !t.atomic && ownValue(t.schema?.properties, key) !== undefined;
 }
 
 /** How list items are told apart, as server-side apply sees the list. */
@@ -135,7 +136,7 @@ export function itemType(t: NodeType): NodeType {
 
 /** The default of a list-map key field, used when an item omits it (e.g. a port's protocol). */
 export function keyDefault(t: NodeType, key: string): unknown {
-  return t.schema?.items?.properties?.[key]?.default;
+  return ownValue(t.schema?.items?.properties, key)?.default;
 }
 
 /** The strategic merge patch strategies of a field, e.g. ["merge", "retainKeys"]. */
@@ -147,7 +148,7 @@ export function patchStrategies(s: JSONSchemaProps | undefined): string[] {
 /** The schema of a property for strategic merge patch purposes (no deduction needed there). */
 export function propertySchema(s: JSONSchemaProps | undefined, key: string): JSONSchemaProps | undefined {
   if (!s) return undefined;
-  const property = s.properties?.[key];
+  const property = ownValue(s.properties, key);
   if (property) return property['x-kubernetes-embedded-resource'] === true ? withObjectMeta(property) : property;
   return typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined;
 }

@@ -13,6 +13,7 @@ import {
 } from './managed-fields.ts';
 import { rootType } from './schema-shape.ts';
 import { compareValues, fieldsOf, FieldPathError, mergeValues, removeFields, withNamedParents } from './typed-value.ts';
+import { decodeJson } from '../decode/json.ts';
 
 export interface ApplyOptions {
   manager: string;
@@ -184,7 +185,7 @@ function fieldsFromLastApplied(live: KubeObject | undefined, apiVersion: string,
   if (!text) return undefined;
   let lastApplied: unknown;
   try {
-    lastApplied = JSON.parse(text);
+    lastApplied = decodeJson(text).value;
   } catch {
     return undefined;
   }

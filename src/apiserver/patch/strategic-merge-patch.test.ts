@@ -175,3 +175,27 @@ test('ownerReferences merge by uid (ObjectMeta is known without the kind schema 
 test('a patch that is not an object is 400', () => {
   assert.equal(apiError(() => applyStrategicMergePatch({}, [1], undefined)).code, 400);
 });
+
+test('long lists merge in linear time (items matched through maps, not pairwise)', () => {
+  const n = 50_000;
+  const doc = deployment();
+  doc.spec.template.spec.containers = Array.from({ length: n }, (_, i) => ({ name: `c${i}`, image: 'a' }));
+  doc.metadata.finalizers = Array.from({ length: n }, (_, i) => `f${i}`);
+  const started = performance.now();
+  const out = smp(doc, {
+    metadata: { finalizers: Array.from({ length: n }, (_, i) => `g${i}`) },
+    spec: { template: { spec: { containers: Array.from({ length: n }, (_, i) => ({ name: `c${n - 1 - i}`, image: 'b' })) } } },
+  });
+  assert.equal(containers(out).length, n);
+  assert.ok(containers(out).every((c: Obj) => c.image === 'b'));
+  assert.equal(out.metadata.finalizers.length, 2 * n);
+  assert.ok(performance.now() - started < 5000, `took ${performance.now() - started} ms`);
+});
+
+test('no key of a patch reaches a prototype, and an item without the merge key is matched only by another', () => {
+  const out = smp({ metadata: { name: 'x' }, spec: { template: { spec: { containers: [{ image: 'nameless' }] } } } },
+    JSON.parse('{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 1}}, "spec": {"template": {"spec": {"containers": [{"name": "a"}]}}}}'));
+  assert.equal(({} as Obj).polluted, undefined);
+  assert.deepEqual(Object.keys(out).sort(), ['__proto__', 'constructor', 'metadata', 'spec']);
+  assert.deepEqual(containers(out).map((c: Obj) => c.name ?? c.image), ['a', 'nameless']);
+});

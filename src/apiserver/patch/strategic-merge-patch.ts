@@ -5,7 +5,8 @@
 // `$deleteFromPrimitiveList/<list>` and `$setElementOrder/<list>`.
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { ApiError, errors } from '../errors.ts';
-import { cloneJson, isJsonObject, jsonEqual, type JsonObject } from './json-value.ts';
+import { ownValue, setOwn } from '../decode/keys.ts';
+import { canonicalJson, cloneJson, isJsonObject, jsonEqual, type JsonObject } from './json-value.ts';
 import { itemsSchemaOf, patchStrategies, propertySchema, withObjectMeta } from './schema-shape.ts';
 
 const PATCH = '$patch';
@@ -61,7 +62,7 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: JSONSchemaPro
       delete original[key];
       continue;
     }
-    const current = original[key];
+    const current = ownValue(original, key);
     if (!Object.hasOwn(original, key) || kindOf(current) !== kindOf(patchValue)) {
       if (!deleteList) setOrDelete(original, key, cleanPatchValue(patchValue));
       continue;
@@ -69,15 +70,15 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: JSONSchemaPro
     const fieldSchema = propertySchema(schema, key);
     if (Array.isArray(current)) {
       const strategy = listStrategy(fieldSchema);
-      original[key] = strategy.merge || deleteList
+      setOwn(original, key, strategy.merge || deleteList
         ? mergeList(current, patchValue as unknown[], strategy, fieldSchema, key, deleteList)
-        : cleanPatchValue(patchValue);
+        : cleanPatchValue(patchValue));
     } else if (isJsonObject(current)) {
-      original[key] = patchStrategies(fieldSchema).includes('replace')
+      setOwn(original, key, patchStrategies(fieldSchema).includes('replace')
         ? cleanPatchValue(patchValue)
-        : mergeMap(current, patchValue as JsonObject, fieldSchema);
+        : mergeMap(current, patchValue as JsonObject, fieldSchema));
     } else if (!deleteList) {
-      original[key] = patchValue;
+      setOwn(original, key, patchValue);
     }
   }
   return original;
@@ -85,7 +86,7 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: JSONSchemaPro
 
 function setOrDelete(obj: JsonObject, key: string, value: unknown): void {
   if (value === undefined) delete obj[key];
-  else obj[key] = value;
+  else setOwn(obj, key, value);
 }
 
 /** "$setElementOrder/containers" → "containers". */
@@ -123,8 +124,8 @@ function applySetElementOrder(original: JsonObject, patch: JsonObject, schema: J
     if (!Array.isArray(order)) throw errors.badRequest(`invalid patch format of setElementOrder list: ${directiveKey} must be a list`);
     const hasOriginal = Object.hasOwn(original, key) && original[key] !== null;
     const hasPatch = Object.hasOwn(patch, key) && patch[key] !== null;
-    const originalList = hasOriginal ? original[key] : [];
-    const patchList = hasPatch ? patch[key] : [];
+    const originalList = hasOriginal ? ownValue(original, key) : [];
+    const patchList = hasPatch ? ownValue(patch, key) : [];
     if (!Array.isArray(originalList) || !Array.isArray(patchList)) {
       throw errors.badRequest(`invalid patch format of setElementOrder list: ${key} is not a list`);
     }
@@ -137,8 +138,9 @@ function applySetElementOrder(original: JsonObject, patch: JsonObject, schema: J
     else if (!hasOriginal) merged = cleanPatchValue(patchList) as unknown[];
     else merged = strategy.merge ? mergeList(originalList, patchList, strategy, fieldSchema, key, false) : cleanPatchValue(patchList) as unknown[];
     const identify = itemIdentity(merged, strategy.mergeKey);
-    const inOrder = (item: unknown) => order.some((o) => jsonEqual(identify(o), identify(item)));
-    original[key] = orderItems(merged.filter(inOrder), merged.filter((x) => !inOrder(x)), order, originalList, identify);
+    const ordered = new Set(order.map(identify));
+    const inOrder = (item: unknown) => ordered.has(identify(item));
+    setOwn(original, key, orderItems(merged.filter(inOrder), merged.filter((x) => !inOrder(x)), order, originalList, identify));
     delete patch[key];
   }
 }
@@ -161,10 +163,35 @@ function checkOrderMatchesPatch(patchList: unknown[], order: unknown[], mergeKey
   }
 }
 
-/** How items of a list are matched: by merge key for lists of maps, by value otherwise. */
-function itemIdentity(items: unknown[], mergeKey: string | undefined): (item: unknown) => unknown {
+/**
+ * How items of a list are matched: by merge key for lists of maps, by value otherwise. The
+ * identity is a string (canonical JSON), so that lists are matched through maps and sets in
+ * linear time, whatever their length.
+ */
+function itemIdentity(items: unknown[], mergeKey: string | undefined): (item: unknown) => string {
   const maps = items.some(isJsonObject);
-  return (item) => (maps && mergeKey && isJsonObject(item) ? item[mergeKey] : item);
+  return (item) => valueIdentity(maps && mergeKey && isJsonObject(item) ? ownValue(item, mergeKey) : item);
+}
+
+/** The identity of a value itself (for lists of primitives); a missing value is one of its own. */
+function valueIdentity(item: unknown): string {
+  switch (typeof item) {
+    case 'string': return `s${item}`;
+    case 'number': return `n${item}`;
+    case 'boolean': return `b${item}`;
+    case 'undefined': return 'u';
+    default: return `j${canonicalJson(item)}`;
+  }
+}
+
+/** Where each identity first occurs in `list`. */
+function firstIndexes(list: unknown[], identify: (item: unknown) => string): Map<string, number> {
+  const at = new Map<string, number>();
+  list.forEach((item, i) => {
+    const id = identify(item);
+    if (!at.has(id)) at.set(id, i);
+  });
+  return at;
 }
 
 /** Checks that all items of the lists are of one kind, and that kind is not a list. */
@@ -185,26 +212,38 @@ function mergeList(original: unknown[], patch: unknown[], strategy: ListStrategy
   if (original.length === 0 && patch.length === 0) return original;
   const kind = elementKind([original, patch], field);
   if (kind !== 'map') {
-    if (deleteList) return original.filter((x) => !patch.some((p) => jsonEqual(p, x)));
+    const inPatchList = new Set(patch.map(valueIdentity));
+    if (deleteList) return original.filter((x) => !inPatchList.has(valueIdentity(x)));
+    const seen = new Set<string>();
     const merged: unknown[] = [];
-    for (const x of [...original, ...patch]) if (!merged.some((m) => jsonEqual(m, x))) merged.push(x);
-    const identify = itemIdentity(merged, undefined);
-    const inPatch = (x: unknown) => patch.some((p) => jsonEqual(p, x));
-    return orderItems(merged.filter(inPatch), merged.filter((x) => !inPatch(x)), patch, original, identify);
+    for (const x of [...original, ...patch]) {
+      const id = valueIdentity(x);
+      if (!seen.has(id)) seen.add(id), merged.push(x);
+    }
+    const inPatch = (x: unknown) => inPatchList.has(valueIdentity(x));
+    return orderItems(merged.filter(inPatch), merged.filter((x) => !inPatch(x)), patch, original, valueIdentity);
   }
   const mergeKey = strategy.mergeKey;
   if (!mergeKey) throw errors.badRequest(`cannot merge lists without merge key for ${field}`);
   const { remaining, items } = applyListDirectives(original, patch as JsonObject[], mergeKey);
   const itemSchema = itemsSchemaOf(listSchema);
   const merged = [...remaining];
+  const keyOf = (m: unknown) => (isJsonObject(m) && Object.hasOwn(m, mergeKey) ? valueIdentity(m[mergeKey]) : undefined);
+  const byKey = new Map<string, number>();
+  merged.forEach((m, i) => {
+    const k = keyOf(m);
+    if (k !== undefined && !byKey.has(k)) byKey.set(k, i);
+  });
   for (const item of items) {
     if (!Object.hasOwn(item, mergeKey)) throw errors.badRequest(`map: ${describe(item)} does not contain declared merge key: ${mergeKey}`);
-    const at = merged.findIndex((m) => isJsonObject(m) && jsonEqual(m[mergeKey], item[mergeKey]));
-    if (at >= 0) merged[at] = mergeMap(merged[at] as JsonObject, item, itemSchema);
-    else merged.push(mergeMap({}, item, itemSchema));
+    const k = valueIdentity(item[mergeKey]);
+    const at = byKey.get(k);
+    if (at !== undefined) merged[at] = mergeMap(merged[at] as JsonObject, item, itemSchema);
+    else byKey.set(k, merged.push(mergeMap({}, item, itemSchema)) - 1);
   }
   const identify = itemIdentity(merged, mergeKey);
-  const inPatch = (x: unknown) => items.some((p) => jsonEqual(identify(p), identify(x)));
+  const patched = new Set(items.map(identify));
+  const inPatch = (x: unknown) => patched.has(identify(x));
   return orderItems(merged.filter(inPatch), merged.filter((x) => !inPatch(x)), items, remaining, identify);
 }
 
@@ -213,7 +252,7 @@ function mergeList(original: unknown[], patch: unknown[], strategy: ListStrategy
  * item with that key, `{$patch: replace}` makes the patch's items the whole list.
  */
 function applyListDirectives(original: unknown[], patch: JsonObject[], mergeKey: string): { remaining: unknown[]; items: JsonObject[] } {
-  let remaining = original;
+  const deleted = new Set<string>();
   let replace = false;
   const items: JsonObject[] = [];
   for (const item of patch) {
@@ -224,7 +263,7 @@ function applyListDirectives(original: unknown[], patch: JsonObject[], mergeKey:
     const directive = item[PATCH];
     if (directive === 'delete') {
       if (!Object.hasOwn(item, mergeKey)) throw errors.badRequest(`map: ${describe(item)} does not contain declared merge key: ${mergeKey}`);
-      remaining = remaining.filter((x) => !(isJsonObject(x) && jsonEqual(x[mergeKey], item[mergeKey])));
+      deleted.add(valueIdentity(item[mergeKey]));
     } else if (directive === 'replace') {
       replace = true;
     } else if (directive !== 'merge') {
@@ -232,6 +271,7 @@ function applyListDirectives(original: unknown[], patch: JsonObject[], mergeKey:
     }
   }
   if (replace) return { remaining: items.map((x) => cleanPatchValue(x)), items: [] };
+  const remaining = deleted.size === 0 ? original : original.filter((x) => !(isJsonObject(x) && Object.hasOwn(x, mergeKey) && deleted.has(valueIdentity(x[mergeKey]))));
   return { remaining, items };
 }
 
@@ -239,14 +279,15 @@ function applyListDirectives(original: unknown[], patch: JsonObject[], mergeKey:
  * Puts the patch's items in the patch's order and the other items in the original order, then
  * interleaves them: a server-only item goes before a patch item it preceded in the original.
  */
-function orderItems(patchItems: unknown[], serverOnly: unknown[], patchOrder: unknown[], serverOrder: unknown[], identify: (x: unknown) => unknown): unknown[] {
-  const indexIn = (list: unknown[], x: unknown) => list.findIndex((o) => jsonEqual(identify(o), identify(x)));
-  const sortBy = (items: unknown[], order: unknown[]) => items
-    .map((item, i) => ({ item, i, at: indexIn(order, item) }))
+function orderItems(patchItems: unknown[], serverOnly: unknown[], patchOrder: unknown[], serverOrder: unknown[], identify: (x: unknown) => string): unknown[] {
+  const inServerOrder = firstIndexes(serverOrder, identify);
+  const indexIn = (positions: Map<string, number>, x: unknown) => positions.get(identify(x)) ?? -1;
+  const sortBy = (items: unknown[], positions: Map<string, number>) => items
+    .map((item, i) => ({ item, i, at: indexIn(positions, item) }))
     .sort((a, b) => (a.at < 0 || b.at < 0 ? a.i - b.i : a.at - b.at || a.i - b.i))
     .map((x) => x.item);
-  const left = sortBy(serverOnly, serverOrder);
-  const right = sortBy(patchItems, patchOrder);
+  const left = sortBy(serverOnly, inServerOrder);
+  const right = sortBy(patchItems, firstIndexes(patchOrder, identify));
   const out: unknown[] = [];
   let i = 0;
   let j = 0;
@@ -254,8 +295,8 @@ function orderItems(patchItems: unknown[], serverOnly: unknown[], patchOrder: un
     if (j >= right.length) out.push(left[i++]);
     else if (i >= left.length) out.push(right[j++]);
     else {
-      const li = indexIn(serverOrder, left[i]);
-      const ri = indexIn(serverOrder, right[j]);
+      const li = indexIn(inServerOrder, left[i]);
+      const ri = indexIn(inServerOrder, right[j]);
       out.push(li >= 0 && ri >= 0 && li < ri ? left[i++] : right[j++]);
     }
   }
@@ -274,7 +315,7 @@ function cleanPatchValue(v: unknown): unknown {
   for (const [k, x] of Object.entries(v)) {
     if (x === null || k === PATCH || k === RETAIN_KEYS || k.startsWith(`${SET_ELEMENT_ORDER}/`) || k.startsWith(`${DELETE_FROM_PRIMITIVE_LIST}/`)) continue;
     const cleaned = cleanPatchValue(x);
-    if (cleaned !== undefined) out[k] = cleaned;
+    if (cleaned !== undefined) setOwn(out, k, cleaned);
   }
   return out;
 }

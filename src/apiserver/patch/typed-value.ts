@@ -6,6 +6,7 @@ import type { JSONSchemaProps } from '../../api/schema.ts';
 import { FieldSet, field, keyElement, pathToString, serializeElement, type FieldPath, type PathElement } from './field-set.ts';
 import { isJsonObject, jsonEqual, type JsonObject } from './json-value.ts';
 import { fieldOf, isAtomicMap, isDeclaredField, itemType, keyDefault, listRelation, rootType, type ListRelation, type NodeType } from './schema-shape.ts';
+import { ownValue, setOwn } from '../decode/keys.ts';
 
 /** A value that does not fit its schema in a way that makes field paths impossible to name. */
 export class FieldPathError extends Error {
@@ -36,8 +37,8 @@ export function itemElement(item: unknown, relation: ListRelation, t: NodeType, 
   if (!isJsonObject(item)) throw new FieldPathError(path, `element ${index}: items of a list keyed by ${names} must be objects`);
   const keys: Record<string, unknown> = {};
   for (const k of relation.keys) {
-    const value = item[k] ?? keyDefault(t, k);
-    if (value !== undefined) keys[k] = value;
+    const value = ownValue(item, k) ?? keyDefault(t, k);
+    if (value !== undefined) setOwn(keys, k, value);
   }
   if (Object.keys(keys).length === 0) {
     throw new FieldPathError(path, `element ${index}: associative list with keys has an element that omits all key fields ${names}`);
@@ -173,7 +174,7 @@ function compareChildren(l: unknown, r: unknown, shape: Shape, t: NodeType, path
     const rm = isJsonObject(r) ? r : {};
     if (isAtomicMap(t)) return;
     for (const k of new Set([...Object.keys(lm), ...Object.keys(rm)])) {
-      compareNode(lm[k], rm[k], fieldOf(t, k).type, [...path, field(k)], c);
+      compareNode(ownValue(lm, k), ownValue(rm, k), fieldOf(t, k).type, [...path, field(k)], c);
     }
     return;
   }
@@ -244,8 +245,8 @@ function mergeNode(l: unknown, r: unknown, t: NodeType, path: PathElement[]): un
     const lhs = isJsonObject(l) ? l : {};
     const out: JsonObject = {};
     for (const k of new Set([...Object.keys(lhs), ...Object.keys(r)])) {
-      const merged = mergeNode(lhs[k], r[k], fieldOf(t, k).type, [...path, field(k)]);
-      if (merged !== undefined) out[k] = merged;
+      const merged = mergeNode(ownValue(lhs, k), ownValue(r, k), fieldOf(t, k).type, [...path, field(k)]);
+      if (merged !== undefined) setOwn(out, k, merged);
     }
     return out;
   }
@@ -256,7 +257,7 @@ function dropNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(dropNulls);
   if (!isJsonObject(v)) return v;
   const out: JsonObject = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  for (const [k, x] of Object.entries(v)) if (x !== null) setOwn(out, k, dropNulls(x));
   return out;
 }
 
@@ -356,12 +357,12 @@ function removeBelow(v: unknown, set: FieldSet, t: NodeType, path: PathElement[]
       if (set.hasMember(pe)) continue;
       const below = set.child(pe);
       if (!below) {
-        out[k] = child;
+        setOwn(out, k, child);
         continue;
       }
       const rest = removeBelow(child, below, fieldOf(t, k).type, [...path, pe]);
       // A map or list emptied by the removal goes too, as Kubernetes drops it when decoding.
-      if (!(isEmptyContainer(rest) && !isEmptyContainer(child))) out[k] = rest;
+      if (!(isEmptyContainer(rest) && !isEmptyContainer(child))) setOwn(out, k, rest);
     }
     return out;
   }

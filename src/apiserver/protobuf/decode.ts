@@ -4,6 +4,8 @@
 import { errors, type ApiError } from '../errors.ts';
 import { isScalar, type FieldDef, type MessageDef, type Schema, type ScalarType } from './schema.ts';
 import { carriesNoData, readFields, WIRE_LENGTH_DELIMITED, WIRE_VARINT, WireError, WireReader, type WireValue } from './wire.ts';
+import { decodeJson } from '../decode/json.ts';
+import { FORBIDDEN_KEY } from '../decode/keys.ts';
 
 /** Decodes `bytes` as the message `typeName`; a slice of `body` reports offsets into `body`. */
 export function decodeMessage(schema: Schema, typeName: string, bytes: Uint8Array, body: Uint8Array = bytes): unknown {
@@ -143,6 +145,7 @@ class MessageDecoder {
       }
       const name = key ? (scalar('string', key) as string) : '';
       const entryAt = `${at}[${name}]`;
+      if (name === FORBIDDEN_KEY) throw malformed(entryAt, `the key "${FORBIDDEN_KEY}" is not allowed in request data`);
       if (valueDef) {
         if (value && value.wireType !== WIRE_LENGTH_DELIMITED) throw malformed(entryAt, `a ${field.type} value must be length-delimited`);
         out[name] = this.message(valueDef, value ? bytesOf(value) : new Uint8Array(0), entryAt);
@@ -172,7 +175,7 @@ class MessageDecoder {
         const raw = Buffer.from((fields[def.fields[0].name] as string | undefined) ?? '', 'base64').toString('utf8');
         if (raw === '') return null;
         try {
-          return JSON.parse(raw);
+          return decodeJson(raw).value;
         } catch (err) {
           throw malformed(path, `${def.name} must hold JSON: ${(err as Error).message}`);
         }

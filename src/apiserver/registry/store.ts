@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectMeta, Status, StatusCause } from '../../api/meta.ts';
 import type { ResourceDefinition } from '../../api/resources.ts';
 import { groupVersion } from '../../api/resources.ts';
-import { ApiError, errors, fieldCause } from '../errors.ts';
+import { ApiError, errors, fieldCause, summarise } from '../errors.ts';
 import { PreconditionFailed, RevisionCompacted } from '../storage/backend.ts';
 import { WatchTooOld, type CacheEntry, type CacheEvent, type WatchCache } from '../storage/cache.ts';
 import { objectKey, keyPrefix } from './catalog.ts';
@@ -16,6 +16,8 @@ import { validateObjectMeta } from '../validation/objectmeta.ts';
 import { applyDefaults, pruneUnknownFields, validateObject } from '../crd/schema.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../patch/index.ts';
 import { serverSideApply, updateManagedFields } from '../patch/index.ts';
+import { decodeJson } from '../decode/json.ts';
+import { checkDepth } from '../decode/bounds.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -33,6 +35,8 @@ export interface WriteOptions {
    * it in place instead of on a copy (the request handler's create and update).
    */
   ownedBody?: boolean;
+  /** Awaited between the stages of a large write, to let other requests through (see http/heavy.ts). */
+  pause?: () => Promise<void>;
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
@@ -127,6 +131,11 @@ export class ResourceStore {
     const entry = this.cache.get(this.key(namespace, name));
     if (!entry) throw errors.notFound(this.resource.plural, this.resource.group, name);
     return entry;
+  }
+
+  /** The length of an object's stored JSON (0 when there is no such object). */
+  storedSize(namespace: string | undefined, name: string): number {
+    return this.cache.get(this.key(namespace, name))?.json.length ?? 0;
   }
 
   get(namespace: string | undefined, name: string): KubeObject {
@@ -250,6 +259,7 @@ export class ResourceStore {
     this.strategy.prepareForCreate?.(obj);
     this.validate(obj, undefined);
     opts.admit?.(obj, undefined);
+    await opts.pause?.();
     // An object created by server-side apply keeps the Apply entry apply computed.
     if (appliedBy !== 'apply') meta.managedFields = this.managedFieldsAfter(undefined, obj, opts, undefined);
     if (opts.dryRun) return obj;
@@ -324,6 +334,8 @@ export class ResourceStore {
         }
       }
       if (!isObject(patched)) throw errors.badRequest('the patch produced something that is not an object');
+      checkDepth(patched, 'the patched object');
+      await opts.pause?.();
       // A JSON patch may also carry an explicit resourceVersion (through a replace op).
       explicitVersion ||= patched.metadata?.resourceVersion !== undefined && patched.metadata.resourceVersion !== live.metadata.resourceVersion;
       try {
@@ -411,6 +423,10 @@ export class ResourceStore {
   /** The update every write funnels through: merges with the live object per subresource, then stores. */
   private async write(current: CacheEntry, obj: KubeObject, opts: WriteOptions, subresource: string | undefined, expectedRevision: number, managedByApply = false): Promise<KubeObject> {
     const old = this.present(current);
+    // An object's name is its key: no write (a patch of any type included) may change it.
+    if (obj.metadata?.name !== old.metadata.name) {
+      throw errors.badRequest(`the name of the object (${obj.metadata?.name ?? ''}) does not match the name on the URL (${old.metadata.name})`);
+    }
     if (expectedRevision !== current.modRevision) throw this.conflict(old.metadata.name!);
     let next: KubeObject;
     if (subresource === 'status') {
@@ -466,6 +482,7 @@ export class ResourceStore {
     if (specChanged(old, next) && old.metadata.generation !== undefined) meta.generation = old.metadata.generation + 1;
     this.validate(next, subresource === 'binding' ? undefined : old);
     opts.admit?.(next, old);
+    await opts.pause?.();
     if (!managedByApply) meta.managedFields = this.managedFieldsAfter(old, next, opts, subresource);
     delete meta.resourceVersion;
     const { resourceVersion: _rv, ...oldMeta } = old.metadata;
@@ -518,7 +535,7 @@ export class ResourceStore {
       if (unknown.length > 0) {
         const mode = opts.fieldValidation ?? 'Warn';
         const messages = unknown.map((path) => `unknown field "${path}"`);
-        if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${messages.join(', ')}`);
+        if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${summarise(messages)}`);
         if (mode === 'Warn') opts.warnings.push(...messages);
       }
       applyDefaults(obj, schema);
@@ -642,7 +659,7 @@ function encodeContinue(rv: number, start: string): string {
 
 function decodeContinue(token: string): { rv: number; start: string } {
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: unknown; start?: unknown };
+    const parsed = decodeJson(Buffer.from(token, 'base64url').toString('utf8')).value as { v?: string; rv?: unknown; start?: unknown };
     if (parsed.v === 'granary/1' && typeof parsed.rv === 'number' && typeof parsed.start === 'string') return { rv: parsed.rv, start: parsed.start };
   } catch {
     // fall through to the error below

@@ -297,7 +297,7 @@ export class WatchCache {
       this.record(event);
       this.revision = e.revision;
       for (const sub of this.subscriptions) {
-        if (e.key.startsWith(sub.prefix)) sub.listener(event);
+        if (e.key.startsWith(sub.prefix)) deliver(sub.listener, event);
       }
       const waiters = this.revisionWaiters.get(e.revision);
       if (waiters) {
@@ -356,6 +356,18 @@ export class WatchCache {
   private remove(key: string): void {
     const prefix = resourcePrefixOf(key);
     if (this.byResource.get(prefix)?.delete(key)) this.sortedKeys.delete(prefix);
+  }
+}
+
+/**
+ * Hands an event to one subscriber. A subscriber that throws (a bug in one watcher or controller)
+ * must not cost the others the event, nor leave the cache half-way through applying a batch.
+ */
+function deliver(listener: CacheListener, event: CacheEvent): void {
+  try {
+    listener(event);
+  } catch (err) {
+    process.emitWarning(`a watch cache subscriber failed on ${event.type} ${event.entry.key}: ${(err as Error)?.message ?? String(err)}`);
   }
 }
 

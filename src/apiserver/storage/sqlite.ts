@@ -5,7 +5,8 @@
 // gathers. Reads of history use a separate connection on the main thread.
 import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { ensurePrivateFileSync } from '../../common/private-files.ts';
 import { dirname } from 'node:path';
 import { PreconditionFailed, RevisionCompacted, type StorageBackend, type StorageEvent, type StoredEntry } from './backend.ts';
 import type { WriterReply, WriterRequest, WriterRow } from './sqlite-writer.ts';
@@ -42,7 +43,12 @@ export class SqliteBackend implements StorageBackend {
   private closed = false;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      // Every object (every Secret, unless encrypted) is in these files: the owner's alone. SQLite
+      // gives the -wal and -shm files it creates the database file's mode.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) if (file === path || existsSync(file)) ensurePrivateFileSync(file);
+    }
     this.db = new DatabaseSync(path);
     this.db.exec(`
       PRAGMA journal_mode = WAL;

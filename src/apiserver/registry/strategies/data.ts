@@ -10,7 +10,11 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 type DataObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string>; stringData?: Record<string, string>; immutable?: boolean; type?: string };
 
-function validateKeys(obj: DataObject, fields: ('data' | 'binaryData')[]): StatusCause[] {
+/** Bytes a value holds as Kubernetes counts them: UTF-8 for strings, decoded bytes for base64 data. */
+const utf8Bytes = (value: string) => Buffer.byteLength(value, 'utf8');
+const base64Bytes = (value: string) => Math.floor((value.length * 3) / 4) - (value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0);
+
+function validateKeys(obj: DataObject, fields: ('data' | 'binaryData')[], bytesOf: (field: 'data' | 'binaryData', value: string) => number, sizeField: string): StatusCause[] {
   const causes: StatusCause[] = [];
   let size = 0;
   const seen = new Set<string>();
@@ -22,10 +26,10 @@ function validateKeys(obj: DataObject, fields: ('data' | 'binaryData')[]): Statu
       if (seen.has(key)) causes.push(fieldCause('FieldValueInvalid', `${field}[${key}]`, `Invalid value: ${JSON.stringify(key)}: duplicate of key present in ${fields[0]}`));
       seen.add(key);
       if (typeof value !== 'string') causes.push(fieldCause('FieldValueTypeInvalid', `${field}[${key}]`, 'Invalid value: the value must be a string'));
-      else size += value.length;
+      else size += bytesOf(field, value);
     }
   }
-  if (size > MAX_DATA_BYTES) causes.push(fieldCause('FieldValueTooLong', fields[0], `Too long: must have at most ${MAX_DATA_BYTES} bytes`));
+  if (size > MAX_DATA_BYTES) causes.push(fieldCause('FieldValueTooLong', sizeField, `Too long: must have at most ${MAX_DATA_BYTES} bytes`));
   return causes;
 }
 
@@ -42,7 +46,7 @@ function immutableCauses(obj: DataObject, old: DataObject, fields: string[]): St
 }
 
 export const configMapStrategy: Strategy = {
-  validate: (obj) => validateKeys(obj as DataObject, ['data', 'binaryData']),
+  validate: (obj) => validateKeys(obj as DataObject, ['data', 'binaryData'], (field, value) => (field === 'data' ? utf8Bytes(value) : base64Bytes(value)), ''),
   validateUpdate: (obj, old) => immutableCauses(obj as DataObject, old as DataObject, ['data', 'binaryData']),
 };
 
@@ -58,7 +62,7 @@ export const secretStrategy: Strategy = {
   },
   validate(obj) {
     const secret = obj as DataObject;
-    const causes = validateKeys(secret, ['data']);
+    const causes = validateKeys(secret, ['data'], (_field, value) => base64Bytes(value), 'data');
     for (const [key, value] of Object.entries(secret.data ?? {})) {
       if (typeof value === 'string' && !BASE64.test(value)) {
         causes.push(fieldCause('FieldValueInvalid', `data[${key}]`, 'Invalid value: "<secret contents redacted>": illegal base64 data'));
