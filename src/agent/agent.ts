@@ -61,7 +61,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   followClientCertificate(() => client.connection.cert);
   const registration = new NodeRegistration(client, {
     name: opts.nodeName, ip: opts.nodeIp, port: (logServer.address() as { port: number }).port,
-    labels: { ...opts.labels, [`${RUNTIME_LABEL_PREFIX}${opts.runtime.kind}`]: 'true' },
+    // Package runtimes also say so generically: the granary-package RuntimeClass selects on it.
+    labels: { ...opts.labels, [`${RUNTIME_LABEL_PREFIX}${opts.runtime.kind}`]: 'true', ...(opts.runtime.kind !== 'container' ? { [`${RUNTIME_LABEL_PREFIX}package`]: 'true' } : {}) },
     annotations: { [VOLUME_ROOT_ANNOTATION]: podPaths(opts.root, 'x').volumeRoot }, runtime: opts.runtimeVersion ?? `${opts.runtime.kind}://granary`,
   }, () => measureCapacity(opts.root), log.child({ part: 'node' }));
   // The control plane may not be reachable yet: keep trying, never give up.
@@ -77,6 +78,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   log.info({ node: opts.nodeName }, 'node registered');
 
   const repositories = new Store<PackageRepository>();
+  const runtimeClasses = new Store<KubeObject & { handler?: string }>();
   const packages = await PackageManager.open({ root: opts.root, repositories: () => repositoryConfigs(repositories.list()).configs, log: log.child({ part: 'packages' }) });
   const pods = client.resource<PodObject>('v1', 'Pod');
   let controller!: Controller<PodObject>;
@@ -84,7 +86,8 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   const lastSeen = new Map<string, PodObject>();
   const referenced = new ReferencedObjects(client, (pod) => controller.enqueue(pod), log.child({ part: 'references' }), signal);
   const workers = new PodWorkers({
-    runtime: opts.runtime, packages, images: opts.images, pods: pods as never, root: opts.root, hostIP: opts.nodeIp, log: log.child({ part: 'pods' }),
+    runtime: opts.runtime, packages, images: opts.images, pods: pods as never,
+    runtimeClassHandler: (name) => (runtimeClasses.synced ? runtimeClasses.get({ name })?.handler ?? null : undefined), root: opts.root, hostIP: opts.nodeIp, log: log.child({ part: 'pods' }),
     sources: (namespace) => ({
       configMap: (name) => referenced.get('ConfigMap', namespace, name) as ConfigMap | undefined,
       secret: (name) => referenced.get('Secret', namespace, name) as Secret | undefined,
@@ -116,6 +119,9 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     registration.heartbeat(signal),
     (async () => {
       for await (const event of watcher(client.resource<PackageRepository>(PACKAGE_REPOSITORY_API_VERSION, 'PackageRepository'), {}, signal)) repositories.apply(event);
+    })(),
+    (async () => {
+      for await (const event of watcher(client.resource<KubeObject & { handler?: string }>('node.k8s.io/v1', 'RuntimeClass'), {}, signal)) runtimeClasses.apply(event);
     })(),
     adoptAndClean(controller, workers, opts.runtime, packages, log, signal),
     ...(opts.images ? [collectImages(controller, opts.images, opts.imageGcUnusedMs ?? 60 * 60_000, log, signal)] : []),

@@ -16,6 +16,7 @@ import type { ImageManager } from './images/manager.ts';
 import type { EventRecorder, EventSpec } from '../runtime/events.ts';
 import { agentMetrics } from './metrics.ts';
 import { isPackageError } from './packages/errors.ts';
+import { RUNTIME_HANDLERS } from '../runtime/runtime-classes.ts';
 import type { PackageManager } from './packages/manager.ts';
 import type { Container, Pod } from './pod-types.ts';
 import { podStatus, type ContainerStateView, type PodPhase } from './pod-status.ts';
@@ -39,6 +40,8 @@ export interface PodWorkerDeps {
   packages: PackageManager;
   /** Images for the container runtime. */
   images?: ImageManager;
+  /** A RuntimeClass's handler; null when there is no such RuntimeClass, undefined while not yet known. */
+  runtimeClassHandler?: (name: string) => string | null | undefined;
   pods: ResourceApi<KubeObject>;
   /** ConfigMaps and Secrets of one namespace, as the agent's watches see them. */
   sources: (namespace: string) => ConfigSources;
@@ -179,10 +182,29 @@ export class PodWorkers {
     return { roots, pinned };
   }
 
+  /**
+   * Whether this node's runtime runs the pod's RuntimeClass: containers run handler runc (as
+   * containerd names it), packages handler granary-package; a pod without one runs as the node does.
+   */
+  private runtimeClassProblem(pod: Pod): Waiting | undefined {
+    const name = pod.spec.runtimeClassName;
+    if (!name || !this.deps.runtimeClassHandler) return undefined;
+    const handler = this.deps.runtimeClassHandler(name);
+    const mine = RUNTIME_HANDLERS[this.inContainers ? 'container' : 'package'];
+    if (handler === undefined) return { reason: 'ContainerCreating', message: `waiting to learn RuntimeClass "${name}"` };
+    if (handler === null) return { reason: 'CreateContainerConfigError', message: `RuntimeClass "${name}" not found` };
+    if (handler !== mine && !(this.inContainers && handler === '')) {
+      return { reason: 'CreateContainerConfigError', message: `RuntimeClass "${name}" has handler "${handler}", which this node does not run (its ${this.deps.runtime.kind} runtime is handler "${mine}"); bind the pod to a node with that runtime` };
+    }
+    return undefined;
+  }
+
   private async start(pod: Pod, inputs: string): Promise<Waiting | undefined> {
     const uid = pod.metadata.uid!;
     const containers = pod.spec.containers;
     const inits = pod.spec.initContainers ?? [];
+    const mismatch = this.runtimeClassProblem(pod);
+    if (mismatch) return mismatch;
     let fetched: Awaited<ReturnType<PodWorkers['fetchImages']>>;
     try {
       fetched = await this.fetchImages(pod, [...inits, ...containers]);

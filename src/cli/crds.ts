@@ -9,6 +9,7 @@ import { isAlreadyExists } from '../client/errors.ts';
 import { PACKAGE_REPOSITORY_CRD } from '../agent/packages/repository-resource.ts';
 import { OPERATORS } from '../operators/index.ts';
 import { UsageError } from './process.ts';
+import { granaryRuntimeClasses } from '../runtime/runtime-classes.ts';
 
 export const ALL_CRDS: KubeObject[] = [PACKAGE_REPOSITORY_CRD, ...OPERATORS.flatMap((o) => o.crds)];
 
@@ -55,6 +56,17 @@ export async function installCrds(client: KubeClient, crds: KubeObject[] = ALL_C
   return names;
 }
 
+/** Creates (or updates) the RuntimeClasses Granary's pods name; returns their names. */
+export async function installRuntimeClasses(client: KubeClient): Promise<string[]> {
+  const api = client.resource<KubeObject>('node.k8s.io/v1', 'RuntimeClass');
+  const names: string[] = [];
+  for (const runtimeClass of granaryRuntimeClasses()) {
+    await api.apply(runtimeClass, { fieldManager: 'granary-install', force: true });
+    names.push(runtimeClass.metadata.name!);
+  }
+  return names;
+}
+
 export async function installCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options: { kubeconfig: { type: 'string' } }, strict: true, allowPositionals: true });
   if (positionals.length > 0) throw new UsageError(`granary install takes no arguments, got ${positionals.map((p) => JSON.stringify(p)).join(' ')}; usage: granary install --kubeconfig FILE`);
@@ -62,6 +74,7 @@ export async function installCommand(argv: string[]): Promise<void> {
   const client = KubeClient.fromKubeconfig(values.kubeconfig);
   try {
     for (const name of await installCrds(client)) process.stdout.write(`customresourcedefinition ${name} installed\n`);
+    for (const name of await installRuntimeClasses(client)) process.stdout.write(`runtimeclass ${name} installed\n`);
   } finally {
     await client.close();
   }

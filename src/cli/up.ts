@@ -21,7 +21,7 @@ import { PACKAGE_REPOSITORY_API_VERSION } from '../agent/packages/repository-res
 import { processesMentioning } from '../agent/runtimes/host.ts';
 import { isConditionTrue } from '../runtime/conditions.ts';
 import { OPERATORS, type Operator } from '../operators/index.ts';
-import { installCrds } from './crds.ts';
+import { installCrds, installRuntimeClasses } from './crds.ts';
 import { applyDemo } from './operator.ts';
 import { UsageError } from './process.ts';
 
@@ -344,6 +344,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     const interrupted = () => stop.signal.aborted;
     if (interrupted()) return;
     step(`custom resource definitions installed: ${(await installCrds(client)).join(', ')}`);
+    step(`runtime classes: ${(await installRuntimeClasses(client)).join(', ')}`);
     step(`package repository "debian" (the host's apt) ${(await ensureDefaultRepository(client)) ? 'created' : 'kept as it is'}`);
 
     if (interrupted()) return;

@@ -59,6 +59,11 @@ export class Store<T extends KubeObject> {
   /** Resolves after the first complete list. */
   readonly ready: Promise<void> = new Promise((resolve) => (this.readyResolve = resolve));
 
+  /** True once the first complete list arrived: an object missing now does not exist. */
+  get synced(): boolean {
+    return this.isReady;
+  }
+
   /** Applies one watcher event; returns the objects a relist found gone (deleted while unwatched). */
   apply(event: WatcherEvent<T>): T[] {
     switch (event.type) {

@@ -12,6 +12,7 @@ import type { Pod } from '../../src/api/kinds/core.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
 import { KubeClient } from '../../src/client/client.ts';
+import { installRuntimeClasses } from '../../src/cli/crds.ts';
 import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from '../support/apiserver.ts';
 import { containersUnavailable, PAUSE_REPOSITORY, startContainerHost, type ContainerHost } from '../support/containers.ts';
 import { eventually } from '../support/eventually.ts';
@@ -58,6 +59,7 @@ describe('pods on a container node (granary agent --runtime container, container
     kubeconfig = await writeNodeKubeconfig(server.dataDir, NODE, server.url);
     client = KubeClient.fromKubeconfig(server.kubeconfig);
     kubectl = new Kubectl('1.33', server.kubeconfig);
+    await installRuntimeClasses(client);
     startAgent();
   });
   after(async () => {
@@ -88,6 +90,7 @@ metadata: { name: app, labels: { tier: demo } }
 spec:
   nodeName: ${NODE}
   hostNetwork: true
+  runtimeClassName: granary-container
   terminationGracePeriodSeconds: 3
   volumes:
   - { name: config, configMap: { name: app-config } }
@@ -168,18 +171,21 @@ spec:
     }
   });
 
-  test('pull failures are clear pod statuses: a wrong digest, an unreachable registry, an image without a registry', async () => {
+  test('pull failures and a runtime the node lacks are clear pod statuses: a wrong digest, an unreachable registry, an image without a registry, a package RuntimeClass', async () => {
     const cases = [
+      { name: 'wrong-runtime', image: host.pauseImage, runtimeClass: 'granary-package', message: /RuntimeClass "granary-package" has handler "granary-package", which this node does not run/ },
       { name: 'wrong-digest', image: `${host.registry.address}/${PAUSE_REPOSITORY}@sha256:${'0'.repeat(64)}`, message: /not found|manifest unknown/i },
       { name: 'no-registry', image: `127.0.12.250:1/${PAUSE_REPOSITORY}:1.35.0`, message: /cannot be reached.*ECONNREFUSED/ },
       { name: 'no-host', image: 'pause:1.35.0', message: /names no registry host|does not start with a registry host/ },
     ];
-    for (const c of cases) {
-      await kubectl.ok(['run', c.name, `--image=${c.image}`, '--restart=Never', `--overrides={"spec":{"nodeName":"${NODE}"}}`, '--command', '--', 'true']);
+    for (const c of cases as { name: string; image: string; message: RegExp; runtimeClass?: string }[]) {
+      const overrides = { spec: { nodeName: NODE, ...(c.runtimeClass ? { runtimeClassName: c.runtimeClass } : {}) } };
+      await kubectl.ok(['run', c.name, `--image=${c.image}`, '--restart=Never', `--overrides=${JSON.stringify(overrides)}`, '--command', '--', 'true']);
     }
     for (const c of cases) {
       const state = await waiting(c.name);
-      assert.match(state.reason!, c.name === 'no-host' ? /^InvalidImageName$/ : /^(ErrImagePull|ImagePullBackOff)$/, `${c.name}: ${JSON.stringify(state)}`);
+      const reason = c.name === 'no-host' ? /^InvalidImageName$/ : c.name === 'wrong-runtime' ? /^CreateContainerConfigError$/ : /^(ErrImagePull|ImagePullBackOff)$/;
+      assert.match(state.reason!, reason, `${c.name}: ${JSON.stringify(state)}`);
       assert.match(state.message ?? '', c.message, `${c.name}: ${state.message}`);
     }
     // The next look, while the back-off lasts, says so.

@@ -90,6 +90,7 @@ spec:
     assert.equal(boxed[0].spec!.nodeName, containerNode().name, 'the container group runs on the container node');
     assert.match(boxed[0].spec!.containers[0].image!, /\/granary\/zookeeper:3\.8\.0$/);
     assert.doesNotMatch(JSON.stringify(boxed[0].spec), /\{\{/, 'the container pod is one a kubelet would run unchanged');
+    assert.equal(boxed[0].spec!.runtimeClassName, 'granary-container');
     const containers = await host.cri.listContainers({ state: 'CONTAINER_RUNNING', labels: { 'io.kubernetes.pod.name': boxed[0].metadata.name! } });
     assert.equal(containers.length, 1, 'the server runs in a containerd container');
     const units = await systemd.run(['systemctl', 'list-units', '--no-legend', '--state=running', 'granary-*_zookeeper.service']);

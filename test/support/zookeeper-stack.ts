@@ -10,6 +10,7 @@ import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.t
 import { PACKAGE_REPOSITORY_CRD } from '../../src/agent/packages/repository-resource.ts';
 import { processesMentioning } from '../../src/agent/runtimes/host.ts';
 import { KubeClient } from '../../src/client/client.ts';
+import { installRuntimeClasses } from '../../src/cli/crds.ts';
 import { createLogger } from '../../src/common/log.ts';
 import { secretsOperator } from '../../src/operators/secrets/index.ts';
 import { zookeeperOperator } from '../../src/operators/zookeeper/index.ts';
@@ -59,6 +60,7 @@ export async function startZookeeperStack(opts: {
   const needed = [PACKAGE_REPOSITORY_CRD, ...secretsOperator.crds, ...zookeeperOperator.crds];
   for (const crd of needed) await crds.create(crd);
   await kubectl.ok(['wait', '--for=condition=Established', '--timeout=30s', ...needed.map((c) => `crd/${c.metadata.name}`)]);
+  await installRuntimeClasses(client);
   await client.resource('packages.granary.dev/v1alpha1', 'PackageRepository').create({
     apiVersion: 'packages.granary.dev/v1alpha1', kind: 'PackageRepository', metadata: { name: 'debian' }, spec: { os: { packageManager: 'apt' } },
   } as KubeObject);

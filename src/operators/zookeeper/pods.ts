@@ -4,6 +4,7 @@
 import type { Container, Pod, PodSpec } from '../../api/kinds/core.ts';
 import { appLabels, resourceName, RUNTIME_LABEL_PREFIX } from '../../runtime/labels.ts';
 import { GRANARY_TOLERATIONS, type PodTemplate } from '../../runtime/pods.ts';
+import { RUNTIME_CLASS_NAMES } from '../../runtime/runtime-classes.ts';
 import { mergedConfig } from '../../runtime/roles.ts';
 import { API_VERSION, MANAGER, PRODUCT, serversRole, type ZookeeperCluster } from './crd.ts';
 import { clusterDataDir, DEFAULT_HEAP_MIB, groupRuntime, serverConfigFile, serverDataPath, serverImage, serverPaths, type ServerNode, type ServerPlan } from './config.ts';
@@ -57,6 +58,7 @@ export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, propert
     terminationGracePeriodSeconds: 20,
     // Servers bind their node's address, on bare metal and in containers alike.
     hostNetwork: true,
+    ...(inContainer ? { runtimeClassName: RUNTIME_CLASS_NAMES.container } : {}),
     tolerations: GRANARY_TOLERATIONS,
     volumes: [
       { name: 'config', configMap: { name: configMapName(cluster, server.roleGroup) } },
@@ -117,7 +119,7 @@ export function cleanupPod(cluster: ZookeeperCluster, node: ServerNode): Pod {
     },
     spec: {
       nodeName: node.name, restartPolicy: 'OnFailure', tolerations: GRANARY_TOLERATIONS,
-      ...(inContainer ? { hostNetwork: true, volumes: dirs.map((path, i) => ({ name: `data-${i}`, hostPath: { path, type: 'DirectoryOrCreate' } })) } : {}),
+      ...(inContainer ? { hostNetwork: true, runtimeClassName: RUNTIME_CLASS_NAMES.container, volumes: dirs.map((path, i) => ({ name: `data-${i}`, hostPath: { path, type: 'DirectoryOrCreate' } })) } : {}),
       containers: [container],
     },
   };
