@@ -73,13 +73,14 @@ async function pinned(pkg: string, version: string): Promise<string> {
 
 export const PRODUCT_IMAGES: Record<string, ProductImage> = {
   zookeeper: {
-    description: 'Apache ZooKeeper from Debian (libzookeeper-java and a headless JRE)',
+    description: 'Apache ZooKeeper from Debian (libzookeeper-java, a headless JRE, and openssl for the TLS readiness check)',
     async build(version, tarFile, progress) {
       const debian = await pinned('libzookeeper-java', version);
-      progress(`libzookeeper-java ${debian} with default-jre-headless`);
-      await mmdebstrap([`libzookeeper-java=${debian}`, 'default-jre-headless'], tarFile, progress);
+      progress(`libzookeeper-java ${debian} with default-jre-headless and openssl`);
+      // openssl: the operator's readiness check asks a TLS client port with `openssl s_client`.
+      await mmdebstrap([`libzookeeper-java=${debian}`, 'default-jre-headless', 'openssl'], tarFile, progress);
       return {
-        config: { labels: { 'org.opencontainers.image.title': 'zookeeper', 'org.opencontainers.image.version': version, 'dev.granary.debian-packages': `libzookeeper-java=${debian},default-jre-headless` } },
+        config: { labels: { 'org.opencontainers.image.title': 'zookeeper', 'org.opencontainers.image.version': version, 'dev.granary.debian-packages': `libzookeeper-java=${debian},default-jre-headless,openssl` } },
         contents: `libzookeeper-java ${debian}`,
       };
     },
