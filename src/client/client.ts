@@ -186,10 +186,20 @@ export function backoffMs(attempt: number, retryAfterSeconds?: number): number {
   return cap / 2 + Math.random() * (cap / 2);
 }
 
+/** The longest delay setTimeout takes; a longer one fires at once (with a TimeoutOverflowWarning). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Resolves after `ms` (however long: a year's wait is waited in steps) or when `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    const until = Date.now() + ms;
+    let timer = setTimeout(step, Math.min(ms, MAX_TIMEOUT_MS));
+    function step() {
+      const left = until - Date.now();
+      if (left > 0) timer = setTimeout(step, Math.min(left, MAX_TIMEOUT_MS));
+      else done();
+    }
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
