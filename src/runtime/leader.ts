@@ -36,7 +36,12 @@ export class LeaderElector {
   private readonly leases;
 
   constructor(opts: LeaderElectionOptions) {
-    this.o = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...opts };
+    // Defaults apply to options left out and to those passed as undefined alike: an undefined lease
+    // duration would make a lease its holder did not release never expire for its successors.
+    this.o = {
+      ...opts,
+      leaseDurationSeconds: opts.leaseDurationSeconds ?? 15, renewDeadlineMs: opts.renewDeadlineMs ?? 10_000, retryPeriodMs: opts.retryPeriodMs ?? 2_000,
+    };
     this.leases = opts.client.resource<Lease>('coordination.k8s.io/v1', 'Lease');
   }
 
