@@ -3,7 +3,7 @@
 set -euo pipefail
 needed=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
-for pkg in ${GRANARY_TEST_PACKAGES:-systemd util-linux etcd-server iproute2 zookeeper openssl containerd runc mmdebstrap python3-kubernetes prometheus prometheus-alertmanager prometheus-node-exporter}; do have "$pkg" || needed+=("$pkg"); done
+for pkg in ${GRANARY_TEST_PACKAGES:-systemd util-linux etcd-server iproute2 zookeeper openssl containerd runc mmdebstrap python3-kubernetes prometheus prometheus-alertmanager prometheus-node-exporter systemd-container lintian dpkg-dev binutils}; do have "$pkg" || needed+=("$pkg"); done
 # Container tests fetch Debian packages' files with `apt-get download` (docker-registry and
 # busybox-static are extracted, never installed): that needs package lists.
 if [ "$(id -u)" -eq 0 ] && ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then

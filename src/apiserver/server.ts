@@ -212,7 +212,7 @@ export class ApiServer {
       throw new Error(`cannot listen on ${opts.listen}: ${(err as Error).message}`);
     }
     server.port = (https.address() as { port: number }).port;
-    await pki.writeAdminKubeconfig(`https://${formatHost(host)}:${server.port}`);
+    await pki.writeAdminKubeconfig(`https://${formatHost(localClientHost(host))}:${server.port}`);
     server.ready = true;
     log.info({ listen: `${host}:${server.port}`, kubeconfig: pki.kubeconfigPath, storage: storage.kind }, 'API server ready');
     return server;
@@ -289,6 +289,16 @@ export function parseListen(listen: string): { host: string; port: number } {
   const port = Number(m[3]);
   if (port > 65535) throw new Error(`--listen port must be at most 65535, got ${port}`);
   return { host: m[1] ?? m[2], port };
+}
+
+/**
+ * The address a client on this machine reaches a server listening on `host` at: a wildcard
+ * address through loopback, which the serving certificate always names (0.0.0.0 does not appear
+ * in it, so a kubeconfig naming it would fail verification).
+ */
+function localClientHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  return host === '::' ? '::1' : host;
 }
 
 function formatHost(host: string): string {

@@ -16,16 +16,23 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   crd: async () => (await import('./crds.ts')).crdCommand,
   install: async () => (await import('./crds.ts')).installCommand,
   image: async () => (await import('./image.ts')).imageCommand,
+  init: async () => (await import('./init.ts')).initCommand,
+  join: async () => (await import('./join.ts')).joinCommand,
+  leave: async () => (await import('./leave.ts')).leaveCommand,
 };
 
 async function usage(): Promise<string> {
-  const [up, apiserver, agent, operator, nodeCredential, token, crds, image] = await Promise.all([
+  const [up, apiserver, agent, operator, nodeCredential, token, crds, image, init, join, leave] = await Promise.all([
     import('./up.ts'), import('./apiserver.ts'), import('./agent.ts'), import('./operator.ts'), import('./node-credential.ts'), import('./token.ts'), import('./crds.ts'), import('./image.ts'),
+    import('./init.ts'), import('./join.ts'), import('./leave.ts'),
   ]);
   return `Usage: granary <command> [flags]
 
 Commands:
 ${up.UP_USAGE}
+${init.INIT_USAGE}
+${join.JOIN_USAGE}
+${leave.LEAVE_USAGE}
 ${apiserver.APISERVER_USAGE}
 ${agent.AGENT_USAGE}
 ${operator.OPERATOR_USAGE}

@@ -85,7 +85,20 @@ function handshake(host: string, port: number, opts: { ca?: string; timeoutMs: n
  * `pins`, after checking that it signed the server's certificate and that the server's
  * certificate is valid for HOST under it. Throws a PinnedCaError saying what did not match.
  */
-export async function discoverPinnedCa(server: string, pins: string[], timeoutMs = 10_000): Promise<string> {
+export function discoverPinnedCa(server: string, pins: string[], timeoutMs = 10_000): Promise<string> {
+  if (pins.length === 0) throw new PinnedCaError('no CA hash to check the server against');
+  return discoverCa(server, pins, timeoutMs);
+}
+
+/**
+ * The CA certificate of whatever server answers at `server`, unchecked: whoever can intercept the
+ * connection can be trusted this way. Only for `--unsafe-skip-ca-verification`.
+ */
+export function discoverUnpinnedCa(server: string, timeoutMs = 10_000): Promise<string> {
+  return discoverCa(server, undefined, timeoutMs);
+}
+
+async function discoverCa(server: string, pins: string[] | undefined, timeoutMs: number): Promise<string> {
   const { host, port } = hostAndPort(server);
   let peer: DetailedPeerCertificate;
   try {
@@ -100,9 +113,9 @@ export async function discoverPinnedCa(server: string, pins: string[], timeoutMs
   if (authorities.length === 0) {
     throw new PinnedCaError(`the server at ${server} did not send the certificate authority that signed its serving certificate, so it cannot be checked against the CA hash (is it a Granary API server?); nothing was sent to it`);
   }
-  const pinned = authorities.find((cert) => pins.includes(caCertHash(cert)));
+  const pinned = pins ? authorities.find((cert) => pins.includes(caCertHash(cert))) : authorities[0];
   if (!pinned) {
-    throw new PinnedCaError(`the server at ${server} is not the control plane you pinned: its CA has hash ${caCertHash(authorities[0])}, not ${pins.join(' or ')}. Compare with the hash \`granary init\` printed on the control plane host; nothing was sent to this server`);
+    throw new PinnedCaError(`the server at ${server} is not the control plane you pinned: its CA has hash ${caCertHash(authorities[0])}, not ${pins!.join(' or ')}. Compare with the hash \`granary init\` printed on the control plane host; nothing was sent to this server`);
   }
   const caPem = pemOf(pinned);
   try {

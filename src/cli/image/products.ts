@@ -23,14 +23,14 @@ export const imageRepository = (product: string) => `granary/${product}`;
 const EXCLUDED = ['/usr/share/doc/*', '/usr/share/man/*', '/usr/share/locale/*', '/usr/share/info/*', '/usr/share/lintian/*'];
 
 /** The host's apt sources files, which mmdebstrap then uses too (same mirrors, same security updates). */
-function aptSources(): string[] {
+export function aptSources(): string[] {
   const files = existsSync('/etc/apt/sources.list') ? ['/etc/apt/sources.list'] : [];
   const dir = '/etc/apt/sources.list.d';
   if (existsSync(dir)) for (const f of readdirSync(dir).sort()) if (/\.(list|sources)$/.test(f)) files.push(join(dir, f));
   return files;
 }
 
-function debianSuite(): string {
+export function debianSuite(): string {
   const codename = /^VERSION_CODENAME=(.+)$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1]?.replace(/"/g, '');
   if (!codename) throw new Error('/etc/os-release names no VERSION_CODENAME: images are built on a Debian host');
   return codename;
