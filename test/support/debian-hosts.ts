@@ -74,9 +74,10 @@ export interface DebianHost {
   stop(): Promise<void>;
 }
 
+/** Where nspawn places a container: the unified hierarchy, and in hybrid mode the named systemd one too. */
 function cgroupRoots(): string[] {
-  // Hybrid hierarchy: nspawn places the container in the named systemd hierarchy and the unified one.
-  return ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].filter((dir) => existsSync(join(dir, 'cgroup.procs')));
+  const hybrid = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].filter((dir) => existsSync(join(dir, 'cgroup.procs')));
+  return hybrid.length > 0 ? hybrid : ['/sys/fs/cgroup'];
 }
 
 /** Whether no process is left anywhere in a cgroup tree. */
@@ -123,7 +124,7 @@ export async function bootHost(rootfs: string, name: string, address: string, bi
   // The shell joins the host's own cgroups first. nspawn runs as PID 1 of a PID namespace of its
   // own, so that if the test process dies (pdeathsig kills unshare, --kill-child kills nspawn)
   // the whole host dies with it instead of living on without nspawn.
-  const command = `${cgroups.map((dir) => `echo $$ > ${dir}/cgroup.procs`).join(' && ')} && exec setpriv --pdeathsig SIGKILL unshare --fork --pid --mount --mount-proc --kill-child=SIGKILL ${nspawn.join(' ')}`;
+  const command = `${cgroups.map((dir) => `echo $$ > ${dir}/cgroup.procs && `).join('')}exec setpriv --pdeathsig SIGKILL unshare --fork --pid --mount --mount-proc --kill-child=SIGKILL ${nspawn.join(' ')}`;
   const child: ChildProcess = spawn('sh', ['-c', command], { stdio: ['ignore', out, out] });
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
