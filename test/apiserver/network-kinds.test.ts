@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { parse as parseYaml } from 'yaml';
 import { startApiServer, type RunningApiServer } from '../support/apiserver.ts';
 import { Kubectl, KUBECTL_VERSIONS } from '../support/kubectl.ts';
+import { apiCaller } from '../support/http-api.ts';
+import { readKubeconfig, tlsAgent } from '../../bench/support.ts';
 
 const SERVICE_RANGE = /^10\.(9[6-9]|1[01][0-9])\.\d+\.\d+$/; // 10.96.0.0/12
 
@@ -178,3 +180,36 @@ ports:
     });
   });
 }
+
+describe('bodies of the wrong JSON types', () => {
+  test('are 400 before validation, as Go decoding refuses them; a null list item is its zero value', async () => {
+    const server = await startApiServer({ listen: '127.0.20.1:0' });
+    const creds = readKubeconfig(server.kubeconfig);
+    const agent = tlsAgent(creds, 2);
+    try {
+      const { call } = apiCaller(creds.server, agent);
+      const cases: [string, unknown, RegExp][] = [
+        ['/api/v1/namespaces/default/services', { metadata: { name: 's' }, spec: { ports: 'x' } },
+          /^Service in version "v1" cannot be handled as a Service: json: cannot unmarshal string into Go struct field Service\.spec\.ports of type array$/],
+        ['/api/v1/namespaces/default/services', { metadata: { name: 's' }, spec: { ports: [{ port: 1.5 }] } }, /Service\.spec\.ports\[0\]\.port of type int32/],
+        ['/api/v1/namespaces/default/services', { metadata: { name: 's' }, spec: { ports: [{ port: 80, targetPort: true }] } }, /spec\.ports\[0\]\.targetPort of type intstr\.IntOrString/],
+        ['/api/v1/namespaces/default/services', { metadata: { name: 's' }, spec: { ports: [{ port: 80 }], selector: { app: 7 } } }, /spec\.selector\[app\] of type string/],
+        ['/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', { metadata: { name: 'e' }, addressType: 'IPv4', endpoints: [{ addresses: 'x' }] },
+          /EndpointSlice\.endpoints\[0\]\.addresses of type array/],
+        ['/apis/node.k8s.io/v1/runtimeclasses', { metadata: { name: 'r' }, handler: 5 }, /RuntimeClass\.handler of type string/],
+        ['/api/v1/namespaces/default/pods', { metadata: { name: 'p' }, spec: { containers: 'x' } }, /Pod\.spec\.containers of type array/],
+      ];
+      for (const [path, body, message] of cases) {
+        const reply = await call('POST', path, body);
+        assert.deepEqual([reply.status, reply.body.reason], [400, 'BadRequest'], JSON.stringify(body));
+        assert.match(reply.body.message, message);
+      }
+      const zero = await call('POST', '/api/v1/namespaces/default/services', { metadata: { name: 'z' }, spec: { ports: [{ port: 80, name: 'a' }, null] } });
+      assert.equal(zero.status, 422);
+      assert.match(zero.body.message, /spec\.ports\[1\]\.port: Invalid value: 0: must be between 1 and 65535, inclusive/);
+    } finally {
+      await agent.close();
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});

@@ -13,6 +13,8 @@ import { WatchTooOld, type CacheEntry, type CacheEvent, type WatchCache } from '
 import { objectKey, keyPrefix } from './catalog.ts';
 import type { Strategy } from './strategy.ts';
 import { validateObjectMeta } from '../validation/objectmeta.ts';
+import { firstTypeMismatch } from '../validation/json-types.ts';
+import type { JSONSchemaProps } from '../../api/schema.ts';
 import { applyDefaults, pruneUnknownFields, validateObject } from '../crd/schema.ts';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../patch/index.ts';
 import { serverSideApply, updateManagedFields } from '../patch/index.ts';
@@ -538,10 +540,24 @@ export class ResourceStore {
         if (mode === 'Strict') throw errors.badRequest(`strict decoding error: ${summarise(messages)}`);
         if (mode === 'Warn') opts.warnings.push(...messages);
       }
+      // A built-in kind's fields have their Go types before its strategy sees them (metadata is
+      // checked field by field by its own validation; custom resources by their schema, later).
+      if (!this.isCustom) this.checkTypes(obj, schema);
       applyDefaults(obj, schema);
     }
     this.strategy.defaults?.(obj);
     return obj;
+  }
+
+  private checkTypes(obj: KubeObject, schema: JSONSchemaProps): void {
+    for (const [field, value] of Object.entries(obj)) {
+      const sub = field === 'metadata' || !Object.hasOwn(schema.properties ?? {}, field) ? undefined : schema.properties![field];
+      const mismatch = sub && firstTypeMismatch(value, sub, field);
+      if (mismatch) {
+        const { kind } = this.resource;
+        throw errors.badRequest(`${kind} in version "${this.resource.version}" cannot be handled as a ${kind}: json: cannot unmarshal ${mismatch.found} into Go struct field ${kind}.${mismatch.path} of type ${mismatch.expected}`);
+      }
+    }
   }
 
   private validate(obj: KubeObject, old: KubeObject | undefined): void {

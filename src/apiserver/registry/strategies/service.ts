@@ -249,9 +249,10 @@ function validatePort(port: ServicePort, path: string, requireName: boolean, nam
     if (names.has(port.name)) causes.push(fieldError.duplicate(child(path, 'name'), port.name));
     names.add(port.name);
   }
-  causes.push(...validatePortNumber(child(path, 'port'), port.port));
+  // An absent number is Go's zero value, 0.
+  causes.push(...validatePortNumber(child(path, 'port'), port.port ?? 0));
   causes.push(...validateProtocol(child(path, 'protocol'), port.protocol));
-  causes.push(...validatePortNumberOrName(child(path, 'targetPort'), port.targetPort));
+  causes.push(...validatePortNumberOrName(child(path, 'targetPort'), port.targetPort ?? 0));
   if (port.appProtocol !== undefined) causes.push(...isQualifiedName(port.appProtocol).map((msg) => fieldError.invalid(child(path, 'appProtocol'), port.appProtocol, msg)));
   return causes;
 }
