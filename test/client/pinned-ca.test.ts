@@ -4,7 +4,7 @@
 // receives a request.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:https';
@@ -60,7 +60,9 @@ describe('discovering the control plane CA by its hash', () => {
   });
 
   test('a server with another CA is refused and gets no request', async () => {
-    const other = await ensurePki(tempDir('impostor'), { listenHost: '127.0.15.200' });
+    const pkiDir = tempDir('impostor');
+    const other = await ensurePki(pkiDir, { listenHost: '127.0.15.200' });
+    rmSync(pkiDir, { recursive: true, force: true });
     const fake = await impostor(`${other.serverCertPem.trimEnd()}\n${other.caPem}`, other.serverKeyPem);
     try {
       await assert.rejects(discoverPinnedCa(fake.url, [caCertHash(caPem)]), /is not the control plane you pinned/);
@@ -71,7 +73,9 @@ describe('discovering the control plane CA by its hash', () => {
   });
 
   test('a server sending the real CA certificate without holding its key is refused and gets no request', async () => {
-    const other = await ensurePki(tempDir('impostor'), { listenHost: '127.0.15.200' });
+    const pkiDir = tempDir('impostor');
+    const other = await ensurePki(pkiDir, { listenHost: '127.0.15.200' });
+    rmSync(pkiDir, { recursive: true, force: true });
     const fake = await impostor(`${other.serverCertPem.trimEnd()}\n${caPem}`, other.serverKeyPem);
     try {
       await assert.rejects(discoverPinnedCa(fake.url, [caCertHash(caPem)]), /did not send the certificate authority that signed its serving certificate/);

@@ -16,7 +16,7 @@ import { baseRootfs, bootHost, debianHostsUnavailable, type DebianHost } from '.
 import { granaryDebs, type GranaryDebs } from '../support/granary-debs.ts';
 import { eventually } from '../support/eventually.ts';
 import { Kubectl } from '../support/kubectl.ts';
-import { tempDir } from '../support/apiserver.ts';
+import { runDir } from '../support/run-artifacts.ts';
 
 const SERVER = 'https://127.0.15.1:6443';
 const HOSTS = [1, 2, 3].map((i) => ({ name: `host-${i}`, address: `127.0.15.${i}` }));
@@ -134,7 +134,7 @@ describe('Granary on a fleet from its Debian package', { skip: debianHostsUnavai
     assert.match(await host('host-1').exec(['journalctl', '--no-pager', '-u', 'granary-apiserver.service']), /API server ready/);
     assert.equal((await host('host-1').exec(['stat', '-c', '%U %a', '/var/lib/granary/apiserver'])).trim(), '_granary 700');
 
-    const kubeconfig = join(tempDir('fleet'), 'admin.kubeconfig');
+    const kubeconfig = join(runDir(), 'fleet-admin.kubeconfig');
     writeFileSync(kubeconfig, await host('host-1').exec(['cat', '/var/lib/granary/apiserver/admin.kubeconfig']), { mode: 0o600 });
     kubectl = new Kubectl('1.33', kubeconfig);
     admin = KubeClient.fromKubeconfig(kubeconfig);

@@ -6,7 +6,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, tempDir } from '../support/apiserver.ts';
 import { granaryDebs, type GranaryDebs } from '../support/granary-debs.ts';
@@ -78,11 +78,15 @@ describe('the granary Debian package', { skip: unavailable() }, () => {
 
   test('the bundled Node.js 22 runs the packaged code', () => {
     const root = tempDir('deb-contents');
-    execFileSync('dpkg-deb', ['--extract', debs.current, root]);
-    const node = join(root, 'usr/lib/granary/node/bin/node');
-    assert.match(execFileSync(node, ['--version'], { encoding: 'utf8' }), /^v22\./);
-    const help = execFileSync(node, ['--disable-warning=ExperimentalWarning', join(root, 'usr/lib/granary/src/cli/main.ts'), 'help'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
-    assert.match(help, /init \[--advertise-address IP\]/);
+    try {
+      execFileSync('dpkg-deb', ['--extract', debs.current, root]);
+      const node = join(root, 'usr/lib/granary/node/bin/node');
+      assert.match(execFileSync(node, ['--version'], { encoding: 'utf8' }), /^v22\./);
+      const help = execFileSync(node, ['--disable-warning=ExperimentalWarning', join(root, 'usr/lib/granary/src/cli/main.ts'), 'help'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+      assert.match(help, /init \[--advertise-address IP\]/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test('two builds of one commit hold the same files (the newer build differs in its version only)', () => {
@@ -91,8 +95,12 @@ describe('the granary Debian package', { skip: unavailable() }, () => {
     assert.deepEqual(newer.filter((f) => !versionOnly.has(f.path)), files.filter((f) => !versionOnly.has(f.path)));
     const sums = (deb: string) => {
       const dir = tempDir('deb-control');
-      execFileSync('dpkg-deb', ['--control', deb, dir]);
-      return readFileSync(join(dir, 'md5sums'), 'utf8').split('\n').filter((l) => !l.endsWith('changelog.gz'));
+      try {
+        execFileSync('dpkg-deb', ['--control', deb, dir]);
+        return readFileSync(join(dir, 'md5sums'), 'utf8').split('\n').filter((l) => !l.endsWith('changelog.gz'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     };
     assert.deepEqual(sums(debs.newer), sums(debs.current), 'every file has the same content');
     assert.ok(files.length > 1000, `${files.length} files compared`);
