@@ -18,8 +18,23 @@ fi
 if [ -z "${GRANARY_TEST_RUN_DIR:-}" ]; then
   GRANARY_TEST_RUN_DIR="$(mktemp -d "${TMPDIR:-/var/tmp}/granary-test-run.XXXXXX")"
   export GRANARY_TEST_RUN_DIR
-  trap 'rm -rf "$GRANARY_TEST_RUN_DIR"' EXIT
+  trap 'end_run' EXIT
 fi
+# A test that timed out or crashed can leave what it started running (API servers, agents, ZooKeeper
+# servers, systemd in its namespace). Everything a test starts inherits this run's directory in its
+# environment; whatever still carries it when the run ends is ended here, and named, so the leak is seen.
+end_run() {
+  local environ pid
+  for environ in /proc/[0-9]*/environ; do
+    pid="${environ#/proc/}"; pid="${pid%/environ}"
+    [ "$pid" = "$$" ] && continue
+    if grep -qzxF "GRANARY_TEST_RUN_DIR=$GRANARY_TEST_RUN_DIR" "$environ" 2>/dev/null; then
+      echo "[granary test] left running by a test, killed: $pid $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | cut -c1-120)" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$GRANARY_TEST_RUN_DIR"
+}
 # In CI (CI=true) a skipped test fails the run, unless a machine limit excused it (test/support/skip-reporter.ts).
 node --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./test/support/skip-reporter.ts --test-reporter-destination=stderr \
