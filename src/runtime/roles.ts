@@ -8,6 +8,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DNS_LABEL_MAX, isDnsLabel, RUNTIME_LABEL_PREFIX } from './labels.ts';
 import { LabelSelectorSchema, validateLabelSelector, type LabelSelector } from './selector.ts';
+import { ownValue, setOwn } from '../common/own-properties.ts';
 
 /** Replicas of a role group that does not say. */
 export const DEFAULT_REPLICAS = 1;
@@ -124,7 +125,7 @@ export function desiredReplicas<T>(role: Role<T>): Record<string, number> {
  * group replaces the role's; keys the group leaves undefined keep the role's value.
  */
 export function mergedConfig<T>(role: Role<T>, groupName: string): T | undefined {
-  const group = role.roleGroups[groupName];
+  const group = ownValue(role.roleGroups, groupName);
   if (!group) throw new RangeError(`role has no role group "${groupName}"`);
   if (role.config === undefined) return group.config;
   if (group.config === undefined) return role.config;
@@ -135,7 +136,7 @@ function mergeValues(base: unknown, over: unknown): unknown {
   if (over === undefined) return base;
   if (!isPlainObject(base) || !isPlainObject(over)) return over;
   const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = mergeValues(base[key], value);
+  for (const [key, value] of Object.entries(over)) setOwn(out, key, mergeValues(ownValue(base, key), value));
   return out;
 }
 

@@ -7,8 +7,8 @@
 // object, and cleanup of services whose pod is gone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { openProcessRuntime } from '../../src/agent/runtimes/process.ts';
 import { openSystemdRuntime } from '../../src/agent/runtimes/systemd.ts';
 import { podSliceName, serviceName, type ContainerRuntime, type ServiceSpec, type ServiceStatus } from '../../src/agent/runtimes/runtime.ts';
@@ -31,6 +31,19 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | fal
   }
 }
 
+/** Files under `dir` whose content includes `text`. */
+function filesHolding(dir: string, text: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && readFileSync(join(e.parentPath, e.name), 'utf8').includes(text))
+    .map((e) => join(e.parentPath, e.name));
+}
+
+/** `file` is mode 0600, and so is every directory from `root` down to it 0700. */
+function assertPrivate(root: string, file: string): void {
+  assert.equal(statSync(file).mode & 0o777, 0o600, file);
+  for (let dir = dirname(file); dir.startsWith(root); dir = dirname(dir)) assert.equal(statSync(dir).mode & 0o777, 0o700, dir);
+}
+
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   let text = '';
   for await (const chunk of stream) text += chunk.toString();
@@ -41,6 +54,8 @@ interface Harness {
   open(): Promise<ContainerRuntime>;
   /** Where the runtime keeps its records. */
   stateDir: string;
+  /** Directories every local user may read (systemd's unit directory). */
+  publicDirs?: string[];
   /** Whether the service's process is still alive, asked of the substrate rather than the runtime. */
   alive(name: string, pid: number): Promise<boolean>;
   /** Something only this runtime can show about a service's configuration. */
@@ -90,7 +105,7 @@ function runtimeSuite(kind: 'systemd' | 'process' | 'container', setUp: () => Pr
     test('runs the program with its arguments, environment, working directory and user; logs its output', async () => {
       const s = spec('env', 'echo "args:$1|$2"; printf "greeting:%s\\n" "$GREETING"; echo "cwd:$(pwd)"; echo "uid:$(id -u)"; echo "to stderr" >&2; exec sleep 300', {
         argv: [join(scripts, 'env.sh'), 'two words', '$HOME %n'],
-        env: { GREETING: 'hello "world" $x %i\\n', PATH: '/usr/bin:/bin' },
+        env: { GREETING: 'hello "world" $x %i\\n', PATH: '/usr/bin:/bin', SECRET_TOKEN: 's3cr3t-only-for-root' },
         workingDir: scripts, user: 'nobody', cpuMillis: 250, memoryBytes: 64 * 1024 * 1024,
       });
       await runtime.start(s);
@@ -119,6 +134,11 @@ function runtimeSuite(kind: 'systemd' | 'process' | 'container', setUp: () => Pr
       await runtime.start(s);
       assert.equal((await status(s.name)).pid, running.pid);
       await harness.extraChecks?.(runtime, s.name);
+      // A Secret in the environment is written only where root alone reads it.
+      const holders = filesHolding(harness.stateDir, 's3cr3t-only-for-root');
+      assert.ok(holders.length > 0 || kind === 'container', 'the runtime keeps the spec');
+      for (const file of holders) assertPrivate(harness.stateDir, file);
+      for (const dir of harness.publicDirs ?? []) assert.deepEqual(filesHolding(dir, 's3cr3t-only-for-root'), [], `no copy in ${dir}`);
     });
 
     test('restart policy never and on-failure: a finished run stays finished', async () => {
@@ -287,6 +307,7 @@ if (skipSystemd) {
     const sd = systemd;
     return {
       stateDir: systemdState,
+      publicDirs: [sd.unitDir],
       alive: async (name) => (await sd.run(['systemctl', 'is-active', name])).stdout.trim() === 'active',
       open: () => openSystemdRuntime({ unitDir: sd.unitDir, stateDir: systemdState, commandPrefix: sd.commandPrefix, backOff: BACK_OFF, pollIntervalMs: 100 }),
       async extraChecks(_runtime, name) {
@@ -297,6 +318,8 @@ if (skipSystemd) {
         assert.match(shown.stdout, /^MemoryMax=67108864$/m);
         assert.match(shown.stdout, /^TimeoutStopUSec=5s$/m);
         assert.match(shown.stdout, /^Restart=no$/m);
+        const environment = await sd.run(['systemctl', 'show', name, '-p', 'Environment']);
+        assert.equal(environment.stdout.trim(), 'Environment=', 'systemctl show tells no one the environment');
         assert.ok(existsSync(join(sd.unitDir, name)));
       },
     };

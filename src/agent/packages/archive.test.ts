@@ -56,6 +56,24 @@ test('strips a leading directory on request', async (t) => {
   assert.deepEqual(readdirSync(target), ['README']);
 });
 
+test('links are checked as they will be written, after the leading directory is stripped', async (t) => {
+  const f = fixture(t);
+  // Inside tool-1.0/, "../x" stays in the archive; with tool-1.0/ stripped it would leave the package.
+  for (const entries of [
+    [{ path: 'tool-1.0/', type: 'Directory' }, { path: 'tool-1.0/up', type: 'SymbolicLink', linkpath: '../outside' }],
+    [{ path: 'tool-1.0/', type: 'Directory' }, { path: 'tool-1.0/sub/up', type: 'SymbolicLink', linkpath: '../../etc' }],
+    [{ path: 'x', body: 'x' }, { path: 'tool-1.0/hard', type: 'Link', linkpath: 'tool-1.0/../x' }],
+  ] as TarEntry[][]) {
+    const target = f.target();
+    await assert.rejects(extractArchive(f.archive(entries), target, 1), (err: Error & { reason: string }) => err.reason === 'UnsafeArchive' && /outside the package directory|climbs out/.test(err.message), JSON.stringify(entries));
+    assert.deepEqual(readdirSync(target), []);
+  }
+  const target = f.target();
+  await extractArchive(f.archive([{ path: 'tool-1.0/lib/real', body: 'x' }, { path: 'tool-1.0/lib/link', type: 'SymbolicLink', linkpath: 'real' }, { path: 'tool-1.0/hard', type: 'Link', linkpath: 'tool-1.0/lib/real' }]), target, 1);
+  assert.equal(readFileSync(join(target, 'lib/link'), 'utf8'), 'x');
+  assert.equal(statSync(join(target, 'hard')).ino, statSync(join(target, 'lib/real')).ino);
+});
+
 const refusals: [string, TarEntry[], RegExp][] = [
   ['an entry climbing out', [{ path: 'ok', body: '' }, { path: '../escape', body: 'x' }], /"\.\.\/escape" climbs out/],
   ['a nested climb', [{ path: 'a/../../escape', body: 'x' }], /climbs out/],

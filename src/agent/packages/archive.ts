@@ -59,15 +59,39 @@ function entryProblem(entry: Entry, symlinks: Set<string>): string | undefined {
   return undefined;
 }
 
-/** Checks every entry of a .tar(.gz); rejects with PackageError UnsafeArchive naming the first bad one. */
-export async function inspectArchive(file: string): Promise<number> {
+/**
+ * An entry as it will be written with `strip` leading directories dropped (a hard link's target
+ * too, as tar strips it), or undefined for an entry tar skips (too few components). The checks
+ * apply to these paths: a link inside "pkg-1.0/" that climbs one level stays inside before the
+ * strip and leaves the package after it.
+ */
+function stripped(entry: Entry, strip: number): Entry | undefined {
+  if (strip === 0) return entry;
+  // Exactly as tar strips: by "/", "." and empty components counting.
+  const parts = entry.path.split('/');
+  if (parts.length < strip) return undefined;
+  let linkpath = entry.linkpath;
+  if (entry.type === 'Link') {
+    const linkParts = String(entry.linkpath).split('/');
+    if (linkParts.length < strip) return undefined;
+    linkpath = linkParts.slice(strip).join('/');
+  }
+  return { ...entry, path: parts.slice(strip).join('/'), linkpath };
+}
+
+/**
+ * Checks every entry of a .tar(.gz), as it will be unpacked with `stripComponents`; rejects with
+ * PackageError UnsafeArchive naming the first bad one.
+ */
+export async function inspectArchive(file: string, stripComponents = 0): Promise<number> {
   const entries: Entry[] = [];
   try {
     await list({
       file,
       strict: true,
       onReadEntry: (entry) => {
-        entries.push({ path: entry.path, type: entry.type, linkpath: entry.linkpath });
+        const kept = stripped({ path: entry.path, type: entry.type, linkpath: entry.linkpath }, stripComponents);
+        if (kept) entries.push(kept);
         entry.resume();
       },
     });
@@ -89,7 +113,7 @@ export async function inspectArchive(file: string): Promise<number> {
  * leading directories, for archives that wrap everything in product-version/.
  */
 export async function extractArchive(file: string, target: string, stripComponents = 0): Promise<void> {
-  await inspectArchive(file);
+  await inspectArchive(file, stripComponents);
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   try {

@@ -28,3 +28,19 @@ test('repository URLs must be http or https', () => {
   assert.throws(() => new HttpRepository('r', 'ftp://example.com/repo'), /must use http or https/);
   assert.throws(() => new HttpRepository('r', 'not a url'), /invalid URL/);
 });
+
+test('an image named after what every object inherits is not in the index', async () => {
+  const index = JSON.stringify({ products: { zk: { versions: { '1': { archive: 'zk.tgz', sha256: digest } } } } });
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => res.end(index));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.9.1', resolve));
+  try {
+    const repo = new HttpRepository('r', `http://127.0.9.1:${(server.address() as { port: number }).port}/`);
+    for (const [product, version] of [['constructor', '1'], ['tostring', '1'], ['zk', 'constructor'], ['zk', '__proto__']]) {
+      assert.equal(await repo.find({ image: `${product}:${version}`, product, version }), undefined, `${product}:${version}`);
+    }
+    assert.ok(await repo.find({ image: 'zk:1', product: 'zk', version: '1' }));
+  } finally {
+    server.close();
+  }
+});

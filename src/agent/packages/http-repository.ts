@@ -4,6 +4,7 @@
 import { fetchText, type RetryOptions } from './download.ts';
 import { PackageError } from './errors.ts';
 import type { PackageRef } from './image-ref.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 export interface IndexEntry {
   /** The .tar.gz, relative to the index (or an absolute http(s) URL). */
@@ -78,7 +79,8 @@ export class HttpRepository {
   /** The archive of this product version, or undefined when the index does not list it. */
   async find(ref: PackageRef): Promise<ArchiveLocation | undefined> {
     const index = await this.index();
-    const entry = index.products[ref.product]?.versions[ref.version];
+    // Own keys only: an image named constructor:1 must find nothing, not Object's constructor.
+    const entry = ownValue(ownValue(index.products, ref.product)?.versions, ref.version);
     if (!entry) return undefined;
     const url = new URL(entry.archive, this.indexUrl);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {

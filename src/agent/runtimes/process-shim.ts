@@ -54,7 +54,7 @@ function main(runDir: string): void {
   const status: ShimStatus = { shimPid: process.pid, shimStartTime: processStartTime(process.pid) };
   const writeStatus = () => {
     const file = join(runDir, STATUS_FILE);
-    writeFileSync(`${file}.tmp`, JSON.stringify(status));
+    writeFileSync(`${file}.tmp`, JSON.stringify(status), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   };
   const finish = (exit: ShimExit) => {
@@ -74,7 +74,7 @@ function main(runDir: string): void {
     }
   }
 
-  const output = openSync(join(runDir, OUTPUT_FILE), 'a');
+  const output = openSync(join(runDir, OUTPUT_FILE), 'a', 0o600);
   const child = spawn(run.argv[0], run.argv.slice(1), {
     cwd: run.cwd, env: run.env, uid: run.uid, gid: run.gid, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });

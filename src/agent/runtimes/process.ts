@@ -19,6 +19,7 @@ import { OUTPUT_FILE, RUN_FILE, STATUS_FILE, type ShimRun, type ShimStatus } fro
 import type { CrashLoopBackOff } from './restart-backoff.ts';
 import { RuntimeError, type ContainerRuntime, type LogOptions, type ManagedService, type ServiceSpec } from './runtime.ts';
 import { SupervisedRuntime, UNKNOWN_SERVICE_STOP_TIMEOUT_SEC, type Observation, type RunRef, type ServiceDriver } from './supervisor.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writePrivateFile } from '../../common/private-files.ts';
 
 export interface ProcessRuntimeOptions {
   /** Records, run files and logs live under it. */
@@ -61,7 +62,8 @@ export class ProcessDriver implements ServiceDriver {
   async launch(spec: ServiceSpec): Promise<RunRef> {
     const runId = randomUUID().replaceAll('-', '');
     const dir = join(this.runsDir(spec.name), runId);
-    await mkdir(dir, { recursive: true });
+    // The run's spec holds its environment (Secrets referenced by env): the agent's alone.
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const user = spec.user === undefined ? undefined : lookupUser(spec.user);
     if (spec.user !== undefined && !user) {
       return this.recordStartError(dir, runId, `user ${spec.user} does not exist on this host`);
@@ -79,8 +81,8 @@ export class ProcessDriver implements ServiceDriver {
       name: spec.name, labels: spec.labels, argv: [program, ...spec.argv.slice(1)], env,
       cwd: spec.workingDir, uid: user?.uid, gid: user?.gid,
     };
-    await writeFile(join(dir, RUN_FILE), JSON.stringify(run));
-    const shimLog = openSync(join(dir, 'shim.log'), 'a');
+    await writePrivateFile(join(dir, RUN_FILE), JSON.stringify(run));
+    const shimLog = openSync(join(dir, 'shim.log'), 'a', PRIVATE_FILE_MODE);
     try {
       const shim = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', SHIM, dir], { detached: true, stdio: ['ignore', shimLog, shimLog] });
       shim.unref();
@@ -168,7 +170,7 @@ export class ProcessDriver implements ServiceDriver {
   private async recordStartError(dir: string, runId: string, message: string): Promise<RunRef> {
     const now = new Date();
     const status: ShimStatus = { shimPid: 0, exit: { exitCode: 128, reason: 'StartError', message, finishedAt: now.toISOString() } };
-    await writeFile(join(dir, STATUS_FILE), JSON.stringify(status));
+    await writePrivateFile(join(dir, STATUS_FILE), JSON.stringify(status));
     return { runId, startedAt: now };
   }
 

@@ -14,6 +14,7 @@ import {
   type ContainerRuntime, type ExecResult, type LogOptions, type ManagedService, type RuntimeKind, type ServiceSpec, type ServiceStatus, type Termination,
 } from './runtime.ts';
 import { KUBERNETES_BACK_OFF, nextConsecutiveRestarts, restartDelaySeconds, restartsAfter, type CrashLoopBackOff } from './restart-backoff.ts';
+import { ensurePrivateDir, PRIVATE_DIR_MODE, writePrivateFile } from '../../common/private-files.ts';
 
 /** One run of a service as the driver identifies it. */
 export interface RunRef {
@@ -112,7 +113,8 @@ export class SupervisedRuntime implements ContainerRuntime {
   /** Loads the records a previous agent left and starts supervising (adopting running services). */
   static async open(driver: ServiceDriver, options: SupervisorOptions): Promise<SupervisedRuntime> {
     const runtime = new SupervisedRuntime(driver, options);
-    await mkdir(options.stateDir, { recursive: true });
+    // Records hold each service's spec, its environment included (Secrets referenced by env): the agent's alone.
+    await ensurePrivateDir(options.stateDir);
     for (const entry of await readdir(options.stateDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const file = join(options.stateDir, entry.name, 'service.json');
@@ -351,10 +353,10 @@ export class SupervisedRuntime implements ContainerRuntime {
 
   private async persist(record: ServiceRecord): Promise<void> {
     const dir = join(this.stateDir, record.spec.name);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     const file = join(dir, 'service.json');
     const temporary = `${file}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(record, null, 2));
+    await writePrivateFile(temporary, JSON.stringify(record, null, 2));
     await rename(temporary, file);
   }
 

@@ -11,8 +11,9 @@ import { resolveExecutable } from './host.ts';
 import { isContainerServiceName, RuntimeError, type ContainerRuntime, type LogOptions, type ManagedService, type ServiceSpec, type Termination } from './runtime.ts';
 import type { CrashLoopBackOff } from './restart-backoff.ts';
 import { SupervisedRuntime, UNKNOWN_SERVICE_STOP_TIMEOUT_SEC, type Observation, type RunRef, type ServiceDriver } from './supervisor.ts';
-import { readUnitIdentity, renderUnit, SYSTEMD_ENV_NAME } from './unit-file.ts';
+import { readUnitIdentity, renderEnvironmentFile, renderUnit, SYSTEMD_ENV_NAME, unitValueProblem } from './unit-file.ts';
 import { formatLogTimestamp } from './log-lines.ts';
+import { ensurePrivateDir, writePrivateFile } from '../../common/private-files.ts';
 
 export interface SystemdRuntimeOptions {
   /** Where unit files go: /run/systemd/system (gone at reboot, like pods) or /etc/systemd/system. */
@@ -76,10 +77,13 @@ export function terminationFromUnit(props: Record<string, string>): Termination 
 export class SystemdDriver implements ServiceDriver {
   readonly kind = 'systemd' as const;
   private readonly unitDir: string;
+  /** Each service's EnvironmentFile: 0600 files in a 0700 directory, read by systemd as root. */
+  private readonly environmentDir: string;
   private readonly prefix: string[];
 
-  constructor(options: Pick<SystemdRuntimeOptions, 'unitDir' | 'commandPrefix'>) {
+  constructor(options: Pick<SystemdRuntimeOptions, 'unitDir' | 'stateDir' | 'commandPrefix'>) {
     this.unitDir = options.unitDir;
+    this.environmentDir = join(options.stateDir, 'systemd-environment');
     this.prefix = options.commandPrefix ?? [];
   }
 
@@ -89,12 +93,20 @@ export class SystemdDriver implements ServiceDriver {
     if (refused.length) {
       throw new RuntimeError('InvalidSpec', `service ${spec.name}: systemd accepts only letters, digits and "_" in environment variable names, not ${refused.map((n) => JSON.stringify(n)).join(', ')}`);
     }
+    const problem = spec.workingDir === undefined ? undefined : unitValueProblem(spec.workingDir);
+    if (problem) throw new RuntimeError('InvalidSpec', `service ${spec.name}: systemd cannot use the working directory ${JSON.stringify(spec.workingDir)}: it ${problem}`);
   }
 
   async install(spec: ServiceSpec, digest: string): Promise<void> {
     // systemd looks programs up on its own fixed path; the container's PATH decides here.
     const program = resolveExecutable(spec.argv[0], spec.env, spec.workingDir) ?? spec.argv[0];
-    const text = renderUnit({ ...spec, argv: [program, ...spec.argv.slice(1)] }, digest);
+    const environmentFile = Object.keys(spec.env).length > 0 ? join(this.environmentDir, spec.name) : undefined;
+    if (environmentFile) {
+      await ensurePrivateDir(this.environmentDir);
+      await writePrivateFile(`${environmentFile}.tmp`, renderEnvironmentFile(spec.env));
+      await rename(`${environmentFile}.tmp`, environmentFile);
+    }
+    const text = renderUnit({ ...spec, argv: [program, ...spec.argv.slice(1)] }, digest, environmentFile);
     const file = join(this.unitDir, spec.name);
     if ((await readFile(file, 'utf8').catch(() => undefined)) === text) return;
     await mkdir(this.unitDir, { recursive: true });
@@ -154,6 +166,7 @@ export class SystemdDriver implements ServiceDriver {
     await this.run('systemctl', ['reset-failed', name]);
     await rm(join(this.unitDir, name), { force: true });
     await rm(join(this.unitDir, `${name}.d`), { recursive: true, force: true });
+    await rm(join(this.environmentDir, name), { force: true });
     await this.systemctl(['daemon-reload']);
     // The pod's slice goes with its last service, so that no empty slice of a gone pod lingers.
     if (slice && !(await this.sliceInUse(slice))) await this.run('systemctl', ['stop', slice]);

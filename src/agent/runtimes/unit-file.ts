@@ -1,6 +1,8 @@
 // A service spec as a systemd unit file, and the identification read back from one. Values are
 // quoted and escaped so that systemd hands every argument and variable to the program exactly as
-// given: no word splitting, no $VAR expansion, no %-specifiers.
+// given: no word splitting, no $VAR expansion, no %-specifiers. The environment (which may hold
+// Secrets) is not in the unit, which every local user may read (and `systemctl show` tells anyone):
+// it is an EnvironmentFile readable by root alone, which systemd reads before dropping privileges.
 import type { ServiceLabels, ServiceSpec } from './runtime.ts';
 
 /** Keys in the [Unit] section that identify a granary service (systemd ignores X- keys). */
@@ -15,15 +17,15 @@ const DIGEST_KEY = 'X-Granary-Spec-Digest';
 /** systemd's rule for variable names it accepts in Environment=. */
 export const SYSTEMD_ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A double-quoted word for systemd: C escapes for quotes, backslashes and control characters. */
-function quote(value: string, { dollar }: { dollar: boolean }): string {
+/** A double-quoted word of a command line for systemd: C escapes for quotes, backslashes and control characters. */
+function quote(value: string): string {
   let out = '"';
   for (const ch of value) {
     const code = ch.codePointAt(0)!;
     if (ch === '\\') out += '\\\\';
     else if (ch === '"') out += '\\"';
     else if (ch === '%') out += '%%';
-    else if (ch === '$' && dollar) out += '$$';
+    else if (ch === '$') out += '$$';
     else if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
     else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
@@ -32,8 +34,28 @@ function quote(value: string, { dollar }: { dollar: boolean }): string {
   return `${out}"`;
 }
 
-/** A plain value on one line: only specifiers need escaping. */
-const plain = (value: string) => value.replaceAll('%', '%%').replace(/[\n\r]/g, ' ');
+/**
+ * A plain value on one line: only specifiers need escaping. A value systemd cannot take plainly
+ * (a control character, or a final backslash, which would continue the line into the next
+ * setting) is refused: the drivers check specs before rendering them (unitValueProblem).
+ */
+function plain(value: string): string {
+  const problem = unitValueProblem(value);
+  if (problem) throw new Error(`cannot write ${JSON.stringify(value)} into a unit file: it ${problem}`);
+  return value.replaceAll('%', '%%');
+}
+
+/** Why a value cannot stand unquoted in a unit file, or undefined when it can. */
+export function unitValueProblem(value: string): string | undefined {
+  if (/[\x00-\x1f\x7f]/.test(value)) return 'holds a control character';
+  if (value.endsWith('\\')) return 'ends in a backslash, which would continue it into the next line';
+  return undefined;
+}
+
+/** The environment as an EnvironmentFile: one NAME="value" line each, escaped so systemd reads it verbatim. */
+export function renderEnvironmentFile(env: Record<string, string>): string {
+  return Object.entries(env).map(([name, value]) => `${name}="${value.replace(/[\\"`$]/g, (c) => `\\${c}`)}"\n`).join('');
+}
 
 function formatSeconds(seconds: number): string {
   // TimeoutStopSec=0 would mean "wait forever"; a grace period of zero means "kill at once".
@@ -51,7 +73,7 @@ export function cpuQuota(millicores: number): string {
  * a finished run's exit status loaded until the next run, where systemd would otherwise unload
  * the unit and forget it.
  */
-export function renderUnit(spec: ServiceSpec, digest: string): string {
+export function renderUnit(spec: ServiceSpec, digest: string, environmentFile: string | undefined): string {
   const { labels } = spec;
   const unit = [
     '[Unit]',
@@ -62,8 +84,8 @@ export function renderUnit(spec: ServiceSpec, digest: string): string {
     '[Service]',
     'Type=exec',
     `Slice=${spec.slice}`,
-    `ExecStart=${spec.argv.map((arg) => quote(arg, { dollar: true })).join(' ')}`,
-    ...Object.entries(spec.env).map(([name, value]) => `Environment=${quote(`${name}=${value}`, { dollar: false })}`),
+    `ExecStart=${spec.argv.map(quote).join(' ')}`,
+    ...(environmentFile ? [`EnvironmentFile=${plain(environmentFile)}`] : []),
   ];
   if (spec.workingDir) unit.push(`WorkingDirectory=${plain(spec.workingDir)}`);
   if (spec.user) unit.push(`User=${spec.user}`);

@@ -23,6 +23,24 @@ export function checkVolumePath(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The files under their clean paths, as a kubelet cleans them: "./x" and "a//b/" name "x" and
+ * "a/b". Uncleaned, "./x" made "." a top-level name of the volume, and the volume's own directory
+ * was removed as a stale entry. A path that names no file, or two that name the same, are refused.
+ */
+function normalisedPaths(files: Map<string, VolumeFile>): Map<string, VolumeFile> {
+  const out = new Map<string, VolumeFile>();
+  for (const [path, file] of files) {
+    const problem = checkVolumePath(path);
+    if (problem) throw new PodConfigError('FailedMount', problem);
+    const clean = posix.normalize(path).replace(/\/+$/, '');
+    if (clean === '.' || clean === '' || clean.startsWith('..')) throw new PodConfigError('FailedMount', `file path ${JSON.stringify(path)} names no file inside the volume`);
+    if (out.has(clean)) throw new PodConfigError('FailedMount', `file paths name ${JSON.stringify(clean)} twice`);
+    out.set(clean, file);
+  }
+  return out;
+}
+
 async function readTree(dir: string, prefix = ''): Promise<Map<string, VolumeFile>> {
   const files = new Map<string, VolumeFile>();
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -50,12 +68,11 @@ function sameFiles(a: Map<string, VolumeFile>, b: Map<string, VolumeFile>): bool
  * Makes `dir` hold exactly `files` (paths relative to it). Returns false, touching nothing, when
  * it already does; true after an update.
  */
-export async function writeVolume(dir: string, files: Map<string, VolumeFile>, owner?: Owner): Promise<boolean> {
-  for (const path of files.keys()) {
-    const problem = checkVolumePath(path);
-    if (problem) throw new PodConfigError('FailedMount', problem);
-    const clash = [...files.keys()].find((other) => other.startsWith(`${path}/`));
-    if (clash) throw new PodConfigError('FailedMount', `file path ${JSON.stringify(path)} is also the directory of ${JSON.stringify(clash)}`);
+export async function writeVolume(dir: string, given: Map<string, VolumeFile>, owner?: Owner): Promise<boolean> {
+  const files = normalisedPaths(given);
+  const paths = [...files.keys()].sort();
+  for (let i = 0; i + 1 < paths.length; i++) {
+    if (paths[i + 1].startsWith(`${paths[i]}/`)) throw new PodConfigError('FailedMount', `file path ${JSON.stringify(paths[i])} is also the directory of ${JSON.stringify(paths[i + 1])}`);
   }
   await mkdir(dir, { recursive: true });
   const current = await readlink(join(dir, DATA_LINK)).catch(() => undefined);

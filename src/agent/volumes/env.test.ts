@@ -95,3 +95,22 @@ test('missing sources are CreateContainerConfigError unless optional', () => {
   const { env } = resolve({ envFrom: [{ configMapRef: { name: 'absent', optional: true } }], env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 'absent', key: 'k', optional: true } } }] });
   assert.deepEqual(env, {});
 });
+
+test('keys that name what every object inherits find nothing, and __proto__ is a variable like any other', () => {
+  const { env } = resolve({
+    env: [
+      { name: '__proto__', value: 'kept' },
+      { name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 'creds', key: 'constructor', optional: true } } },
+      { name: 'FROM_MAP', valueFrom: { configMapKeyRef: { name: 'settings', key: 'toString', optional: true } } },
+      { name: 'LABEL', valueFrom: { fieldRef: { fieldPath: "metadata.labels['constructor']" } } },
+    ],
+  });
+  assert.equal(Object.getPrototypeOf(env), Object.prototype);
+  assert.equal(env.__proto__, 'kept');
+  assert.ok(Object.keys(env).includes('__proto__'));
+  assert.equal(env.FROM_SECRET, undefined);
+  assert.equal(env.FROM_MAP, undefined);
+  assert.equal(env.LABEL, '');
+  assert.deepEqual(expandCommand(['$(constructor)', '$(__proto__)'], env), ['$(constructor)', 'kept']);
+  assert.throws(() => resolve({ env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'hasOwnProperty' } } }] }), /couldn't find key hasOwnProperty/);
+});

@@ -9,6 +9,7 @@ import { parseQuantity } from '../../api/quantity.ts';
 import { PodConfigError, type PodConfigErrorReason } from './errors.ts';
 import type { PathVariable } from './layout.ts';
 import { substituteVariables } from './substitute.ts';
+import { ownValue, setOwn } from '../../common/own-properties.ts';
 
 /** The pod's ConfigMaps and Secrets by name (in the pod's namespace); undefined when absent. */
 export interface ConfigSources {
@@ -73,11 +74,17 @@ export function expandReferences(input: string, lookup: (name: string) => string
 
 /** command and args with $(NAME) expanded against the container's final environment. */
 export function expandCommand(argv: string[], env: Record<string, string>): string[] {
-  return argv.map((arg) => expandReferences(arg, (name) => env[name]));
+  return argv.map((arg) => expandReferences(arg, (name) => ownValue(env, name)));
 }
 
-const decodeSecret = (secret: Secret, key: string): string | undefined =>
-  secret.stringData?.[key] ?? (secret.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key], 'base64').toString('utf8'));
+// Keys come from pod specs and objects: looked up as own properties only (a key "constructor" must
+// find nothing, not a function every object inherits), and set as own properties ("__proto__" too).
+const decodeSecret = (secret: Secret, key: string): string | undefined => {
+  const text = ownValue(secret.stringData, key);
+  if (text !== undefined) return text;
+  const data = ownValue(secret.data, key);
+  return data === undefined ? undefined : Buffer.from(data, 'base64').toString('utf8');
+};
 
 const fail = (reason: PodConfigErrorReason, message: string) => new PodConfigError(reason, message);
 
@@ -85,7 +92,7 @@ const fail = (reason: PodConfigErrorReason, message: string) => new PodConfigErr
 export function podField(pod: Pod, selector: ObjectFieldSelector, facts: PodFacts, forVolume: boolean, reason: PodConfigErrorReason): string {
   const path = selector.fieldPath;
   const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-  if (keyed) return pod.metadata[keyed[1] as 'labels' | 'annotations']?.[keyed[2]] ?? '';
+  if (keyed) return ownValue(pod.metadata[keyed[1] as 'labels' | 'annotations'], keyed[2]) ?? '';
   switch (path) {
     case 'metadata.name': return pod.metadata.name ?? '';
     case 'metadata.namespace': return pod.metadata.namespace ?? '';
@@ -143,14 +150,14 @@ export function resolveEnv(context: EnvContext): ResolvedEnv {
     for (const key of Object.keys(data ?? {}).sort()) {
       const name = prefix + key;
       if (!ENV_NAME.test(name)) skipped.push(name);
-      else env[name] = data![key];
+      else setOwn(env, name, data![key]);
     }
   }
 
   for (const variable of container.env ?? []) {
     const source = variable.valueFrom;
     if (!source) {
-      env[variable.name] = expandReferences(variable.value ?? '', (name) => env[name]);
+      setOwn(env, variable.name, expandReferences(variable.value ?? '', (name) => ownValue(env, name)));
       continue;
     }
     let value: string | undefined;
@@ -158,7 +165,7 @@ export function resolveEnv(context: EnvContext): ResolvedEnv {
       const { name = '', key, optional } = source.configMapKeyRef;
       const configMap = sources.configMap(name);
       if (!configMap && !optional) throw configError(`configmap "${name}" not found`);
-      value = configMap?.data?.[key];
+      value = ownValue(configMap?.data, key);
       if (configMap && value === undefined && !optional) throw configError(`couldn't find key ${key} in ConfigMap ${pod.metadata.namespace}/${name}`);
     } else if (source.secretKeyRef) {
       const { name = '', key, optional } = source.secretKeyRef;
@@ -174,7 +181,7 @@ export function resolveEnv(context: EnvContext): ResolvedEnv {
       throw configError(`env ${variable.name} has a valueFrom without a source`);
     }
     // An optional reference that is missing leaves the variable out, as Kubernetes does.
-    if (value !== undefined) env[variable.name] = value;
+    if (value !== undefined) setOwn(env, variable.name, value);
   }
 
   for (const name of Object.keys(env)) env[name] = substituteVariables(env[name], context.variables);

@@ -4,7 +4,7 @@
 // it, at any depth: in properties, in additionalProperties values and in array items.
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { isRecord } from '../validation/field.ts';
-import { ownValue } from '../decode/keys.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 /** Applies `schema`'s defaults to `obj` in place. */
 export function applyDefaults(obj: unknown, schema: JSONSchemaProps): void {

@@ -6,7 +6,7 @@ import type { JSONSchemaProps } from '../../api/schema.ts';
 import { child, fieldError, index, isRecord, key } from '../validation/field.ts';
 import { isDns1035Label } from '../validation/names.ts';
 import { validateObjectMeta } from '../validation/objectmeta.ts';
-import { ownValue } from '../decode/keys.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 /** Validates every embedded resource within `value` (the value itself only if its schema says so). */
 export function validateEmbeddedResources(value: unknown, schema: JSONSchemaProps | undefined, path: string): StatusCause[] {

@@ -4,7 +4,7 @@
 import type { StatusCause } from '../../api/meta.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { child, fieldError, goJson, index, isRecord, key } from '../validation/field.ts';
-import { ownValue } from '../decode/keys.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 export function validateListTypes(value: unknown, schema: JSONSchemaProps | undefined, path: string): StatusCause[] {
   if (!schema) return [];

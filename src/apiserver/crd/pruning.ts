@@ -9,7 +9,7 @@
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { isRecord } from '../validation/field.ts';
 import { ObjectMetaSchema } from '../../api/kinds/meta.ts';
-import { ownValue } from '../decode/keys.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 /** The fields of metav1.ObjectMeta, the only ones a resource's metadata keeps. */
 const OBJECT_META_SCHEMA = ObjectMetaSchema as JSONSchemaProps;

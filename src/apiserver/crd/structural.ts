@@ -6,7 +6,7 @@ import type { StatusCause } from '../../api/meta.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { child, fieldError, isRecord, key } from '../validation/field.ts';
 import { jsonEqual, compilePattern } from './openapi-validation.ts';
-import { ownValue } from '../decode/keys.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 type Level = 'root' | 'item' | 'field';
 

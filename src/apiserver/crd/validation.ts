@@ -17,7 +17,7 @@ import {
   type CustomResourceDefinitionNames, type CustomResourceDefinitionVersion,
 } from '../../api/kinds/apiextensions.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
-import { ownValue } from '../decode/keys.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 const SCOPES = ['Cluster', 'Namespaced'];
 const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];

@@ -10,7 +10,7 @@ import { validateStructural } from './structural.ts';
 import { pruneValue } from './pruning.ts';
 import { jsonEqual, validateValue } from './openapi-validation.ts';
 import { validateEmbeddedResources } from './embedded.ts';
-import { ownValue } from '../decode/keys.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 const META_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
 const OPENAPI_TYPES = ['array', 'boolean', 'integer', 'number', 'object', 'string'];

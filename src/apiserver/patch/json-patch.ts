@@ -3,7 +3,7 @@
 // missing path, a failed test) is a 422 Invalid, and more than 10000 operations is a 413.
 import { ApiError, errors } from '../errors.ts';
 import { jsonSize } from '../decode/bounds.ts';
-import { setOwn } from '../decode/keys.ts';
+import { setOwn } from '../../common/own-properties.ts';
 import { MAX_JSON_PATCH_COPY_BYTES, MAX_JSON_PATCH_OPERATIONS } from '../decode/limits.ts';
 import { isJsonObject, jsonEqual, type JsonObject } from './json-value.ts';
 

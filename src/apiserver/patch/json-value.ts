@@ -1,5 +1,5 @@
 // Small helpers over plain JSON values (what JSON.parse returns), shared by the patch modules.
-import { setOwn } from '../decode/keys.ts';
+import { setOwn } from '../../common/own-properties.ts';
 
 export type JsonObject = { [key: string]: unknown };
 

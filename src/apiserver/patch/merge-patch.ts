@@ -1,7 +1,7 @@
 // JSON Merge Patch (RFC 7386, application/merge-patch+json): objects merge key by key, null
 // deletes, and anything else (lists included) replaces the target value. Keys are read and
 // written as own properties only, so no key of a patch reaches a prototype.
-import { ownValue, setOwn } from '../decode/keys.ts';
+import { ownValue, setOwn } from '../../common/own-properties.ts';
 import { isJsonObject, type JsonObject } from './json-value.ts';
 
 /** Applies a merge patch to a copy of `doc` and returns the result. */

@@ -3,7 +3,7 @@
 // merge strategy a strategic merge patch uses. Where the schema says nothing (no schema, or
 // x-kubernetes-preserve-unknown-fields), Kubernetes deduces: maps are granular, lists atomic.
 import type { JSONSchemaProps } from '../../api/schema.ts';
-import { ownValue } from '../decode/keys.ts';
+import { ownValue } from '../../common/own-properties.ts';
 
 /** How one node is typed: by a schema, deduced from its value, or a single atomic unit. */
 export interface NodeType {

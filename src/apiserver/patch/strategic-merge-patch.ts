@@ -5,7 +5,7 @@
 // `$deleteFromPrimitiveList/<list>` and `$setElementOrder/<list>`.
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { ApiError, errors } from '../errors.ts';
-import { ownValue, setOwn } from '../decode/keys.ts';
+import { ownValue, setOwn } from '../../common/own-properties.ts';
 import { canonicalJson, cloneJson, isJsonObject, jsonEqual, type JsonObject } from './json-value.ts';
 import { itemsSchemaOf, patchStrategies, propertySchema, withObjectMeta } from './schema-shape.ts';
 

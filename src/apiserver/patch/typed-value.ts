@@ -6,7 +6,7 @@ import type { JSONSchemaProps } from '../../api/schema.ts';
 import { FieldSet, field, keyElement, pathToString, serializeElement, type FieldPath, type PathElement } from './field-set.ts';
 import { isJsonObject, jsonEqual, type JsonObject } from './json-value.ts';
 import { fieldOf, isAtomicMap, isDeclaredField, itemType, keyDefault, listRelation, rootType, type ListRelation, type NodeType } from './schema-shape.ts';
-import { ownValue, setOwn } from '../decode/keys.ts';
+import { ownValue, setOwn } from '../../common/own-properties.ts';
 
 /** A value that does not fit its schema in a way that makes field paths impossible to name. */
 export class FieldPathError extends Error {
