@@ -50,6 +50,7 @@ test('__proto__ keys, non-scalar keys, several documents and numbers beyond floa
     ['a: 1\n---\nb: 2\n', /several YAML documents/],
     ['n: 1e400\n', /out of range/],
     ['n: .inf\n', /out of range/],
+    ['data: !!binary aGVsbG8=\n', /has no JSON form/],
   ] as const) {
     const err = await refusal(() => decode(text));
     assert.equal(err.code, 400, text);

@@ -30,7 +30,23 @@ export function decodeYamlText(text: string, limits: DecodeLimits): Decoded {
   } catch (err) {
     throw invalid((err as Error).message);
   }
+  checkJsonValue(value);
   return { value, duplicates };
+}
+
+/**
+ * Tags can make YAML values JSON has no form for (!!binary a byte array, !!set a Set, !!timestamp
+ * a Date): what a request body holds must be JSON. Walked with an explicit stack.
+ */
+function checkJsonValue(root: unknown): void {
+  const stack = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') continue;
+    if (Array.isArray(v)) stack.push(...v);
+    else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) stack.push(...Object.values(v));
+    else throw invalid(`a value of type ${v?.constructor?.name ?? typeof v} (from a YAML tag) has no JSON form; send plain strings, numbers, booleans, lists and maps`);
+  }
 }
 
 function invalid(message: string): ApiError {

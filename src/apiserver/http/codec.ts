@@ -187,5 +187,7 @@ export function setWarnings(res: ServerResponse, warnings: string[]): void {
     bytes += text.length;
   }
   if (kept.length < unique.length) kept.push(`${unique.length - kept.length} more warnings were left out`);
-  res.setHeader('Warning', kept.map((w) => `299 - ${JSON.stringify(w)}`));
+  // A header holds Latin-1 only: anything else (from a field name in the body, say) goes escaped.
+  const header = (w: string) => `299 - ${JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+  res.setHeader('Warning', kept.map(header));
 }

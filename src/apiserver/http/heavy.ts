@@ -10,9 +10,13 @@ import { errors } from '../errors.ts';
 export const HEAVY_BYTES = 64 * 1024;
 const MAX_WAITING = 32;
 
-/** Lets the event loop serve what arrived meanwhile (I/O, other requests) before going on. */
+/**
+ * Lets the event loop serve what arrived meanwhile (I/O, other requests) before going on. Twice
+ * setImmediate: from an I/O callback, one immediate still runs before the loop next polls for I/O;
+ * the second runs after that poll, so requests that arrived are served in between.
+ */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 export class HeavyWrites {

@@ -7,7 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, ObjectMeta, Status, StatusCause } from '../../api/meta.ts';
 import type { ResourceDefinition } from '../../api/resources.ts';
 import { groupVersion } from '../../api/resources.ts';
-import { ApiError, errors, fieldCause, summarise } from '../errors.ts';
+import { ApiError, errors, fieldCause, resourceLabel, summarise } from '../errors.ts';
 import { PreconditionFailed, RevisionCompacted } from '../storage/backend.ts';
 import { WatchTooOld, type CacheEntry, type CacheEvent, type WatchCache } from '../storage/cache.ts';
 import { objectKey, keyPrefix } from './catalog.ts';
@@ -19,7 +19,8 @@ import { applyDefaults, pruneUnknownFields, validateObject } from '../crd/schema
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from '../patch/index.ts';
 import { serverSideApply, updateManagedFields } from '../patch/index.ts';
 import { decodeJson } from '../decode/json.ts';
-import { checkDepth } from '../decode/bounds.ts';
+import { checkDepth, checkObjectMembers } from '../decode/bounds.ts';
+import { CRD_DECODE_LIMITS, DEFAULT_DECODE_LIMITS } from '../decode/limits.ts';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -261,6 +262,7 @@ export class ResourceStore {
     this.strategy.prepareForCreate?.(obj);
     this.validate(obj, undefined);
     opts.admit?.(obj, undefined);
+    this.checkSize(obj);
     await opts.pause?.();
     // An object created by server-side apply keeps the Apply entry apply computed.
     if (appliedBy !== 'apply') meta.managedFields = this.managedFieldsAfter(undefined, obj, opts, undefined);
@@ -341,7 +343,8 @@ export class ResourceStore {
       // A JSON patch may also carry an explicit resourceVersion (through a replace op).
       explicitVersion ||= patched.metadata?.resourceVersion !== undefined && patched.metadata.resourceVersion !== live.metadata.resourceVersion;
       try {
-        return await this.write(current, this.admitBody(patched, namespace, opts), opts, subresource,
+        // JSON, merge and strategic merge patches build a fresh object: no need to copy it again.
+        return await this.write(current, this.admitBody(patched, namespace, { ...opts, ownedBody: type !== 'apply' }), opts, subresource,
           explicitVersion ? Number(patched.metadata.resourceVersion) : current.modRevision, type === 'apply');
       } catch (err) {
         const retriable = err instanceof ApiError && err.reason === 'Conflict' && !explicitVersion && !err.details?.causes?.length;
@@ -484,6 +487,7 @@ export class ResourceStore {
     if (specChanged(old, next) && old.metadata.generation !== undefined) meta.generation = old.metadata.generation + 1;
     this.validate(next, subresource === 'binding' ? undefined : old);
     opts.admit?.(next, old);
+    this.checkSize(next);
     await opts.pause?.();
     if (!managedByApply) meta.managedFields = this.managedFieldsAfter(old, next, opts, subresource);
     delete meta.resourceVersion;
@@ -567,6 +571,11 @@ export class ResourceStore {
     causes.push(...(this.strategy.validate?.(obj) ?? []));
     if (old) causes.push(...(this.strategy.validateUpdate?.(obj, old) ?? []));
     if (causes.length > 0) throw errors.invalid(this.target(obj.metadata.name), causes);
+  }
+
+  private checkSize(obj: KubeObject): void {
+    const limits = this.resource.group === 'apiextensions.k8s.io' ? CRD_DECODE_LIMITS : DEFAULT_DECODE_LIMITS;
+    checkObjectMembers(obj, `${resourceLabel(this.resource.plural, this.resource.group)} "${obj.metadata.name ?? ''}"`, limits.maxMembers);
   }
 
   private managedFieldsAfter(old: KubeObject | undefined, next: KubeObject, opts: WriteOptions, subresource: string | undefined) {
