@@ -42,7 +42,12 @@ async function serveLogs(opts: NodeEndpointOptions, req: IncomingMessage, res: S
     res.writeHead(405, { 'content-type': 'text/plain' }).end('use GET /containerLogs/NAMESPACE/POD/CONTAINER\n');
     return;
   }
-  const [namespace, pod, container] = m.slice(1).map(decodeURIComponent);
+  const target = logTarget(m);
+  if (typeof target === 'string') {
+    res.writeHead(400, { 'content-type': 'text/plain' }).end(`${target}\n`);
+    return;
+  }
+  const { namespace, pod, container } = target;
   const q = new URL(req.url ?? '/', 'https://agent.invalid').searchParams;
   const sinceSeconds = q.has('sinceSeconds') ? Number(q.get('sinceSeconds')) : undefined;
   const sinceTime = q.get('sinceTime') ? new Date(q.get('sinceTime')!) : sinceSeconds !== undefined ? new Date(Date.now() - sinceSeconds * 1000) : undefined;
@@ -62,4 +67,14 @@ async function serveLogs(opts: NodeEndpointOptions, req: IncomingMessage, res: S
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
   req.on('close', () => stream.destroy());
   stream.pipe(res);
+}
+
+/** The container a log path names, or why it names none (a segment that does not decode). */
+export function logTarget(m: RegExpExecArray): { namespace: string; pod: string; container: string } | string {
+  try {
+    const [namespace, pod, container] = m.slice(1).map(decodeURIComponent);
+    return { namespace, pod, container };
+  } catch {
+    return `the path ${JSON.stringify(m[0].slice(0, 200))} is not valid percent-encoding`;
+  }
 }

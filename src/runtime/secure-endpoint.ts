@@ -80,7 +80,9 @@ export async function startSecureEndpoint(opts: SecureEndpointOptions): Promise<
   const { cert, key } = await selfSignedCertificate(opts.host);
   const server = createServer({
     cert, key, ca: opts.client.connection.ca, requestCert: true, rejectUnauthorized: false,
-    headersTimeout: 10_000, requestTimeout: 0,
+    // Slow or silent clients are cut off: handshake, headers and the whole request each have a
+    // deadline (checked every second); a log stream that follows is a response, not bound by them.
+    handshakeTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000,
   }, (req, res) => {
     void handle(opts, auth, req, res).catch((err) => {
       opts.log.warn({ err: String(err), path: req.url }, 'request failed');
