@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startApiServer, tempDir, type RunningApiServer } from '../support/apiserver.ts';
 import { rawConnection } from '../support/raw-https.ts';
+import { watchLiveness, type LivenessRecord } from '../support/liveness.ts';
 import { HOSTILE_NAMESPACE, hostileBodies, hostileHeaders, hostilePatches, hostileQueries, hostileTargets, rawAttacks, type HostileCase, type Route } from '../support/hostile-cases.ts';
 import { readKubeconfig, tlsAgent, type KubeconfigCredentials } from '../../bench/support.ts';
+import { DEFAULT_DECODE_LIMITS } from '../../src/apiserver/decode/limits.ts';
 
 const BYSTANDER = 'bystander-token-0123456789';
 const MALLORY = 'mallory-token-0123456789';
@@ -35,7 +37,7 @@ describe('hostile input against every route', () => {
   let creds: KubeconfigCredentials;
   let admin: Agent;
   let plain: Agent;
-  const livez = { max: 0, probes: 0, failures: [] as string[] };
+  let livez: LivenessRecord;
   const memory = { baseline: 0, peak: 0 };
   const bystander = { writes: 0, failures: [] as string[], maxMs: 0 };
   const outcomes: Outcome[] = [];
@@ -100,24 +102,9 @@ describe('hostile input against every route', () => {
   /** /livez every 100 ms, the server's memory every 500 ms, and bob's writes every 100 ms, until stopped. */
   function watchServer(): () => Promise<void> {
     let running = true;
-    const probe = new Agent({ connect: { ca: creds.ca }, connections: 1 });
     const bob = new Agent({ connect: { ca: creds.ca }, connections: 2 });
+    livez = watchLiveness(creds.server, creds.ca);
     const loops = [
-      (async () => {
-        while (running) {
-          const started = performance.now();
-          try {
-            const res = await request(`${creds.server}/livez`, { dispatcher: probe, signal: AbortSignal.timeout(1000) });
-            await res.body.text();
-            if (res.statusCode !== 200) livez.failures.push(`status ${res.statusCode}`);
-          } catch (err) {
-            livez.failures.push(`${new Date().toISOString()} ${String(err)}`);
-          }
-          livez.max = Math.max(livez.max, performance.now() - started);
-          livez.probes++;
-          await sleep(100);
-        }
-      })(),
       (async () => {
         while (running) {
           memory.peak = Math.max(memory.peak, rss());
@@ -146,8 +133,7 @@ describe('hostile input against every route', () => {
     ];
     return async () => {
       running = false;
-      await Promise.all(loops);
-      await probe.close();
+      await Promise.all([...loops, livez.stop()]);
       await bob.close();
     };
   }
@@ -261,7 +247,7 @@ describe('hostile input against every route', () => {
       turn++;
     }
     // The largest bodies the limits let through, valid: the most work a write can cost.
-    const bigData = JSON.stringify(Object.fromEntries(Array.from({ length: 19_000 }, (_, i) => [`k${i}`, 'v'])));
+    const bigData = JSON.stringify(Object.fromEntries(Array.from({ length: DEFAULT_DECODE_LIMITS.maxMembers - 20 }, (_, i) => [`k${i}`, 'v'])));
     const cms = `/api/v1/namespaces/${HOSTILE_NAMESPACE}/configmaps`;
     for (let i = 0; i < 3; i++) {
       add('largest valid create', 'POST', cms, `{"metadata":{"name":"big-${i}"},"data":${bigData}}`, { 'content-type': JSON_TYPE });

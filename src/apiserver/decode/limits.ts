@@ -16,7 +16,7 @@ export interface DecodeLimits {
 
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
   maxDepth: 100,
-  maxMembers: 20_000,
+  maxMembers: 10_000,
 };
 
 /**
