@@ -139,14 +139,28 @@ describe('hardening (issue 9 findings)', () => {
     await stillServing();
   });
 
-  test('6: JSON patch copies are bounded (25 copies of a 100 KB value)', async () => {
-    assert.equal((await call(alice, 'PATCH', '/api/v1/namespaces/team/configmaps/target', { data: { big: 'x'.repeat(100 * 1024) } }, 'application/merge-patch+json')).status, 200);
-    const ops = Array.from({ length: 25 }, (_, i) => ({ op: 'copy', from: i === 0 ? '/data' : '/metadata/annotations', path: i === 0 ? '/metadata/annotations' : `/data/c${i}` }));
+  test('6: JSON patch copies are bounded (25 copies of a 130 KB value, and 25 doublings of the object)', async () => {
+    const path = '/api/v1/namespaces/team/configmaps/target';
+    const value = 'x'.repeat(130 * 1024);
+    const before = await call(alice, 'PATCH', path, { data: { big: value } }, 'application/merge-patch+json');
+    assert.equal(before.status, 200);
+    const copies = (n: number) => Array.from({ length: n }, (_, i) => ({ op: 'copy', from: '/data/big', path: `/data/c${i}` }));
+    // Copies of a string into data keys keep the ConfigMap well typed: only the copy bound stops
+    // them (24 copies pass 3 MiB); without it the object would reach validation's 1 MiB check (422).
+    // Copying the whole object into itself doubles it each time: this exhausted the heap.
     const doubling = Array.from({ length: 25 }, (_, i) => ({ op: 'copy', from: '', path: `/data/d${i}` }));
-    for (const patch of [ops, doubling]) {
-      const res = await call(alice, 'PATCH', '/api/v1/namespaces/team/configmaps/target', patch, 'application/json-patch+json');
-      assert.ok([413, 422].includes(res.status), `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+    for (const patch of [copies(25), doubling]) {
+      const res = await call(alice, 'PATCH', path, patch, 'application/json-patch+json');
+      assert.equal(res.status, 413, `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      assert.equal(res.body.message, 'Unable to complete the copy, the accumulated size increase of copy is more than the limit 3145728');
     }
+    const stored = (await call(admin, 'GET', path)).body;
+    assert.equal(stored.metadata.resourceVersion, before.body.metadata.resourceVersion, 'a refused patch changes nothing');
+    // Copies under the bound are applied.
+    const within = await call(alice, 'PATCH', path, copies(3), 'application/json-patch+json');
+    assert.equal(within.status, 200, JSON.stringify(within.body).slice(0, 200));
+    assert.equal(within.body.data.c2, value);
+    assert.equal((await call(alice, 'PATCH', path, { data: { big: null, c0: null, c1: null, c2: null } }, 'application/merge-patch+json')).status, 200);
     await stillServing();
   });
 
