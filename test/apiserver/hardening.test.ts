@@ -236,6 +236,15 @@ describe('hardening (issue 9 findings)', () => {
     clearInterval(dribble);
     assert.ok(lorisOpen < 5000, `a slow client kept its connection ${lorisOpen} ms`);
     assert.equal(loris.received(), '');
+    // A request answered before its body is read (a 401, a POST to /livez) gets its answer and then
+    // its connection closed: reading on would let anyone hold a connection until the request timeout (4 s here).
+    for (const [target, status] of [['/api/v1/namespaces/team/configmaps', 401], ['/livez', 404]] as const) {
+      const unread = await rawConnection(creds, { anonymous: true });
+      unread.socket.write(`POST ${target} HTTP/1.1\r\nHost: granary\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{`);
+      const unreadOpen = await unread.closed;
+      assert.match(unread.received(), new RegExp(`^HTTP/1\\.1 ${status} .*\\r\\nconnection: close\\r\\n`, 'is'), target);
+      assert.ok(unreadOpen < 2000, `${target}: the connection stayed open ${unreadOpen} ms`);
+    }
     // An idle keep-alive connection is closed after the keep-alive timeout (3 s here) without a word.
     const idle = await rawConnection(creds);
     idle.socket.write('GET /version HTTP/1.1\r\nHost: granary\r\n\r\n');

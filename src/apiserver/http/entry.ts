@@ -27,6 +27,7 @@ export interface EntryDeps {
 
 export function requestEntry(deps: EntryDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return guarded(deps.log, async (req, res) => {
+    closeUnlessBodyRead(req, res);
     const path = requestUrl(req).pathname;
     if (isHealthPath(path)) return deps.handler(req, res);
     // A target that does not decode is a 400 before anything else, as in Kubernetes (Go's server).
@@ -46,9 +47,7 @@ export function requestEntry(deps: EntryDeps): (req: IncomingMessage, res: Serve
         await readBody(req);
       } catch (err) {
         if (req.destroyed || res.destroyed) return; // the client went away, or its time ran out
-        // The rest of the body stays unread: this connection cannot carry another request.
-        res.setHeader('Connection', 'close');
-        throw err;
+        throw err; // the rest of the body stays unread, so the connection closes after the answer
       }
     }
     if (!watch) deps.overload.admitInFlight(req, res);
@@ -59,5 +58,19 @@ export function requestEntry(deps: EntryDeps): (req: IncomingMessage, res: Serve
       return;
     }
     await deps.handler(req, res);
+  });
+}
+
+/**
+ * A response sent before its request's body has been read (a 401, a refused or bad request, a
+ * health check or a GET that came with a body) ends the connection: reading the rest, as Node does
+ * to reuse it, would let anyone hold a connection until the request timeout.
+ */
+function closeUnlessBodyRead(req: IncomingMessage, res: ServerResponse): void {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+  if (!hasBody) return;
+  res.setHeader('Connection', 'close');
+  req.once('end', () => {
+    if (!res.headersSent) res.removeHeader('Connection');
   });
 }
