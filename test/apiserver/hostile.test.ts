@@ -182,10 +182,11 @@ describe('hostile input against every route', () => {
     assert.equal(server.process.exitCode, null, `the server exited:\n${server.output().slice(-3000)}`);
     assert.deepEqual(livez.failures, []);
     assert.ok(livez.max < 1000, `/livez took ${livez.max.toFixed(0)} ms`);
-    assert.ok(livez.probes > 50);
+    // Both watchers ran throughout: a probe and a write at least every half second of the suite.
+    assert.ok(livez.probes >= suiteMs / 500, `${livez.probes} probes in ${suiteMs.toFixed(0)} ms`);
     assert.ok(memory.peak < MAX_RSS_BYTES, `peak resident memory ${mib(memory.peak)} MiB`);
     assert.deepEqual(bystander.failures, []);
-    assert.ok(bystander.writes > 50, `${bystander.writes} writes`);
+    assert.ok(bystander.writes >= suiteMs / 500, `${bystander.writes} writes in ${suiteMs.toFixed(0)} ms`);
     assert.equal(await server.stop(), 0, 'and it still stops cleanly');
   });
 
@@ -208,7 +209,9 @@ describe('hostile input against every route', () => {
       cases.push({ what, method, path, body, headers, anonymous });
     const bodies = hostileBodies('Thing', 'v1', 'hostile-object');
     const patches = hostilePatches();
-    const queries = hostileQueries();
+    // A future resourceVersion is waited for 3 s (as Kubernetes waits) before its 504: three routes
+    // show that it is handled; on every route it cost two thirds of this suite's time.
+    const queriesFor = (turn: number) => hostileQueries().filter(([what]) => turn < 3 || what !== 'a future resourceVersion');
     let turn = 0;
     for (const r of routes) {
       const prefix = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
@@ -231,7 +234,7 @@ describe('hostile input against every route', () => {
         }
       }
       if (r.verbs.includes('get') || r.verbs.includes('list')) {
-        for (const [what, query] of queries) add(`${label} read, ${what}`, 'GET', `${r.verbs.includes('list') && !sub ? collection : item}?${query}`);
+        for (const [what, query] of queriesFor(turn)) add(`${label} read, ${what}`, 'GET', `${r.verbs.includes('list') && !sub ? collection : item}?${query}`);
         for (const [what, target] of hostileTargets(collection)) {
           add(`${label} ${what}`, 'GET', target);
           add(`${label} ${what}, anonymous`, 'GET', target, undefined, {}, true);
@@ -242,7 +245,7 @@ describe('hostile input against every route', () => {
         for (const [what, type, body] of bodies.filter((_, i) => (i + turn) % 5 === 0)) add(`${label} delete, ${what}`, 'DELETE', `${collection}/hostile-nonexistent${sub ? `/${sub}` : ''}`, body, { 'content-type': type });
       }
       if (r.verbs.includes('deletecollection') && r.namespaced) {
-        for (const [what, query] of queries.filter((_, i) => i % 4 === turn % 4)) add(`${label} deletecollection, ${what}`, 'DELETE', `${collection}?${query}&labelSelector=hostile%3Dnever`);
+        for (const [what, query] of queriesFor(turn).filter((_, i) => i % 4 === turn % 4)) add(`${label} deletecollection, ${what}`, 'DELETE', `${collection}?${query}&labelSelector=hostile%3Dnever`);
       }
       turn++;
     }
