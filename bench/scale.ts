@@ -45,7 +45,7 @@ async function follow(client: KubeClient, apiVersion: string, kind: string, onCh
   const api = client.resource(apiVersion, kind);
   const list = await api.list();
   for (const o of list.items) onChange(o as Obj);
-  const events = await api.watch(undefined, { resourceVersion: list.metadata.resourceVersion, signal });
+  const events = await api.watch(undefined, { resourceVersion: list.metadata?.resourceVersion, signal });
   void (async () => {
     try {
       for await (const e of events) if (e.type !== 'BOOKMARK') onChange(e.object as Obj);

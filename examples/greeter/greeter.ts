@@ -1,8 +1,7 @@
 // A complete operator in under 100 lines: a Greeting custom resource becomes a ConfigMap holding
 // its message. It is the sample that docs/operator-guide.md walks through, and it is tested.
 import { Type, type Static } from '@sinclair/typebox';
-import type { Condition, KubeObject } from '../../src/api/meta.ts';
-import { ConditionSchema } from '../../src/api/kinds/meta.ts';
+import { ConditionSchema, kindSchema } from '../../src/api/kinds/meta.ts';
 import type { KubeClient } from '../../src/client/client.ts';
 import { Controller, generationChanged } from '../../src/runtime/controller.ts';
 import { customResourceDefinition } from '../../src/runtime/crd.ts';
@@ -10,7 +9,7 @@ import { setCondition } from '../../src/runtime/conditions.ts';
 import type { Logger } from '../../src/common/log.ts';
 
 // 1. The schema: one TypeBox definition gives the TypeScript type and the CRD.
-const GreetingSchema = Type.Object({
+const GreetingSchema = kindSchema('A greeting, published as a ConfigMap.', {
   spec: Type.Object({
     message: Type.String({ description: 'What the ConfigMap will say.', minLength: 1 }),
   }),
@@ -18,8 +17,8 @@ const GreetingSchema = Type.Object({
     observedGeneration: Type.Optional(Type.Integer()),
     conditions: Type.Optional(Type.Array(ConditionSchema)),
   })),
-});
-export type Greeting = KubeObject & Static<typeof GreetingSchema>;
+}, ['spec']);
+export type Greeting = Static<typeof GreetingSchema>;
 
 export const GREETING_CRD = customResourceDefinition({
   group: 'example.granary.dev', kind: 'Greeting', plural: 'greetings', shortNames: ['greet'],
@@ -41,14 +40,14 @@ async function reconcile(greeting: Greeting, client: KubeClient): Promise<void> 
     },
     data: { message: greeting.spec.message },
   }, { fieldManager: 'greeter', force: true });
-  const conditions = setCondition(greeting.status?.conditions as Condition[] | undefined, {
+  const conditions = setCondition(greeting.status?.conditions, {
     type: 'Available', status: 'True', reason: 'ConfigMapWritten', message: `greeting-${name} holds the message`,
     observedGeneration: greeting.metadata.generation,
   });
   await client.resource<Greeting>('example.granary.dev/v1alpha1', 'Greeting').apply({
     metadata: { name, namespace },
     status: { observedGeneration: greeting.metadata.generation, conditions },
-  } as Partial<Greeting> & { metadata: { name?: string; namespace?: string } }, { fieldManager: 'greeter', force: true, subresource: 'status' });
+  }, { fieldManager: 'greeter', force: true, subresource: 'status' });
 }
 
 // 3. The controller: watch Greetings, own their ConfigMaps, reconcile on spec changes.

@@ -3,7 +3,6 @@
 // the PackageRepositories), and hands each pod to the pod workers, which run it through the host
 // runtime. It needs no more than a node's credential allows (system:node:NAME, see
 // docs/security.md): it never lists pods of other nodes, nor ConfigMaps or Secrets.
-import type { KubeObject } from '../api/meta.ts';
 import { escapeFieldValue } from '../api/selectors.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
@@ -15,6 +14,7 @@ import { measureCapacity, NodeRegistration } from './node.ts';
 import { PackageManager } from './packages/manager.ts';
 import { PACKAGE_REPOSITORY_API_VERSION, repositoryConfigs, type PackageRepository } from './packages/repository-resource.ts';
 import type { ConfigMap, Pod, Secret } from './pod-types.ts';
+import type { RuntimeClass } from '../api/kinds/node.ts';
 import { PodWorkers } from './pod-worker.ts';
 import { ReferencedObjects } from './referenced-objects.ts';
 import type { ContainerRuntime } from './runtimes/runtime.ts';
@@ -52,7 +52,6 @@ export interface AgentOptions {
   log: Logger;
 }
 
-type PodObject = KubeObject & Pod;
 
 export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise<void> {
   const { client, log } = opts;
@@ -78,15 +77,15 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
   log.info({ node: opts.nodeName }, 'node registered');
 
   const repositories = new Store<PackageRepository>();
-  const runtimeClasses = new Store<KubeObject & { handler?: string }>();
+  const runtimeClasses = new Store<RuntimeClass>();
   const packages = await PackageManager.open({ root: opts.root, repositories: () => repositoryConfigs(repositories.list()).configs, log: log.child({ part: 'packages' }) });
-  const pods = client.resource<PodObject>('v1', 'Pod');
-  let controller!: Controller<PodObject>;
+  const pods = client.resource<Pod>('v1', 'Pod');
+  let controller!: Controller<Pod>;
   // The last version of each pod seen, for cleaning up after one that vanished between looks.
-  const lastSeen = new Map<string, PodObject>();
+  const lastSeen = new Map<string, Pod>();
   const referenced = new ReferencedObjects(client, (pod) => controller.enqueue(pod), log.child({ part: 'references' }), signal);
   const workers = new PodWorkers({
-    runtime: opts.runtime, packages, images: opts.images, pods: pods as never,
+    runtime: opts.runtime, packages, images: opts.images, pods,
     runtimeClassHandler: (name) => (runtimeClasses.synced ? runtimeClasses.get({ name })?.handler ?? null : undefined), root: opts.root, hostIP: opts.nodeIp, log: log.child({ part: 'pods' }),
     sources: (namespace) => ({
       configMap: (name) => referenced.get('ConfigMap', namespace, name) as ConfigMap | undefined,
@@ -99,7 +98,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     }),
     events: new EventRecorder(client, 'granary-agent', opts.nodeName, log.child({ part: 'events' })),
   });
-  controller = new Controller<PodObject>({
+  controller = new Controller<Pod>({
     name: `agent-${opts.nodeName}`, client, apiVersion: 'v1', kind: 'Pod', fieldSelector: `spec.nodeName=${escapeFieldValue(opts.nodeName)}`, log: log.child({ part: 'pods' }),
     concurrency: 8,
     reconcile: async (pod) => {
@@ -121,7 +120,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
       for await (const event of watcher(client.resource<PackageRepository>(PACKAGE_REPOSITORY_API_VERSION, 'PackageRepository'), {}, signal)) repositories.apply(event);
     })(),
     (async () => {
-      for await (const event of watcher(client.resource<KubeObject & { handler?: string }>('node.k8s.io/v1', 'RuntimeClass'), {}, signal)) runtimeClasses.apply(event);
+      for await (const event of watcher(client.resource<RuntimeClass>('node.k8s.io/v1', 'RuntimeClass'), {}, signal)) runtimeClasses.apply(event);
     })(),
     adoptAndClean(controller, workers, opts.runtime, packages, log, signal),
     ...(opts.images ? [collectImages(controller, opts.images, opts.imageGcUnusedMs ?? 60 * 60_000, log, signal)] : []),
@@ -140,7 +139,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
  * run (the pod workers pick them up); services of pods that are gone are removed, with their files
  * and packages.
  */
-async function adoptAndClean(controller: Controller<PodObject>, workers: PodWorkers, runtime: ContainerRuntime, packages: PackageManager, log: Logger, signal: AbortSignal): Promise<void> {
+async function adoptAndClean(controller: Controller<Pod>, workers: PodWorkers, runtime: ContainerRuntime, packages: PackageManager, log: Logger, signal: AbortSignal): Promise<void> {
   await Promise.race([controller.store.ready, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
   if (signal.aborted) return;
   const live = new Set(controller.store.list().map((p) => p.metadata.uid!));
@@ -160,7 +159,7 @@ async function adoptAndClean(controller: Controller<PodObject>, workers: PodWork
 }
 
 /** Every few minutes: removes the images no pod bound here has wanted for `unusedMs`. */
-async function collectImages(controller: Controller<PodObject>, images: ImageManager, unusedMs: number, log: Logger, signal: AbortSignal): Promise<void> {
+async function collectImages(controller: Controller<Pod>, images: ImageManager, unusedMs: number, log: Logger, signal: AbortSignal): Promise<void> {
   while (!signal.aborted) {
     await new Promise((r) => { const timer = setTimeout(r, Math.min(IMAGE_GC_INTERVAL_MS, unusedMs)); signal.addEventListener('abort', () => { clearTimeout(timer); r(undefined); }, { once: true }); });
     if (signal.aborted) return;

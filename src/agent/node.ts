@@ -3,7 +3,8 @@
 // kube-node-lease renewed as a heartbeat. Failures to update are retried, never fatal.
 import { cpus, totalmem, hostname, release, arch, freemem } from 'node:os';
 import { statfsSync, readFileSync, existsSync } from 'node:fs';
-import type { Condition, KubeObject } from '../api/meta.ts';
+import type { Lease } from '../api/kinds/coordination.ts';
+import type { Node, NodeCondition } from '../api/kinds/core.ts';
 import type { KubeClient } from '../client/client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
@@ -13,15 +14,6 @@ export const GRANARY_PLATFORM = 'granary-linux';
 export const AGENT_VERSION = 'v1.33.0-granary';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const LEASE_DURATION_SECONDS = 40;
-
-export type Node = KubeObject & {
-  spec?: { taints?: { key: string; value?: string; effect: string }[]; unschedulable?: boolean };
-  status?: {
-    capacity?: Record<string, string>; allocatable?: Record<string, string>; conditions?: Condition[];
-    addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint: { Port: number } };
-    nodeInfo?: Record<string, string>;
-  };
-};
 
 export interface NodeIdentity {
   name: string;
@@ -52,9 +44,9 @@ function osImage(): string {
   return m?.[1] ?? 'Linux';
 }
 
-export function nodeConditions(now: string, ready: { ready: boolean; reason: string; message: string }, previous: Condition[] = []): Condition[] {
+export function nodeConditions(now: string, ready: { ready: boolean; reason: string; message: string }, previous: readonly NodeCondition[] = []): NodeCondition[] {
   const memoryLow = freemem() < 100 * 1024 * 1024;
-  const next: Condition[] = [
+  const next: NodeCondition[] = [
     { type: 'MemoryPressure', status: memoryLow ? 'True' : 'False', reason: memoryLow ? 'AgentHasInsufficientMemory' : 'AgentHasSufficientMemory', message: memoryLow ? 'less than 100 MiB of memory is free' : 'agent has sufficient memory available' },
     { type: 'DiskPressure', status: 'False', reason: 'AgentHasNoDiskPressure', message: 'agent has no disk pressure' },
     { type: 'PIDPressure', status: 'False', reason: 'AgentHasSufficientPID', message: 'agent has sufficient PID available' },
@@ -106,7 +98,7 @@ export class NodeRegistration {
 
   constructor(client: KubeClient, identity: NodeIdentity, capacity: () => Capacity, log: Logger) {
     this.nodes = client.resource<Node>('v1', 'Node');
-    this.leases = client.resource<KubeObject>('coordination.k8s.io/v1', 'Lease');
+    this.leases = client.resource<Lease>('coordination.k8s.io/v1', 'Lease');
     this.identity = identity;
     this.capacity = capacity;
     this.log = log;

@@ -1,40 +1,24 @@
 // Pod status as a kubelet reports it: phase, the four standard conditions, host and pod IPs, and
 // one containerStatus per container. Shared by the real agent and the simulated nodes.
-import type { Condition, KubeObject } from '../api/meta.ts';
+import type { ContainerStatus, Pod, PodCondition, PodStatus } from '../api/kinds/core.ts';
 
-export interface ContainerStateView {
-  name: string;
-  image: string;
-  state: { waiting?: { reason: string; message?: string }; running?: { startedAt: string }; terminated?: { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt: string } };
-  lastState?: ContainerStateView['state'];
-  ready: boolean;
-  started: boolean;
-  restartCount: number;
-}
+/** A container's status as the agent reports it: the ContainerStatus fields it always sets. */
+export type ContainerStateView = Required<Pick<ContainerStatus, 'name' | 'image' | 'imageID' | 'state' | 'ready' | 'started' | 'restartCount'>>
+  & Pick<ContainerStatus, 'lastState'>;
 
-export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+export type PodPhase = NonNullable<PodStatus['phase']>;
 
-export interface PodStatusView {
-  phase: PodPhase;
-  conditions: Condition[];
-  hostIP: string;
-  hostIPs: { ip: string }[];
-  podIP?: string;
-  podIPs?: { ip: string }[];
-  startTime?: string;
-  containerStatuses: ContainerStateView[];
-  initContainerStatuses?: ContainerStateView[];
-  reason?: string;
-  message?: string;
-  qosClass?: string;
-}
+/** A pod's status as the agent reports it: the PodStatus fields it always sets, its containers as above. */
+export type PodStatusView = Required<Pick<PodStatus, 'phase' | 'hostIP' | 'hostIPs'>>
+  & Pick<PodStatus, 'podIP' | 'podIPs' | 'startTime' | 'reason' | 'message' | 'qosClass'>
+  & { conditions: PodCondition[]; containerStatuses: ContainerStateView[]; initContainerStatuses?: ContainerStateView[] };
 
 export const nowRfc3339 = (d = new Date()) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Builds the status from per-container views, keeping transition times of unchanged conditions. */
 export function podStatus(opts: {
   phase: PodPhase; hostIP: string; containers: ContainerStateView[]; initContainers?: ContainerStateView[];
-  initialized: boolean; startTime?: string; previous?: { conditions?: Condition[]; qosClass?: string }; reason?: string; message?: string;
+  initialized: boolean; startTime?: string; previous?: Pick<PodStatus, 'conditions' | 'qosClass'>; reason?: string; message?: string;
 }): PodStatusView {
   const now = nowRfc3339();
   const allReady = opts.containers.length > 0 && opts.containers.every((c) => c.ready);
@@ -42,7 +26,7 @@ export function podStatus(opts: {
   const containersReady = allReady ? { status: 'True' as const } : {
     status: 'False' as const, reason: 'ContainersNotReady', message: `containers with unready status: [${notReady.join(' ')}]`,
   };
-  const desired: Condition[] = [
+  const desired: PodCondition[] = [
     { type: 'PodScheduled', status: 'True' },
     { type: 'Initialized', status: opts.initialized ? 'True' : 'False', ...(opts.initialized ? {} : { reason: 'ContainersNotInitialized' }) },
     { type: 'ContainersReady', ...containersReady },
@@ -51,7 +35,7 @@ export function podStatus(opts: {
   const previous = opts.previous?.conditions ?? [];
   const conditions = desired.map((c) => {
     const before = previous.find((p) => p.type === c.type);
-    return { ...c, lastProbeTime: null, lastTransitionTime: before && before.status === c.status ? before.lastTransitionTime : now } as Condition;
+    return { ...c, lastTransitionTime: before && before.status === c.status ? before.lastTransitionTime : now };
   });
   const running = opts.phase === 'Running' || opts.phase === 'Succeeded' || opts.phase === 'Failed';
   return {
@@ -67,12 +51,10 @@ export function podStatus(opts: {
   };
 }
 
-type PodLike = KubeObject & { spec?: { containers?: { name: string; image?: string }[] } };
-
 /** Every container running and ready: what a simulated node reports once a pod "starts". */
-export function allRunning(pod: PodLike, hostIP: string, startedAt: string): PodStatusView {
+export function allRunning(pod: Pod, hostIP: string, startedAt: string): PodStatusView {
   const containers = (pod.spec?.containers ?? []).map((c) => ({
-    name: c.name, image: c.image ?? '', state: { running: { startedAt } }, ready: true, started: true, restartCount: 0,
+    name: c.name, image: c.image ?? '', imageID: '', state: { running: { startedAt } }, ready: true, started: true, restartCount: 0,
   }));
-  return podStatus({ phase: 'Running', hostIP, containers, initialized: true, startTime: startedAt, previous: pod.status as PodStatusView | undefined });
+  return podStatus({ phase: 'Running', hostIP, containers, initialized: true, startTime: startedAt, previous: pod.status });
 }

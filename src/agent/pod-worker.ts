@@ -7,7 +7,6 @@
 //             probes decide Ready and restart containers whose liveness fails
 //   Deleting: stop within the grace period → remove services, files, packages → confirm
 import { existsSync } from 'node:fs';
-import type { KubeObject } from '../api/meta.ts';
 import type { ResourceApi } from '../client/resource.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
@@ -42,7 +41,7 @@ export interface PodWorkerDeps {
   images?: ImageManager;
   /** A RuntimeClass's handler; null when there is no such RuntimeClass, undefined while not yet known. */
   runtimeClassHandler?: (name: string) => string | null | undefined;
-  pods: ResourceApi<KubeObject>;
+  pods: ResourceApi<Pod>;
   /** ConfigMaps and Secrets of one namespace, as the agent's watches see them. */
   sources: (namespace: string) => ConfigSources;
   root: string;
@@ -278,7 +277,7 @@ export class PodWorkers {
   private event(pod: Pod, c: Container | undefined, spec: EventSpec): void {
     const isInit = c !== undefined && (pod.spec.initContainers ?? []).includes(c);
     const fieldPath = c ? `spec.${isInit ? 'initContainers' : 'containers'}{${c.name}}` : undefined;
-    void this.deps.events.publish({ ...(pod as unknown as KubeObject), apiVersion: 'v1', kind: 'Pod' }, { ...spec, fieldPath });
+    void this.deps.events.publish({ ...pod, apiVersion: 'v1', kind: 'Pod' }, { ...spec, fieldPath });
   }
 
   private async ensureProber(pod: Pod, c: Container, spec: ServiceSpec): Promise<void> {
@@ -367,7 +366,7 @@ export class PodWorkers {
     this.recordStates(pod, containers, phase);
     if (sameStatus(pod.status, status)) return settled;
     try {
-      await this.deps.pods.updateStatus({ ...(pod as unknown as KubeObject), status } as KubeObject);
+      await this.deps.pods.updateStatus({ ...pod, status });
     } catch (err) {
       // A newer pod version exists: the next sync reports against it.
       if (!isConflict(err) && !isNotFound(err)) throw err;
@@ -403,7 +402,7 @@ export class PodWorkers {
     const name = serviceName(pod.metadata.namespace ?? 'default', pod.metadata.name!, c.name);
     const s = await this.deps.runtime.status(name);
     const prober = this.probers.get(name)?.prober;
-    const base = { name: c.name, image: c.image ?? '', restartCount: s.restartCount };
+    const base = { name: c.name, image: c.image ?? '', imageID: '', restartCount: s.restartCount };
     const last = s.lastTermination ? { lastState: { terminated: terminatedView(s.lastTermination) } } : {};
     if (s.state === 'running') {
       return { ...base, ...last, state: { running: { startedAt: iso(s.startedAt) } }, ready: prober?.ready ?? true, started: prober?.started ?? true };

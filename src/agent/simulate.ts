@@ -1,7 +1,7 @@
 // `granary agent --simulate N`: N simulated nodes that run no processes but register, renew their
 // Leases and move the pods bound to them through the same states a real agent would (as kwok
 // does), for scale tests of the control plane and the operators.
-import type { KubeObject } from '../api/meta.ts';
+import type { Pod } from '../api/kinds/core.ts';
 import type { KubeClient } from '../client/client.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
@@ -11,8 +11,6 @@ import { NodeRegistration, type Capacity } from './node.ts';
 import { allRunning, nowRfc3339 } from './pod-status.ts';
 
 const SIMULATED_CAPACITY: Capacity = { cpu: '32', memory: '134217728Ki', 'ephemeral-storage': '1073741824Ki', pods: '110' };
-
-type Pod = KubeObject & { spec?: { nodeName?: string; containers?: { name: string; image?: string }[] }; status?: { phase?: string } };
 
 export interface SimulationOptions {
   client: KubeClient;

@@ -1,9 +1,9 @@
 // The built-in resources the API server serves, with the groups, versions, names, verbs and
 // subresources Kubernetes' own discovery reports for them (kubectl relies on these), and the
 // structural schema of each kind.
-import type { TSchema } from '@sinclair/typebox';
 import { ALL_VERBS, type ResourceDefinition } from './resources.ts';
 import type { JSONSchemaProps } from './schema.ts';
+import type { KindSchema } from './kinds/meta.ts';
 import { ConfigMapSchema, CoreEventSchema, NamespaceSchema, NodeSchema, PodSchema, SecretSchema, ServiceAccountSchema } from './kinds/core.ts';
 import { EventSchema } from './kinds/events.ts';
 import { LeaseSchema } from './kinds/coordination.ts';
@@ -39,7 +39,8 @@ interface BuiltinSpec {
   kind: string;
   plural: string;
   namespaced: boolean;
-  schema: TSchema;
+  /** The kind's schema (kindSchema): its static type is the kind's TypeScript type, a KubeObject. */
+  schema: KindSchema;
   openapiPrefix: string;
   shortNames?: string[];
   categories?: string[];

@@ -1,102 +1,33 @@
-// Kubernetes object metadata and the generic shapes every kind shares. Types only; no I/O.
+// The generic shapes every kind shares: KubeObject, its metadata, lists, Status, watch events and
+// conditions — each the static type of its schema in kinds/meta.ts, the one place a field is
+// declared. Types and apiVersion helpers only; no I/O.
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+import type { Static } from '@sinclair/typebox';
+import type { KubeObjectListSchema, KubeObjectSchema, WatchEventSchema } from './kinds/meta.ts';
 
-export interface ManagedFieldsEntry {
-  manager?: string;
-  operation?: 'Apply' | 'Update';
-  apiVersion?: string;
-  time?: string;
-  fieldsType?: 'FieldsV1';
-  fieldsV1?: Record<string, unknown>;
-  subresource?: string;
-}
+export type {
+  Condition, ListMeta, ManagedFieldsEntry, ObjectMeta, OwnerReference, Status, StatusCause, StatusDetails,
+} from './kinds/meta.ts';
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  finalizers?: string[];
-  managedFields?: ManagedFieldsEntry[];
-}
-
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
+/**
+ * Any object as the API serves it: apiVersion, kind and metadata, and the fields of its kind,
+ * unknown here. Every kind's type (the static type of its schema) is a KubeObject.
+ */
+export interface KubeObject extends Static<typeof KubeObjectSchema> {
   [key: string]: unknown;
 }
 
-export interface ListMeta {
-  resourceVersion?: string;
-  continue?: string;
-  remainingItemCount?: number;
-}
+/**
+ * An object of kind K as a client sent it, before validation: apiVersion, kind and metadata as
+ * every object has them, any of the kind's own fields possibly missing.
+ */
+export type Unvalidated<K extends KubeObject> = Pick<K, 'apiVersion' | 'kind' | 'metadata'> & Partial<Omit<K, 'apiVersion' | 'kind' | 'metadata'>>;
 
-export interface KubeList<T = KubeObject> {
-  apiVersion: string;
-  kind: string;
-  metadata: ListMeta;
-  items: T[];
-}
+/** A list response: list metadata and the items. */
+export type KubeList<T = KubeObject> = Omit<Static<typeof KubeObjectListSchema>, 'items'> & { items: T[] };
 
-export interface StatusCause {
-  reason?: string;
-  message?: string;
-  field?: string;
-}
-
-export interface StatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
-  uid?: string;
-  causes?: StatusCause[];
-  retryAfterSeconds?: number;
-}
-
-/** The metav1.Status object that every API error is returned as. */
-export interface Status {
-  kind: 'Status';
-  apiVersion: 'v1';
-  metadata: ListMeta;
-  status: 'Success' | 'Failure';
-  message?: string;
-  reason?: string;
-  details?: StatusDetails;
-  code: number;
-}
-
-export interface WatchEvent<T = KubeObject> {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: T;
-}
-
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  observedGeneration?: number;
-  lastTransitionTime?: string;
-  lastHeartbeatTime?: string;
-  reason?: string;
-  message?: string;
-}
+/** One change on a watch stream, its object typed by the caller. */
+export type WatchEvent<T = KubeObject> = Omit<Static<typeof WatchEventSchema>, 'object'> & { object: T };
 
 export interface GroupVersionKind {
   group: string;

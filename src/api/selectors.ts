@@ -2,6 +2,9 @@
 // `fieldSelector` query parameters, and metav1.LabelSelector objects. Parsing follows Kubernetes'
 // grammar and error wording, so a bad selector is reported to users exactly as a Kubernetes API
 // server reports it. No I/O: the server uses this to filter lists and watches, clients to build them.
+import type { LabelSelector } from './kinds/meta.ts';
+
+export type { LabelSelector, LabelSelectorRequirement } from './kinds/meta.ts';
 
 /** A selector that cannot be parsed or used; the message is what the server returns as 400 BadRequest. */
 export class SelectorError extends Error {
@@ -85,17 +88,6 @@ export interface LabelRequirement {
 
 export type Labels = Readonly<Record<string, string>> | undefined;
 
-/** metav1.LabelSelector. */
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: LabelSelectorRequirement[];
-}
-
-export interface LabelSelectorRequirement {
-  key: string;
-  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
-  values?: string[];
-}
 
 /** Checks a requirement the way Kubernetes' NewRequirement does; returns the error messages. */
 function requirementErrors(r: LabelRequirement): string[] {

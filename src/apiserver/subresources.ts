@@ -1,5 +1,6 @@
 // Subresources that are more than a read or write of the object: binding a pod to a node, and
 // a namespace's finalize.
+import type { Binding, Node, Pod } from '../api/kinds/core.ts';
 import type { KubeObject, StatusCause } from '../api/meta.ts';
 import { get as httpsGet } from 'node:https';
 import { ApiError, errors } from './errors.ts';
@@ -9,13 +10,12 @@ import type { Query } from './http/query.ts';
 import { fieldError } from './validation/field.ts';
 import { timestamp } from './registry/store.ts';
 
-type Binding = { metadata?: { name?: string }; target?: { kind?: string; name?: string } };
-type Pod = KubeObject & { spec?: { nodeName?: string }; status?: { conditions?: { type: string }[] } };
 
 /** POST pods/{name}/binding: sets spec.nodeName once, and records PodScheduled. */
 export const podBinding: SubresourceHandler = async ({ info, store, body, opts, res, req }) => {
   if (req.method !== 'POST') throw errors.methodNotAllowed('pods/binding accepts POST only');
-  const binding = (await body()) as Binding;
+  // As the client sent it: validated here.
+  const binding = (await body()) as Partial<Binding> | undefined;
   const node = binding?.target?.name;
   if (!node) throw errors.invalid({ group: '', kind: 'Binding', name: info.name }, [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
   if (binding.target?.kind && binding.target.kind !== 'Node') {
@@ -25,9 +25,9 @@ export const podBinding: SubresourceHandler = async ({ info, store, body, opts, 
     const pod = structuredClone(store.get(info.namespace, info.name!)) as Pod;
     if (pod.metadata.deletionTimestamp) throw errors.conflict('pods', '', info.name!, 'pod is being deleted, cannot be assigned to a host');
     if (pod.spec?.nodeName) throw errors.conflict('pods', '', info.name!, `pod ${info.name} is already assigned to node "${pod.spec.nodeName}"`);
-    pod.spec = { ...pod.spec, nodeName: node };
+    pod.spec = { ...pod.spec!, nodeName: node };
     const conditions = (pod.status?.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
-    pod.status = { ...pod.status, conditions: [...conditions, { type: 'PodScheduled', status: 'True', lastTransitionTime: timestamp() } as { type: string }] };
+    pod.status = { ...pod.status, conditions: [...conditions, { type: 'PodScheduled', status: 'True', lastTransitionTime: timestamp() }] };
     try {
       await store.bind(pod, opts);
       break;
@@ -45,9 +45,6 @@ export const namespaceFinalize: SubresourceHandler = async ({ info, store, body,
   const updated = await store.update(undefined, info.name!, (await body()) as KubeObject, opts, 'finalize');
   sendJson(res, 200, updated);
 };
-
-type Node = KubeObject & { status?: { addresses?: { type: string; address: string }[]; daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } };
-type PodWithContainers = KubeObject & { spec?: { nodeName?: string; containers?: { name: string }[]; initContainers?: { name: string }[] } };
 
 /**
  * PodLogOptions from the query, converted and validated as Kubernetes does, in the canonical form
@@ -86,7 +83,7 @@ export function podLogQuery(query: Query, pod: string): URLSearchParams {
 export function podLogs(lookupNode: (name: string) => KubeObject | undefined, credentials: { cert: string; key: string }): SubresourceHandler {
   return async ({ info, store, res, req, query }) => {
     if (req.method !== 'GET') throw errors.methodNotAllowed('pods/log accepts GET only');
-    const pod = store.get(info.namespace, info.name!) as PodWithContainers;
+    const pod = store.get(info.namespace, info.name!) as Pod;
     const names = (pod.spec?.containers ?? []).map((c) => c.name);
     const all = [...names, ...(pod.spec?.initContainers ?? []).map((c) => c.name)];
     const params = podLogQuery(query, info.name!);

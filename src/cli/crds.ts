@@ -3,7 +3,7 @@
 // `granary install --kubeconfig FILE`.
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import type { Condition, KubeObject } from '../api/meta.ts';
+import type { CustomResourceDefinition } from '../api/kinds/apiextensions.ts';
 import { KubeClient, sleep } from '../client/client.ts';
 import { isAlreadyExists } from '../client/errors.ts';
 import { PACKAGE_REPOSITORY_CRD } from '../agent/packages/repository-resource.ts';
@@ -11,7 +11,7 @@ import { OPERATORS } from '../operators/index.ts';
 import { UsageError } from './process.ts';
 import { granaryRuntimeClasses } from '../runtime/runtime-classes.ts';
 
-export const ALL_CRDS: KubeObject[] = [PACKAGE_REPOSITORY_CRD, ...OPERATORS.flatMap((o) => o.crds)];
+export const ALL_CRDS: CustomResourceDefinition[] = [PACKAGE_REPOSITORY_CRD, ...OPERATORS.flatMap((o) => o.crds)];
 
 export const CRD_USAGE = `  crd print                                       print every CustomResourceDefinition granary defines (YAML)
   install --kubeconfig FILE                       install (or update) them on a cluster`;
@@ -21,22 +21,20 @@ export async function crdCommand(argv: string[]): Promise<void> {
   process.stdout.write(ALL_CRDS.map((crd) => stringify(crd)).join('---\n'));
 }
 
-type Crd = KubeObject & { status?: { conditions?: Condition[] } };
-
 /**
  * Creates each CRD, or replaces the spec of one that exists (keeping its status and version), then
  * waits until the server serves every one of them (condition Established), so that the caller
  * may create custom resources right away.
  */
-export async function installCrds(client: KubeClient, crds: KubeObject[] = ALL_CRDS, timeoutMs = 60_000): Promise<string[]> {
-  const api = client.resource<Crd>('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+export async function installCrds(client: KubeClient, crds: CustomResourceDefinition[] = ALL_CRDS, timeoutMs = 60_000): Promise<string[]> {
+  const api = client.resource<CustomResourceDefinition>('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
   const names: string[] = [];
   for (const crd of crds) {
     try {
       await api.create(crd);
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      await api.apply({ metadata: { name: crd.metadata.name }, spec: crd.spec } as never, { fieldManager: 'granary-install', force: true });
+      await api.apply({ metadata: { name: crd.metadata.name }, spec: crd.spec }, { fieldManager: 'granary-install', force: true });
     }
     names.push(crd.metadata.name!);
   }

@@ -14,6 +14,7 @@ import { KubeClient } from '../client/client.ts';
 import { loadConnection } from '../client/kubeconfig.ts';
 import { parseDuration } from '../common/duration.ts';
 import { caCertHash } from '../client/pinned-ca.ts';
+import type { Secret } from '../api/kinds/core.ts';
 import { UsageError } from './process.ts';
 
 export const TOKEN_USAGE = `  token create [--data-dir DIR | --kubeconfig FILE] [--ttl 24h] [--description TEXT]
@@ -32,7 +33,7 @@ function randomString(length: number): string {
 }
 
 /** A bootstrap token's Secret, as Kubernetes reads it. */
-export function bootstrapTokenSecret(id: string, secret: string, opts: { expiresAt?: Date; description?: string; groups?: string[] }) {
+export function bootstrapTokenSecret(id: string, secret: string, opts: { expiresAt?: Date; description?: string; groups?: string[] }): Secret {
   return {
     apiVersion: 'v1', kind: 'Secret', type: 'bootstrap.kubernetes.io/token',
     metadata: { name: `bootstrap-token-${id}`, namespace: 'kube-system' },
@@ -51,9 +52,9 @@ export function bootstrapTokenSecret(id: string, secret: string, opts: { expires
 export async function createBootstrapToken(client: KubeClient, opts: { ttlMs: number; description?: string; groups?: string[] }): Promise<string> {
   const id = randomString(6);
   const secret = randomString(16);
-  await client.resource('v1', 'Secret').create(bootstrapTokenSecret(id, secret, {
+  await client.resource<Secret>('v1', 'Secret').create(bootstrapTokenSecret(id, secret, {
     expiresAt: opts.ttlMs > 0 ? new Date(Date.now() + opts.ttlMs) : undefined, description: opts.description, groups: opts.groups,
-  }) as never);
+  }));
   return `${id}.${secret}`;
 }
 

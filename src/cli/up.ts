@@ -13,13 +13,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Condition, KubeObject } from '../api/meta.ts';
+import type { Node, Pod } from '../api/kinds/core.ts';
+import type { KubeObject } from '../api/meta.ts';
 import { KubeClient, sleep } from '../client/client.ts';
 import { isAlreadyExists } from '../client/errors.ts';
 import { createLogger } from '../common/log.ts';
 import { PACKAGE_REPOSITORY_API_VERSION } from '../agent/packages/repository-resource.ts';
 import { processesMentioning } from '../agent/runtimes/host.ts';
-import { isConditionTrue } from '../runtime/conditions.ts';
+import { conditionsOf, isConditionTrue } from '../runtime/conditions.ts';
 import { OPERATORS, type Operator } from '../operators/index.ts';
 import { installCrds, installRuntimeClasses } from './crds.ts';
 import { applyDemo } from './operator.ts';
@@ -160,12 +161,9 @@ class Supervised {
   }
 }
 
-type NodeObject = KubeObject & { status?: { conditions?: Condition[] } };
-type WithConditions = KubeObject & { status?: { conditions?: Condition[] } };
-
-const isReady = (n: NodeObject | undefined) => isConditionTrue(n?.status?.conditions, 'Ready');
+const isReady = (n: Node | undefined) => isConditionTrue(n?.status?.conditions, 'Ready');
 /** A demo object is there once Available (a workload) or Ready (e.g. a SecretClass with its CA). */
-const isAvailable = (o: WithConditions | undefined) => isConditionTrue(o?.status?.conditions, 'Available') || isConditionTrue(o?.status?.conditions, 'Ready');
+const isAvailable = (o: KubeObject | undefined) => isConditionTrue(conditionsOf(o), 'Available') || isConditionTrue(conditionsOf(o), 'Ready');
 const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 /** Every operator's summary lines; an operator whose summary fails says so instead. */
@@ -185,7 +183,7 @@ export async function summaries(client: KubeClient, operators: Operator[] = OPER
 /** What is not there yet: nodes not Ready and demo objects not Available, each with why. */
 async function pending(client: KubeClient, demo: KubeObject[]): Promise<{ nodes: Map<string, string>; demo: Map<string, string> }> {
   const nodes = new Map<string, string>();
-  const listed = (await client.resource<NodeObject>('v1', 'Node').list(undefined, { labelSelector: `${LOCAL_NODE_LABEL}=true` })).items;
+  const listed = (await client.resource<Node>('v1', 'Node').list(undefined, { labelSelector: `${LOCAL_NODE_LABEL}=true` })).items;
   for (const { name } of LOCAL_NODES) {
     const node = listed.find((n) => n.metadata.name === name);
     if (!node) nodes.set(name, 'not registered yet');
@@ -193,9 +191,9 @@ async function pending(client: KubeClient, demo: KubeObject[]): Promise<{ nodes:
   }
   const waiting = new Map<string, string>();
   for (const object of demo) {
-    const current = await client.resource<WithConditions>(object.apiVersion!, object.kind!).get(object.metadata.name!, object.metadata.namespace ?? 'default').catch(() => undefined);
+    const current = await client.resource(object.apiVersion, object.kind).get(object.metadata.name!, object.metadata.namespace ?? 'default').catch(() => undefined);
     if (isAvailable(current)) continue;
-    const conditions = current?.status?.conditions ?? [];
+    const conditions = conditionsOf(current);
     const telling = conditions.find((c) => c.type === 'Degraded' && c.status === 'True') ?? conditions.find((c) => c.type === 'Progressing') ?? conditions.find((c) => c.type === 'Available');
     waiting.set(describe(object), telling ? `${telling.type}: ${telling.message ?? telling.reason ?? telling.status}` : 'no status yet');
   }
@@ -490,9 +488,9 @@ export async function statusCommand(argv: string[]): Promise<void> {
   }
   const client = KubeClient.fromKubeconfig(kubeconfig, { maxAttempts: 1 });
   try {
-    const nodes = await client.resource<NodeObject>('v1', 'Node').list();
+    const nodes = await client.resource<Node>('v1', 'Node').list();
     const ready = nodes.items.filter(isReady).length;
-    const pods = await client.resource<KubeObject & { status?: { phase?: string } }>('v1', 'Pod').list();
+    const pods = await client.resource<Pod>('v1', 'Pod').list();
     const phases = new Map<string, number>();
     for (const p of pods.items) phases.set(p.status?.phase ?? 'Unknown', (phases.get(p.status?.phase ?? 'Unknown') ?? 0) + 1);
     process.stdout.write(`granary is up (pid ${pid}), control plane ${client.connection.server}\n`);

@@ -1,5 +1,6 @@
 // Every product operator the distribution ships, as the CLI sees them: `granary operator`,
 // `granary install` and `granary up` go through this list and know nothing product-specific.
+import type { CustomResourceDefinition } from '../api/kinds/apiextensions.ts';
 import type { KubeObject } from '../api/meta.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
@@ -17,7 +18,7 @@ export interface Operator {
   /** Short name, as in `granary operator NAME`. */
   name: string;
   /** The CustomResourceDefinitions the operator serves (and its command kinds). */
-  crds: KubeObject[];
+  crds: CustomResourceDefinition[];
   /** Runs every controller of the operator until `signal` aborts. */
   run(client: KubeClient, log: Logger, signal: AbortSignal, context?: OperatorContext): Promise<void>;
   /** What the operator serves on the operators' endpoint beside /metrics (behind the same access checks). */

@@ -22,6 +22,8 @@
 //   retried with backoff while the command stays Running.
 import { Type, type Static } from '@sinclair/typebox';
 import type { KubeObject } from '../api/meta.ts';
+import type { CustomResourceDefinition } from '../api/kinds/apiextensions.ts';
+import { kindSchema } from '../api/kinds/meta.ts';
 import type { KubeClient } from '../client/client.ts';
 import { isConflict, isNotFound, isTransient } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
@@ -48,19 +50,19 @@ export const CommandStatusSchema = Type.Object({
 }, { description: 'How the command went; written by the operator.' });
 export type CommandStatus = Static<typeof CommandStatusSchema>;
 
-export const RestartSchema = Type.Object({
+export const RestartSchema = kindSchema('Restarts the pods of a resource, one at a time by default.', {
   spec: Type.Object({
     name: TargetNameSchema,
     rolling: Type.Optional(Type.Boolean({ default: true, description: 'Restart the pods one at a time, each once the others are ready (the default), or all at once.' })),
   }),
   status: Type.Optional(CommandStatusSchema),
-});
-export const StartSchema = Type.Object({ spec: Type.Object({ name: TargetNameSchema }), status: Type.Optional(CommandStatusSchema) });
-export const StopSchema = Type.Object({ spec: Type.Object({ name: TargetNameSchema }), status: Type.Optional(CommandStatusSchema) });
+}, ['spec']);
+export const StartSchema = kindSchema('Starts a stopped resource.', { spec: Type.Object({ name: TargetNameSchema }), status: Type.Optional(CommandStatusSchema) }, ['spec']);
+export const StopSchema = kindSchema('Stops a resource, keeping its data.', { spec: Type.Object({ name: TargetNameSchema }), status: Type.Optional(CommandStatusSchema) }, ['spec']);
 
-export type Restart = KubeObject & Static<typeof RestartSchema>;
-export type Start = KubeObject & Static<typeof StartSchema>;
-export type Stop = KubeObject & Static<typeof StopSchema>;
+export type Restart = Static<typeof RestartSchema>;
+export type Start = Static<typeof StartSchema>;
+export type Stop = Static<typeof StopSchema>;
 export type Command = Restart | Start | Stop;
 
 /** The API group of a product's commands, e.g. command.zookeeper.granary.dev. */
@@ -70,7 +72,7 @@ export function commandGroup(product: string): string {
 }
 
 /** The CustomResourceDefinitions of a product's Restart, Start and Stop commands. */
-export function commandCrds(product: string): KubeObject[] {
+export function commandCrds(product: string): CustomResourceDefinition[] {
   const group = commandGroup(product);
   const definition = (kind: CommandKind, plural: string, schema: typeof RestartSchema | typeof StartSchema, extraColumns: { name: string; jsonPath: string }[] = []) =>
     customResourceDefinition({

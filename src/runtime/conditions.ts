@@ -1,6 +1,6 @@
 // Status conditions as Kubernetes keeps them: one entry per type, lastTransitionTime moving only
 // when the status flips, observedGeneration saying which spec the condition describes.
-import type { Condition } from '../api/meta.ts';
+import type { Condition, KubeObject } from '../api/meta.ts';
 
 /** The workload serves its clients (enough replicas are ready). */
 export const AVAILABLE = 'Available';
@@ -53,12 +53,31 @@ export function setCondition(conditions: Condition[] | undefined, update: Condit
   return index < 0 ? [...current, next] : current.map((c, i) => (i === index ? next : c));
 }
 
-export function getCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
+/** Any kind's condition: metav1.Condition, or a pod's, a node's, a CRD's ... */
+export interface AnyCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+/** status.conditions of an object of any kind (e.g. a custom resource read without its type); [] when it has none. */
+export function conditionsOf(obj: KubeObject | undefined): AnyCondition[] {
+  const status = obj?.status;
+  const conditions = typeof status === 'object' && status !== null && 'conditions' in status ? status.conditions : undefined;
+  return Array.isArray(conditions) ? conditions.filter(isCondition) : [];
+}
+
+function isCondition(value: unknown): value is AnyCondition {
+  return typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string' && 'status' in value && typeof value.status === 'string';
+}
+
+export function getCondition<C extends AnyCondition>(conditions: readonly C[] | undefined, type: string): C | undefined {
   return conditions?.find((c) => c.type === type);
 }
 
 /** True only when the condition is present with status "True". */
-export function isConditionTrue(conditions: readonly Condition[] | undefined, type: string): boolean {
+export function isConditionTrue(conditions: readonly AnyCondition[] | undefined, type: string): boolean {
   return getCondition(conditions, type)?.status === 'True';
 }
 

@@ -1,14 +1,16 @@
-// CustomResourceDefinitions generated from TypeBox schemas: one definition gives the static type
-// (Static<typeof Schema>), the structural OpenAPI v3 schema and the CRD that installs it.
+// CustomResourceDefinitions generated from TypeBox schemas: one kind schema (kindSchema of
+// src/api/kinds/meta.ts) gives the static type (Static<typeof Schema>, a KubeObject), the
+// structural OpenAPI v3 schema and the CRD that installs it.
 import type { TSchema } from '@sinclair/typebox';
+import type { CustomResourceDefinition } from '../api/kinds/apiextensions.ts';
+import type { KindSchema } from '../api/kinds/meta.ts';
 import type { JSONSchemaProps } from '../api/schema.ts';
-import type { KubeObject } from '../api/meta.ts';
 import type { PrinterColumn } from '../api/resources.ts';
 
 export interface CrdVersion {
   name: string;
-  /** Schema of the whole object's spec and status, e.g. Type.Object({ spec: ..., status: ... }). */
-  schema: TSchema;
+  /** The kind's schema, e.g. kindSchema('A greeting.', { spec: ..., status: ... }, ['spec']). */
+  schema: KindSchema;
   served?: boolean;
   storage?: boolean;
   printerColumns?: PrinterColumn[];
@@ -28,7 +30,7 @@ export interface CrdDefinition {
   versions: CrdVersion[];
 }
 
-export function customResourceDefinition(def: CrdDefinition): KubeObject {
+export function customResourceDefinition(def: CrdDefinition): CustomResourceDefinition {
   const storage = def.versions.filter((v) => v.storage).length === 1 ? undefined : def.versions[0].name;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -45,7 +47,7 @@ export function customResourceDefinition(def: CrdDefinition): KubeObject {
         name: v.name,
         served: v.served ?? true,
         storage: v.storage ?? v.name === storage,
-        schema: { openAPIV3Schema: toStructural(v.schema) },
+        schema: { openAPIV3Schema: toStructural(withoutEnvelope(v.schema)) },
         subresources: {
           ...(v.status === false ? {} : { status: {} }),
           ...(v.scale ? { scale: v.scale } : {}),
@@ -54,6 +56,15 @@ export function customResourceDefinition(def: CrdDefinition): KubeObject {
       })),
     },
   };
+}
+
+/**
+ * The kind's own fields: apiVersion, kind and metadata are the API server's to describe (a CRD may
+ * say nothing about metadata but its name).
+ */
+function withoutEnvelope(schema: KindSchema): TSchema {
+  const { apiVersion: _apiVersion, kind: _kind, metadata: _metadata, ...properties } = schema.properties;
+  return { ...schema, properties };
 }
 
 /**

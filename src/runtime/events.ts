@@ -2,17 +2,11 @@
 // reason, action, type and note) within the series window is folded into the first one's series
 // (count and lastObservedTime) instead of creating another Event.
 import { randomBytes } from 'node:crypto';
+import type { Event } from '../api/kinds/events.ts';
 import type { KubeObject } from '../api/meta.ts';
 import type { KubeClient } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
-
-type Event = KubeObject & {
-  eventTime: string; reportingController: string; reportingInstance: string; action: string; reason: string;
-  type: 'Normal' | 'Warning'; note?: string;
-  regarding: { apiVersion: string; kind: string; name?: string; namespace?: string; uid?: string; resourceVersion?: string; fieldPath?: string };
-  series?: { count: number; lastObservedTime: string };
-};
 
 const SERIES_WINDOW_MS = 6 * 60_000;
 const microTime = (d = new Date()) => d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');

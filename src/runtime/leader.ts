@@ -1,21 +1,12 @@
 // Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: the holder renews the
 // lease every retry period; others take it over once it has not been renewed for its duration.
 // Only the holder runs the work; a holder that cannot renew within the renew deadline stops it.
-import type { KubeObject } from '../api/meta.ts';
+import type { Lease } from '../api/kinds/coordination.ts';
 import type { KubeClient } from '../client/client.ts';
 import { isAlreadyExists, isConflict, isNotFound } from '../client/errors.ts';
 import { sleep } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
 import { runtimeMetrics } from './metrics.ts';
-
-interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-type Lease = KubeObject & { spec?: LeaseSpec };
 
 export interface LeaderElectionOptions {
   client: KubeClient;

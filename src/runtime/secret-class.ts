@@ -7,8 +7,8 @@
 // certificates live and which names they carry besides the node's; its status publishes the CA
 // certificates that holders of its certificates should trust.
 import { Type, type Static } from '@sinclair/typebox';
-import type { KubeObject } from '../api/meta.ts';
-import { ConditionSchema } from '../api/kinds/meta.ts';
+import type { Volume } from '../api/kinds/core.ts';
+import { ConditionSchema, kindSchema } from '../api/kinds/meta.ts';
 import { customResourceDefinition } from './crd.ts';
 
 export const SECRETS_GROUP = 'secrets.granary.dev';
@@ -52,7 +52,7 @@ const SecretRefSchema = Type.Object({
   description: `The Secret holding the CA: tls.crt (its certificate), tls.key (its PKCS#8 private key) and optionally ca.crt (more CA certificates to trust, e.g. the next or the previous CA during a rotation). Default: ${DEFAULT_CA_NAMESPACE}/secret-class-<name>-ca.`,
 });
 
-export const SecretClassSchema = Type.Object({
+export const SecretClassSchema = kindSchema('Where certificates of a class come from, how long they live and which names they carry.', {
   spec: Type.Object({
     ca: Type.Optional(Type.Object({
       secret: Type.Optional(SecretRefSchema),
@@ -67,8 +67,8 @@ export const SecretClassSchema = Type.Object({
     issuer: Type.Optional(Type.String({ description: 'SHA-256 fingerprint of the CA certificate signing now.' })),
     conditions: Type.Optional(Type.Array(ConditionSchema)),
   })),
-});
-export type SecretClass = KubeObject & Static<typeof SecretClassSchema>;
+}, ['spec']);
+export type SecretClass = Static<typeof SecretClassSchema>;
 
 export const DEFAULT_CERTIFICATE_LIFETIME_SECONDS = 86_400;
 
@@ -100,10 +100,7 @@ export const DEFAULT_SECRET_CLASS_OBJECT: SecretClass = {
 };
 
 /** A pod volume that asks for certificates of a class, as the agent and the signer read it. */
-export interface SecretVolumeSource {
-  driver: string;
-  volumeAttributes?: Record<string, string>;
-}
+export type SecretVolumeSource = Pick<NonNullable<Volume['csi']>, 'driver' | 'volumeAttributes'>;
 
 /** The class a CSI volume asks for, or undefined when the volume is not one of ours. */
 export function secretClassOfVolume(csi: SecretVolumeSource | undefined): string | undefined {

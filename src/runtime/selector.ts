@@ -1,22 +1,11 @@
-// Node and pod selection with metav1.LabelSelector in operators: the TypeBox schema that lets a
-// product's CRD embed a selector, validation that names the offending field, and matching of many
-// label sets against one selector. Kubernetes' semantics and error wording live in
-// src/api/selectors.ts; this module only builds on them.
-import { Type } from '@sinclair/typebox';
+// Node and pod selection with metav1.LabelSelector in operators: validation that names the
+// offending field, and matching of many label sets against one selector. The schema (for a
+// product's CRD to embed a selector) is the one of src/api/kinds/meta.ts, re-exported here;
+// Kubernetes' semantics and error wording live in src/api/selectors.ts.
 import { labelSelectorRequirements, matchesLabels, SelectorError, type LabelSelector } from '../api/selectors.ts';
 
 export type { LabelSelector } from '../api/selectors.ts';
-
-export const LabelSelectorRequirementSchema = Type.Object({
-  key: Type.String(),
-  operator: Type.Union([Type.Literal('In'), Type.Literal('NotIn'), Type.Literal('Exists'), Type.Literal('DoesNotExist')]),
-  values: Type.Optional(Type.Array(Type.String())),
-});
-
-export const LabelSelectorSchema = Type.Object({
-  matchLabels: Type.Optional(Type.Record(Type.String(), Type.String())),
-  matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema)),
-}, { description: 'A label selector: every matchLabels entry and every matchExpressions requirement must hold.' });
+export { LabelSelectorSchema } from '../api/kinds/meta.ts';
 
 /**
  * Every problem with `selector`, each prefixed with the field it is in under `path`

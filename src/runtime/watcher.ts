@@ -42,8 +42,8 @@ export async function* watcher<T extends KubeObject>(api: ResourceApi<T>, opts: 
         do {
           const page = await api.list(opts.namespace, { ...selectors, limit: opts.pageSize ?? 500, continue: cont });
           for (const item of page.items) yield { type: 'InitApply', object: withTypeMeta(item, api) };
-          cont = page.metadata.continue;
-          resourceVersion = page.metadata.resourceVersion;
+          cont = page.metadata?.continue;
+          resourceVersion = page.metadata?.resourceVersion;
         } while (cont);
         yield { type: 'InitDone' };
       }

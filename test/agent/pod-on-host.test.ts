@@ -81,10 +81,11 @@ function podOnHostSuite(kind: 'systemd' | 'process') {
     test('package, volumes, environment, service and readiness; a ConfigMap change reaches the files; deletion cleans up', async (t) => {
       const port = await freePort();
       const configMaps: Record<string, ConfigMap> = {
-        'server-config': { metadata: { name: 'server-config' }, data: { 'server.conf': 'greeting=hello\nbinaries={{packageroot}}/bin\nliteral={{ not a variable }}\n', port: String(port) } },
+        'server-config': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'server-config' }, data: { 'server.conf': 'greeting=hello\nbinaries={{packageroot}}/bin\nliteral={{ not a variable }}\n', port: String(port) } },
       };
       const sources: ConfigSources = { configMap: (name) => configMaps[name], secret: () => undefined };
       const pod: Pod = {
+        apiVersion: 'v1', kind: 'Pod',
         metadata: { name: 'echo-0', namespace: 'demo', uid: `uid-${kind}`, labels: { app: 'echo' } },
         spec: {
           nodeName: 'node-1', terminationGracePeriodSeconds: 5, restartPolicy: 'Always',

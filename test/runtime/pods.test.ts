@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Type } from '@sinclair/typebox';
 import type { KubeObject } from '../../src/api/meta.ts';
 import type { Pod, PodStatus } from '../../src/api/kinds/core.ts';
+import { kindSchema } from '../../src/api/kinds/meta.ts';
 import { KubeClient } from '../../src/client/client.ts';
 import { isConflict, isNotFound } from '../../src/client/errors.ts';
 import type { DeleteParams } from '../../src/client/resource.ts';
@@ -26,7 +27,7 @@ const NS = 'default';
 const DEMO = 'demo.granary.dev/v1alpha1';
 const COMMANDS = 'command.demo.granary.dev/v1alpha1';
 
-const DemoSchema = Type.Object({ spec: Type.Optional(Type.Object({ note: Type.Optional(Type.String()) })) });
+const DemoSchema = kindSchema('A demo owner of pods.', { spec: Type.Optional(Type.Object({ note: Type.Optional(Type.String()) })) });
 const DEMO_CRD = customResourceDefinition({ group: 'demo.granary.dev', kind: 'Demo', plural: 'demos', versions: [{ name: 'v1alpha1', schema: DemoSchema, storage: true }] });
 
 const NODES: NodeInfo[] = ['node-a', 'node-b', 'node-c'].map((name) => ({ name, labels: {}, ready: true, unschedulable: false }));

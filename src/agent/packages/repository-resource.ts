@@ -2,7 +2,7 @@
 // one source, an HTTP repository or the operating system's apt; agents try them from the highest
 // priority down. docs/packages.md shows examples.
 import { Type, type Static } from '@sinclair/typebox';
-import type { KubeObject } from '../../api/meta.ts';
+import { kindSchema } from '../../api/kinds/meta.ts';
 import { customResourceDefinition } from '../../runtime/crd.ts';
 
 export const PackageRepositorySpecSchema = Type.Object({
@@ -16,8 +16,8 @@ export const PackageRepositorySpecSchema = Type.Object({
 }, { description: 'One package source. Exactly one of http and os must be set.' });
 export type PackageRepositorySpec = Static<typeof PackageRepositorySpecSchema>;
 
-export const PackageRepositorySchema = Type.Object({ spec: PackageRepositorySpecSchema });
-export type PackageRepository = KubeObject & Static<typeof PackageRepositorySchema>;
+export const PackageRepositorySchema = kindSchema('Where agents find packages.', { spec: PackageRepositorySpecSchema }, ['spec']);
+export type PackageRepository = Static<typeof PackageRepositorySchema>;
 
 export const PACKAGE_REPOSITORY_API_VERSION = 'packages.granary.dev/v1alpha1';
 

@@ -6,6 +6,7 @@ import { containerServiceSpec, restartPolicyFor } from './container-spec.ts';
 const variables = { packageroot: '/pkg/zk', configroot: '/pods/u/config', logroot: '/pods/u/log', dataroot: '/pods/u/data', volumeroot: '/agent/volumes' };
 
 const pod = (spec: Partial<Pod['spec']> = {}): Pod => ({
+  apiVersion: 'v1', kind: 'Pod',
   metadata: { name: 'zk-0', namespace: 'data', uid: 'u-1' },
   spec: { containers: [{ name: 'zk', command: ['{{packageroot}}/bin/zk', 'start'], args: ['--conf=$(CONF)', '$$(CONF)'], workingDir: '{{dataroot}}', resources: { limits: { cpu: '1500m', memory: '512Mi' } } }], ...spec },
 });

@@ -7,16 +7,17 @@ const variables = { packageroot: '/pkg', configroot: '/pod/config', logroot: '/p
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 const configMaps: Record<string, ConfigMap> = {
-  settings: { metadata: { name: 'settings' }, data: { LEVEL: 'debug', 'bad key': 'x', '1NUM': 'y', HOME_DIR: '{{dataroot}}/home' } },
-  other: { metadata: { name: 'other' }, data: { LEVEL: 'info' } },
+  settings: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { LEVEL: 'debug', 'bad key': 'x', '1NUM': 'y', HOME_DIR: '{{dataroot}}/home' } },
+  other: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'other' }, data: { LEVEL: 'info' } },
 };
 const secrets: Record<string, Secret> = {
-  creds: { metadata: { name: 'creds' }, data: { PASSWORD: b64('s3cr3t'), TOKEN: b64('t') } },
+  creds: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, data: { PASSWORD: b64('s3cr3t'), TOKEN: b64('t') } },
 };
 const sources: ConfigSources = { configMap: (n) => configMaps[n], secret: (n) => secrets[n] };
 
 function pod(container: Partial<Container>): Pod {
   return {
+    apiVersion: 'v1', kind: 'Pod',
     metadata: { name: 'zk-0', namespace: 'data', uid: 'uid-1', labels: { app: 'zk', 'x/y': 'z' }, annotations: { note: 'hi' } },
     spec: {
       nodeName: 'node-a', serviceAccountName: 'zk',

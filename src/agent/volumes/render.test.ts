@@ -16,6 +16,7 @@ function setup(t: { after(fn: () => void): void }, volumes: Volume[], mounts: Vo
   const uid = at?.uid ?? 'pod-uid-1';
   const paths = podPaths(root, uid);
   const pod: Pod = {
+    apiVersion: 'v1', kind: 'Pod',
     metadata: { name: 'zk-0', namespace: 'data', uid, labels: { app: 'zk', tier: 'db' }, annotations: { 'a/b': 'say "hi"' } },
     spec: { containers: [{ name: 'main', volumeMounts: mounts, resources: { limits: { cpu: '500m' } } }], volumes },
   };
@@ -51,8 +52,8 @@ test('configMap, secret, downwardAPI and emptyDir volumes become files, linked a
     { name: 'scratch', mountPath: '{{dataroot}}/scratch' },
     { name: 'config', mountPath: '{{logroot}}/log4j.properties', subPath: 'log4j.properties' },
   ], {
-    configMaps: { 'zk-config': { metadata: { name: 'zk-config' }, data: { 'zoo.cfg': 'dataDir={{dataroot}}/zk\nbin={{packageroot}}/bin\ntemplate={{ keep }}\n', 'log4j.properties': 'dir={{logroot}}' }, binaryData: { 'blob.bin': b64('{{dataroot}}') } } },
-    secrets: { 'zk-tls': { metadata: { name: 'zk-tls' }, data: { 'key.pem': b64('PRIVATE') } } },
+    configMaps: { 'zk-config': { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'zk-config' }, data: { 'zoo.cfg': 'dataDir={{dataroot}}/zk\nbin={{packageroot}}/bin\ntemplate={{ keep }}\n', 'log4j.properties': 'dir={{logroot}}' }, binaryData: { 'blob.bin': b64('{{dataroot}}') } } },
+    secrets: { 'zk-tls': { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'zk-tls' }, data: { 'key.pem': b64('PRIVATE') } } },
   });
   assert.deepEqual((await renderVolumes(context)).sort(), ['config', 'info', 'picked', 'tls', 'tls-open']);
 
@@ -83,8 +84,8 @@ test('a changed ConfigMap rewrites its volume atomically and is reported; unchan
     { name: 'static', configMap: { name: 'fixed' } },
   ], [{ name: 'config', mountPath: '{{configroot}}/app' }], {
     configMaps: {
-      cfg: { metadata: { name: 'cfg' }, data: { a: 'one', b: 'two' } },
-      fixed: { metadata: { name: 'fixed' }, data: { c: 'three' } },
+      cfg: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { a: 'one', b: 'two' } },
+      fixed: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fixed' }, data: { c: 'three' } },
     },
   });
   await renderVolumes(context);
@@ -93,7 +94,7 @@ test('a changed ConfigMap rewrites its volume atomically and is reported; unchan
   assert.deepEqual(await renderVolumes(context), [], 'nothing changed');
   assert.equal(readlinkSync(join(volume, '..data')), firstPayload);
 
-  configMaps.cfg = { metadata: { name: 'cfg' }, data: { a: 'ONE', c: 'new' } };
+  configMaps.cfg = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cfg' }, data: { a: 'ONE', c: 'new' } };
   assert.deepEqual(await renderVolumes(context), ['config']);
   const app = join(paths.config, 'app');
   assert.equal(readFileSync(join(app, 'a'), 'utf8'), 'ONE');
@@ -128,14 +129,14 @@ test('mount paths outside the pod\'s roots are refused before anything is writte
 test('missing sources fail the mount unless optional; unsupported volume types are named', async (t) => {
   const required = setup(t, [{ name: 'v', configMap: { name: 'absent' } }], []);
   await assert.rejects(renderVolumes(required.context), /volume v: configmap "absent" not found/);
-  const key = setup(t, [{ name: 'v', secret: { secretName: 's', items: [{ key: 'missing', path: 'm' }] } }], [], { secrets: { s: { metadata: { name: 's' }, data: {} } } });
+  const key = setup(t, [{ name: 'v', secret: { secretName: 's', items: [{ key: 'missing', path: 'm' }] } }], [], { secrets: { s: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, data: {} } } });
   await assert.rejects(renderVolumes(key.context), /secret "s" has no key "missing"/);
   const optional = setup(t, [{ name: 'v', configMap: { name: 'absent', optional: true } }], [{ name: 'v', mountPath: '{{configroot}}/v' }]);
   assert.deepEqual(await renderVolumes(optional.context), ['v']);
   assert.deepEqual(readdirSync(join(optional.paths.config, 'v')).filter((f) => !f.startsWith('..')), []);
   const unknown = setup(t, [{ name: 'v', nfs: { server: 'x', path: '/' } } as Volume], []);
   await assert.rejects(renderVolumes(unknown.context), /volume v is of a type granary nodes do not support/);
-  const badPath = setup(t, [{ name: 'v', configMap: { name: 'c', items: [{ key: 'k', path: '../k' }] } }], [], { configMaps: { c: { metadata: { name: 'c' }, data: { k: 'x' } } } });
+  const badPath = setup(t, [{ name: 'v', configMap: { name: 'c', items: [{ key: 'k', path: '../k' }] } }], [], { configMaps: { c: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { k: 'x' } } } });
   await assert.rejects(renderVolumes(badPath.context), /must not contain "\.\."/);
 });
 

@@ -145,6 +145,7 @@ export const CustomResourceDefinitionConditionSchema = object('One aspect of the
   reason: string('CamelCase reason for the last transition.'),
   message: string('Human-readable detail.'),
 }, ['type', 'status']);
+export type CustomResourceDefinitionCondition = Static<typeof CustomResourceDefinitionConditionSchema>;
 
 export const CustomResourceDefinitionSpecSchema = object('Desired state of a CRD.', {
   group: string('API group of the resource, e.g. zookeeper.granary.dev.'),

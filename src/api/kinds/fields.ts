@@ -3,9 +3,29 @@
 // their merge semantics) and the matching TypeScript types.
 //
 // Several helpers use Type.Unsafe to emit schema shapes TypeBox has no constructor for
-// (string enums, additionalProperties maps, int-or-string). The resulting schemas are meant for
-// JSON-schema consumers (pruning, defaulting, patching, OpenAPI), not for TypeBox's Value module.
-import { Type, type TArray, type TBoolean, type TInteger, type TNumber, type TObject, type TOptional, type TProperties, type TSchema, type TString, type TUnsafe, type Static } from '@sinclair/typebox';
+// (string enums, additionalProperties maps, int-or-string), as Kubernetes writes them for its
+// JSON-schema consumers (pruning, defaulting, patching, OpenAPI). They carry a TypeBox kind of
+// their own, KubeJson, whose check reads those shapes, so TypeBox's Value.Check works on every
+// schema too (for tests of a product's CRD schema, say).
+import { Kind, Type, TypeRegistry, type TArray, type TBoolean, type TInteger, type TNumber, type TObject, type TOptional, type TProperties, type TSchema, type TString, type TUnsafe, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+const KUBE_JSON = 'KubeJson';
+
+TypeRegistry.Set<Record<string, unknown>>(KUBE_JSON, (schema, value) => {
+  if (schema['x-kubernetes-int-or-string'] === true) return typeof value === 'string' || Number.isInteger(value);
+  if (Array.isArray(schema.enum)) return schema.enum.includes(value);
+  const isObject = typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (schema.type === 'object' && !isObject) return false;
+  const values = schema.additionalProperties as TSchema | undefined;
+  if (values !== undefined) return Object.values(value as object).every((v) => Value.Check(values, v));
+  return true;
+});
+
+/** Type.Unsafe with the KubeJson kind: `schema` as is in JSON, checked by Value.Check as above. */
+function kubeJson<T>(schema: Record<string, unknown>): TUnsafe<T> {
+  return Type.Unsafe<T>({ ...schema, [Kind]: KUBE_JSON });
+}
 
 /** Properties listed in R stay required; every other property becomes optional. */
 export type WithOptional<P extends TProperties, R extends PropertyKey> = {
@@ -78,7 +98,7 @@ export function base64(description: string): TString {
 
 /** A port number or name, a percentage, ...: JSON carries either an integer or a string. */
 export function intOrString(description: string): TUnsafe<number | string> {
-  return Type.Unsafe<number | string>({ 'x-kubernetes-int-or-string': true, description });
+  return kubeJson<number | string>({ 'x-kubernetes-int-or-string': true, description });
 }
 
 /** A resource quantity such as 500m, 2Gi or 4; manifests write small ones as bare numbers. */
@@ -93,12 +113,12 @@ export function resourceList(description: string): TUnsafe<Record<string, number
 
 /** A string restricted to the values Kubernetes marks as its enum. */
 export function oneOf<const V extends readonly string[]>(values: V, description: string, extra: { default?: V[number] } = {}): TUnsafe<V[number]> {
-  return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], description, ...extra });
+  return kubeJson<V[number]>({ type: 'string', enum: [...values], description, ...extra });
 }
 
 /** A map from arbitrary string keys to values of one schema. */
 export function mapOf<T extends TSchema>(values: T, description: string, mapType?: 'atomic' | 'granular'): TUnsafe<Record<string, Static<T>>> {
-  return Type.Unsafe<Record<string, Static<T>>>({
+  return kubeJson<Record<string, Static<T>>>({
     type: 'object',
     additionalProperties: values,
     description,
@@ -112,12 +132,12 @@ export function stringMap(description: string, mapType?: 'atomic' | 'granular'):
 
 /** A JSON object whose content this schema does not model; kept as sent. */
 export function freeform(description: string): TUnsafe<Record<string, unknown>> {
-  return Type.Unsafe<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description });
+  return kubeJson<Record<string, unknown>>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description });
 }
 
 /** Any JSON value at all (a default, an example, an enum member). */
 export function anyValue(description: string): TUnsafe<unknown> {
-  return Type.Unsafe<unknown>({ 'x-kubernetes-preserve-unknown-fields': true, description });
+  return kubeJson<unknown>({ 'x-kubernetes-preserve-unknown-fields': true, description });
 }
 
 /** How a list merges under strategic merge patch and server-side apply. */

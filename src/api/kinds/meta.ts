@@ -1,7 +1,6 @@
 // meta.k8s.io/v1: the metadata every object carries, the list envelope, Status, DeleteOptions,
-// watch events and tables, plus the envelope every kind is built from. The TypeScript shapes of
-// ObjectMeta, ListMeta, OwnerReference, ManagedFieldsEntry, Status and WatchEvent are the
-// interfaces in ../meta.ts; meta.test.ts keeps these schemas and those interfaces in step.
+// watch events and tables, plus the envelope every kind is built from. Each TypeScript type is
+// the schema's static type; ../meta.ts gathers the generic ones (KubeObject, ObjectMeta, ...).
 import { Type, type Static, type TObject, type TProperties, type TSchema, type TString } from '@sinclair/typebox';
 import { anyValue, atomicObject, boolean, describe, freeform, int32, int64, list, markOptional, object, oneOf, string, stringMap, timestamp, type WithOptional } from './fields.ts';
 
@@ -23,6 +22,8 @@ export const ManagedFieldsEntrySchema = object('The set of fields one manager ow
   fieldsV1: freeform('The owned fields, as a trie of field, key, value and index selectors.'),
   subresource: string('The subresource the write went through, empty for the object itself.'),
 });
+export type ManagedFieldsEntry = Static<typeof ManagedFieldsEntrySchema>;
+export type OwnerReference = Static<typeof OwnerReferenceSchema>;
 
 export const ObjectMetaSchema = object('Metadata every persisted object has: identity, labels, annotations, ownership and lifecycle.', {
   name: string('Unique name within the namespace (or cluster, for cluster-scoped kinds). Cannot be changed.'),
@@ -44,12 +45,14 @@ export const ObjectMetaSchema = object('Metadata every persisted object has: ide
   }),
   managedFields: list(ManagedFieldsEntrySchema, 'Which manager owns which fields; maintained by the server.'),
 });
+export type ObjectMeta = Static<typeof ObjectMetaSchema>;
 
 export const ListMetaSchema = object('Metadata of a list response.', {
   resourceVersion: string('Version of the collection the list was read at; start a watch from here.'),
   continue: string('Token to fetch the next page; empty on the last page.'),
   remainingItemCount: int64('How many items are left after this page, when the server can tell.'),
 });
+export type ListMeta = Static<typeof ListMetaSchema>;
 
 export const LabelSelectorRequirementSchema = object('A requirement on one label.', {
   key: string('The label key the requirement applies to.'),
@@ -73,12 +76,14 @@ export const ConditionSchema = object('One aspect of the current state of an obj
   reason: string('Machine-readable CamelCase reason for the last transition.'),
   message: string('Human-readable detail about the last transition.'),
 }, ['type', 'status', 'lastTransitionTime', 'reason', 'message']);
+export type Condition = Static<typeof ConditionSchema>;
 
 export const StatusCauseSchema = object('One cause of an error, often a field that failed validation.', {
   reason: string('Machine-readable cause, e.g. FieldValueInvalid.'),
   message: string('Human-readable description of the cause.'),
   field: string('Path of the field that caused the error, e.g. spec.containers[0].name.'),
 });
+export type StatusCause = Static<typeof StatusCauseSchema>;
 
 export const StatusDetailsSchema = object('Extra data about a Status, depending on its reason.', {
   name: string('Name of the object the status is about.'),
@@ -88,6 +93,7 @@ export const StatusDetailsSchema = object('Extra data about a Status, depending 
   causes: list(StatusCauseSchema, 'The individual causes of the error.'),
   retryAfterSeconds: int32('Seconds the client should wait before retrying.'),
 });
+export type StatusDetails = Static<typeof StatusDetailsSchema>;
 
 export const StatusSchema = object('The result of an operation that does not return an object, and every error.', {
   apiVersion: string('Always v1.'),
@@ -99,6 +105,7 @@ export const StatusSchema = object('The result of an operation that does not ret
   details: describe(StatusDetailsSchema, 'Extra data depending on the reason.'),
   code: int32('The HTTP status code of the response.'),
 });
+export type Status = Static<typeof StatusSchema>;
 
 export const PreconditionsSchema = object('Conditions that must hold for a delete to proceed.', {
   uid: string('The object must have this UID.'),
@@ -158,8 +165,12 @@ export type KindEnvelope = {
   metadata: typeof ObjectMetaSchema;
 };
 
+/** The schema of a kind, as kindSchema makes it: its static type is a KubeObject. */
+export type KindSchema = TObject<KindEnvelope & TProperties>;
+
 /**
- * The schema of a top-level kind. apiVersion, kind and metadata are optional in the schema, as
+ * The schema of a top-level kind, built-in or custom: one declaration gives the TypeScript type
+ * (Static<typeof schema>, a KubeObject without further ado), the OpenAPI schema and the CRD. apiVersion, kind and metadata are optional in the schema, as
  * Kubernetes accepts writes without them, but required in the TypeScript type because every
  * object read back from the server has them (and KubeObject demands them).
  */
@@ -189,3 +200,9 @@ export function kindListSchema<T extends TSchema>(item: T, description: string) 
     items: list(item, 'The objects.'),
   }, ['items']);
 }
+
+/** Any object: the envelope alone (its kind's other fields are unknown here). */
+export const KubeObjectSchema = kindSchema('An object of any kind.', {});
+
+/** A list of objects of any kind. */
+export const KubeObjectListSchema = kindListSchema(KubeObjectSchema, 'A list of objects of any kind.');

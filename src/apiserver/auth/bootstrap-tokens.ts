@@ -7,6 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { KubeObject } from '../../api/meta.ts';
 import type { CredentialResult } from './authenticator.ts';
+import type { Secret } from '../../api/kinds/core.ts';
 
 export const BOOTSTRAP_TOKEN_SECRET_TYPE = 'bootstrap.kubernetes.io/token';
 export const BOOTSTRAP_TOKEN_NAMESPACE = 'kube-system';
@@ -17,7 +18,6 @@ const BOOTSTRAP_USER_PREFIX = 'system:bootstrap:';
 export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
 const EXTRA_GROUP_PATTERN = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
 
-type Secret = KubeObject & { type?: string; data?: Record<string, string> };
 
 /** Finds kube-system Secret `name` (from the watch cache). */
 export type SecretLookup = (name: string) => KubeObject | undefined;

@@ -4,14 +4,13 @@
 // needs `approve` on certificates.k8s.io `signers` named after the request's signer (or its
 // domain/*), and setting the certificate (the status subresource) needs `sign` on it — so the right
 // to update CSRs alone does not make someone a certificate authority's approver.
-import type { KubeObject } from '../../api/meta.ts';
+import type { CertificateSigningRequest as Csr } from '../../api/kinds/certificates.ts';
 import type { Authorize } from './attributes.ts';
 import { errors } from '../errors.ts';
 import type { WriteCheck } from './escalation.ts';
 import type { UserInfo } from './user.ts';
 
 const GROUP = 'certificates.k8s.io';
-type Csr = KubeObject & { spec?: Record<string, unknown> & { signerName?: string }; status?: { certificate?: string } };
 
 /** Whether `user` may `verb` (approve, sign) for `signerName`, by its name or its domain's wildcard. */
 export function allowedForSigner(authorize: Authorize, user: UserInfo, verb: 'approve' | 'sign', signerName: string): boolean {
@@ -31,7 +30,8 @@ export function certificateAdmission(user: UserInfo, subresource: string, author
 }
 
 function recordRequester(user: UserInfo, csr: Csr): void {
-  const spec = (csr.spec ??= {});
+  // A request without a spec is refused by validation afterwards, which names what is missing.
+  const spec = (csr.spec ??= {} as Csr['spec']);
   spec.username = user.username;
   if (user.uid) spec.uid = user.uid;
   else delete spec.uid;

@@ -4,7 +4,7 @@
 // unless allowed the `bind` verb on it. Setting a ClusterRole's aggregationRule, which can gather
 // any rules, needs every permission. Members of system:masters are exempt.
 import { isDeepStrictEqual } from 'node:util';
-import type { PolicyRule, RoleRef, Subject } from '../../api/kinds/rbac.ts';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding } from '../../api/kinds/rbac.ts';
 import type { KubeObject } from '../../api/meta.ts';
 import { quote, type Authorize } from './attributes.ts';
 import { errors } from '../errors.ts';
@@ -16,8 +16,9 @@ import { isPrivileged, type UserInfo } from './user.ts';
 /** Refuses (throws a 403 ApiError) a write that would store `obj` in place of `old`. */
 export type WriteCheck = (obj: KubeObject, old: KubeObject | undefined) => void;
 
-type RoleObject = KubeObject & { rules?: PolicyRule[]; aggregationRule?: unknown };
-type BindingObject = KubeObject & { roleRef?: RoleRef; subjects?: Subject[] };
+/** A Role reads as a ClusterRole without an aggregationRule. */
+type RoleObject = Role & Pick<ClusterRole, 'aggregationRule'>;
+type BindingObject = RoleBinding | ClusterRoleBinding;
 
 const FULL_AUTHORITY: PolicyRule[] = [
   { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },

@@ -3,36 +3,20 @@
 // image pull secrets). The Node authorizer asks it whether a node has a pod that uses an object.
 // Like the RBAC index it follows the watch cache, so a pod bound to a node makes its references
 // readable by that node as soon as the server has stored the pod.
+import type { Pod, PodSpec } from '../../api/kinds/core.ts';
 import type { KubeObject } from '../../api/meta.ts';
 import { keyPrefix } from '../registry/catalog.ts';
 import type { WatchCache } from '../storage/cache.ts';
 
 export type ReferencedKind = 'configmaps' | 'secrets';
 
-interface NamedRef { name?: string }
-interface Container {
-  env?: { valueFrom?: { configMapKeyRef?: NamedRef; secretKeyRef?: NamedRef } }[];
-  envFrom?: { configMapRef?: NamedRef; secretRef?: NamedRef }[];
-}
-interface Volume {
-  configMap?: NamedRef;
-  secret?: { secretName?: string };
-  projected?: { sources?: { configMap?: NamedRef; secret?: NamedRef }[] };
-}
-type PodObject = KubeObject & {
-  spec?: {
-    nodeName?: string; volumes?: Volume[]; imagePullSecrets?: NamedRef[];
-    containers?: Container[]; initContainers?: Container[]; ephemeralContainers?: Container[];
-  };
-};
-
 /** Every ConfigMap and Secret a pod reads, as `configmaps/NAME` and `secrets/NAME`. */
-export function podReferences(pod: PodObject): Set<string> {
+export function podReferences(pod: Pod): Set<string> {
   const refs = new Set<string>();
   const add = (kind: ReferencedKind, name: string | undefined) => {
     if (name) refs.add(`${kind}/${name}`);
   };
-  const spec = pod.spec ?? {};
+  const spec: Partial<PodSpec> = pod.spec ?? {};
   for (const v of spec.volumes ?? []) {
     add('configmaps', v.configMap?.name);
     add('secrets', v.secret?.secretName);
@@ -67,7 +51,7 @@ export class NodeGraph {
   put(pod: KubeObject): void {
     const key = podKey(pod);
     this.remove(pod);
-    const p = pod as PodObject;
+    const p = pod as Pod;
     const node = p.spec?.nodeName;
     if (!node) return;
     const namespace = pod.metadata.namespace ?? '';

@@ -9,11 +9,11 @@
 // go by that label). It may write only its own Lease in kube-node-lease, and the status only of
 // pods bound to it.
 import { isDeepStrictEqual } from 'node:util';
-import type { KubeObject } from '../../api/meta.ts';
 import type { ResourceAttributes } from './attributes.ts';
 import { errors } from '../errors.ts';
 import type { WriteCheck } from './escalation.ts';
 import { NODE_LEASE_NAMESPACE } from './node-authorizer.ts';
+import type { Node, Pod } from '../../api/kinds/core.ts';
 
 /** Labels outside the kubernetes.io and k8s.io namespaces are the node's own; inside them, only these. */
 const KUBELET_LABELS = new Set([
@@ -35,14 +35,12 @@ function nodeMaySet(key: string): boolean {
   return KUBELET_LABELS.has(key) || KUBELET_LABEL_NAMESPACES.some((allowed) => inNamespace(namespace, allowed));
 }
 
-type NodeObject = KubeObject & { spec?: { taints?: unknown[] } };
-type PodObject = KubeObject & { spec?: { nodeName?: string } };
 
 /** The check a write by node `node` must pass; undefined when nothing needs checking. */
 export function nodeRestriction(node: string, a: ResourceAttributes): WriteCheck | undefined {
   switch (`${a.apiGroup}/${a.resource}`) {
     case '/nodes':
-      return (obj, old) => checkNode(node, obj as NodeObject, old as NodeObject | undefined);
+      return (obj, old) => checkNode(node, obj as Node, old as Node | undefined);
     case 'coordination.k8s.io/leases':
       return (obj) => {
         if (obj.metadata.name !== node || obj.metadata.namespace !== NODE_LEASE_NAMESPACE) {
@@ -51,8 +49,8 @@ export function nodeRestriction(node: string, a: ResourceAttributes): WriteCheck
       };
     case '/pods':
       return (obj, old) => {
-        const bound = (old as PodObject | undefined)?.spec?.nodeName;
-        if (bound !== node || (obj as PodObject).spec?.nodeName !== node) {
+        const bound = (old as Pod | undefined)?.spec?.nodeName;
+        if (bound !== node || (obj as Pod).spec?.nodeName !== node) {
           throw errors.forbidden('pods', '', obj.metadata.name ?? '', `node ${JSON.stringify(node)} can only update pod status for pods with spec.nodeName set to itself`);
         }
       };
@@ -61,7 +59,7 @@ export function nodeRestriction(node: string, a: ResourceAttributes): WriteCheck
   }
 }
 
-function checkNode(node: string, obj: NodeObject, old: NodeObject | undefined): void {
+function checkNode(node: string, obj: Node, old: Node | undefined): void {
   const name = obj.metadata.name ?? '';
   const refuse = (why: string) => errors.forbidden('nodes', '', name, why);
   if (name !== node) throw refuse(`node ${JSON.stringify(node)} is not allowed to modify node ${JSON.stringify(name)}`);

@@ -1,7 +1,7 @@
 // Roles, ClusterRoles and their bindings, held the way the RBAC authorizer asks for them: roles by
 // name, bindings by subject, so a decision looks only at the bindings naming the requesting user
 // or one of the user's groups. It follows the watch cache (or is fed objects directly, in tests).
-import type { PolicyRule, RoleRef, Subject } from '../../api/kinds/rbac.ts';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject } from '../../api/kinds/rbac.ts';
 import type { KubeObject } from '../../api/meta.ts';
 import { keyPrefix } from '../registry/catalog.ts';
 import type { WatchCache } from '../storage/cache.ts';
@@ -24,8 +24,6 @@ export interface MatchedBinding {
   roleRef: RoleRef;
   subject: Subject;
 }
-
-type RbacObject = KubeObject & { rules?: PolicyRule[]; subjects?: Subject[]; roleRef?: RoleRef };
 
 /** Bindings of one scope (the cluster, or one namespace), by the subjects they name. */
 class BindingsBySubject {
@@ -78,24 +76,26 @@ export class PolicyIndex {
   private readonly namespaceBindings = new Map<string, BindingsBySubject>();
 
   put(kind: PolicyKind, obj: KubeObject): void {
-    const o = obj as RbacObject;
-    const name = o.metadata.name!;
-    const namespace = o.metadata.namespace ?? '';
+    const name = obj.metadata.name!;
+    const namespace = obj.metadata.namespace ?? '';
     switch (kind) {
       case 'Role':
-        this.roles.set(`${namespace}/${name}`, o.rules ?? []);
+        this.roles.set(`${namespace}/${name}`, (obj as Role).rules ?? []);
         return;
       case 'ClusterRole':
-        this.clusterRoles.set(name, o.rules ?? []);
+        this.clusterRoles.set(name, (obj as ClusterRole).rules ?? []);
         return;
-      case 'ClusterRoleBinding':
-        if (o.roleRef) this.clusterBindings.put({ kind, name, namespace: '', roleRef: o.roleRef }, o.subjects ?? []);
+      case 'ClusterRoleBinding': {
+        const binding = obj as ClusterRoleBinding;
+        if (binding.roleRef) this.clusterBindings.put({ kind, name, namespace: '', roleRef: binding.roleRef }, binding.subjects ?? []);
         return;
+      }
       case 'RoleBinding': {
-        if (!o.roleRef) return;
+        const binding = obj as RoleBinding;
+        if (!binding.roleRef) return;
         let bindings = this.namespaceBindings.get(namespace);
         if (!bindings) this.namespaceBindings.set(namespace, (bindings = new BindingsBySubject()));
-        bindings.put({ kind, name, namespace, roleRef: o.roleRef }, o.subjects ?? []);
+        bindings.put({ kind, name, namespace, roleRef: binding.roleRef }, binding.subjects ?? []);
       }
     }
   }

@@ -2,18 +2,17 @@
 // expired token is refused anyway, this keeps kube-system from filling up with dead ones. The
 // delete carries the Secret's uid and resourceVersion as preconditions, so a Secret renewed
 // (given a later expiration) in the meantime is kept.
-import type { KubeObject } from '../../api/meta.ts';
 import type { Logger } from '../../common/log.ts';
 import { BOOTSTRAP_TOKEN_NAMESPACE, BOOTSTRAP_TOKEN_SECRET_TYPE } from '../auth/bootstrap-tokens.ts';
 import { ApiError } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { KeyedLoop } from './work-queue.ts';
+import type { Secret } from '../../api/kinds/core.ts';
 
 const PREFIX = `/core/secrets/${BOOTSTRAP_TOKEN_NAMESPACE}/`;
 /** Timers are 32-bit: a token expiring later than this is looked at again then. */
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
-type Secret = KubeObject & { type?: string; data?: Record<string, string> };
 
 export class BootstrapTokenCleaner {
   private readonly registry: Registry;

@@ -11,7 +11,6 @@
 //   kube-apiserver-client-kubelet (checked as above) and kube-apiserver-client (client auth
 //   usages); a request it cannot honour gets a Failed condition saying why.
 import type { CertificateSigningRequest } from '../../api/kinds/certificates.ts';
-import type { KubeObject } from '../../api/meta.ts';
 import type { Logger } from '../../common/log.ts';
 import { API_CLIENT_SIGNER, KUBELET_CLIENT_SIGNER, parseRequest, requestPem, verifyRequest, type ParsedRequest } from '../../common/certificate-request.ts';
 import { ApiError } from '../errors.ts';
@@ -27,7 +26,7 @@ const NODE_USER_PREFIX = 'system:node:';
 const CLIENT_USAGES = new Set(['client auth', 'digital signature', 'key encipherment']);
 const FIELD_MANAGER = 'certificate-controller';
 
-type Csr = KubeObject & CertificateSigningRequest;
+type Csr = CertificateSigningRequest;
 
 export interface CertificateControllerOptions {
   ca: CertificateAuthority;

@@ -1,7 +1,7 @@
 // CustomResourceDefinitions: decides NamesAccepted and Established, publishes the served versions
 // in the catalogue (and so in discovery and OpenAPI), and on deletion removes every custom
 // resource of the definition before releasing its cleanup finalizer.
-import type { Condition, KubeObject } from '../../api/meta.ts';
+import type { CustomResourceDefinition as Crd, CustomResourceDefinitionCondition } from '../../api/kinds/apiextensions.ts';
 import { ApiError } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { CRD_CLEANUP_FINALIZER } from '../registry/strategies/crd.ts';
@@ -12,11 +12,6 @@ import { timestamp } from '../registry/store.ts';
 
 const CRD_PREFIX = '/apiextensions.k8s.io/customresourcedefinitions/';
 const RECHECK_MS = 500;
-
-type Crd = KubeObject & {
-  spec: { group: string; names: { plural: string }; versions: { name: string; storage?: boolean }[] };
-  status?: { conditions?: Condition[]; acceptedNames?: unknown; storedVersions?: string[] };
-};
 
 export class CrdController {
   private readonly registry: Registry;
@@ -109,7 +104,7 @@ function isEstablished(crd: Crd): boolean {
 }
 
 /** Keeps lastTransitionTime of conditions whose status did not change. */
-function mergeConditions(old: Condition[], next: Condition[]): Condition[] {
+function mergeConditions(old: CustomResourceDefinitionCondition[], next: CustomResourceDefinitionCondition[]): CustomResourceDefinitionCondition[] {
   return next.map((c) => {
     const before = old.find((o) => o.type === c.type);
     return { ...c, lastTransitionTime: before && before.status === c.status ? before.lastTransitionTime : timestamp() };

@@ -1,7 +1,7 @@
 // Namespace deletion: once a namespace is marked for deletion, delete everything in it, wait for
 // those objects to be gone (finalizers, graceful pod deletion), then release the namespace's own
 // "kubernetes" finalizer so the namespace itself is removed.
-import type { KubeObject } from '../../api/meta.ts';
+import type { Namespace } from '../../api/kinds/core.ts';
 import { ApiError } from '../errors.ts';
 import type { Registry } from '../registry/registry.ts';
 import { NAMESPACE_FINALIZER } from '../registry/strategies/namespace.ts';
@@ -37,7 +37,7 @@ export class NamespaceController {
   private async sync(name: string) {
     const namespaces = this.registry.storageStore('', 'namespaces')!;
     const entry = this.registry.cache.get(`${NAMESPACE_PREFIX}/${name}`);
-    const ns = entry?.object as (KubeObject & { spec?: { finalizers?: string[] } }) | undefined;
+    const ns = entry?.object as Namespace | undefined;
     if (!ns?.metadata.deletionTimestamp || !(ns.spec?.finalizers ?? []).includes(NAMESPACE_FINALIZER)) return;
     let remaining = 0;
     for (const def of this.registry.storedResources()) {

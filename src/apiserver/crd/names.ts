@@ -3,15 +3,15 @@
 // singular or short name; as kind or list kind), and a definition whose names are accepted is
 // Established. Then each served version of an Established definition becomes one
 // ResourceDefinition, under the accepted names.
-import type { Condition, KubeObject } from '../../api/meta.ts';
+import type { KubeObject } from '../../api/meta.ts';
 import type { JSONSchemaProps } from '../../api/schema.ts';
 import { ALL_VERBS, type PrinterColumn, type ResourceDefinition } from '../../api/resources.ts';
-import type { CustomResourceDefinition, CustomResourceDefinitionNames } from '../../api/kinds/apiextensions.ts';
+import type { CustomResourceDefinition, CustomResourceDefinitionCondition, CustomResourceDefinitionNames } from '../../api/kinds/apiextensions.ts';
 
 export interface CrdNamesStatus {
   acceptedNames: CustomResourceDefinitionNames;
   /** NamesAccepted, then Established (without lastTransitionTime; the caller keeps those). */
-  conditions: Condition[];
+  conditions: CustomResourceDefinitionCondition[];
 }
 
 /** Names with Kubernetes' defaults: singular is the lower-case kind, listKind the kind + "List". */
@@ -68,11 +68,11 @@ export function crdNamesStatus(obj: KubeObject, others: KubeObject[]): CrdNamesS
   take('listKind', kindsInUse, 'ListKindConflict');
   next.categories = requested.categories;
 
-  const namesAccepted: Condition = conflict
+  const namesAccepted: CustomResourceDefinitionCondition = conflict
     ? { type: 'NamesAccepted', status: 'False', ...conflict }
     : { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', message: 'no conflicts found' };
   const previous = (crd.status?.conditions ?? []).find((c) => c.type === 'Established');
-  let established: Condition;
+  let established: CustomResourceDefinitionCondition;
   if (previous?.status === 'True') {
     // Once served, a definition stays served; a later name conflict only keeps the new names out.
     established = { type: 'Established', status: 'True', reason: previous.reason, message: previous.message };

@@ -8,6 +8,7 @@
 // Two API servers sharing etcd could hand out the same value to two Services created in the same
 // instant; with a random pick from a large range that is unlikely, and it breaks nothing here.
 import { randomInt } from 'node:crypto';
+import type { Service } from '../../api/kinds/service.ts';
 import type { KubeObject } from '../../api/meta.ts';
 import { errors } from '../errors.ts';
 import type { WatchCache } from '../storage/cache.ts';
@@ -34,7 +35,6 @@ interface Reservation {
 }
 const MAX_RANGE_SIZE = 1n << 20n;
 
-type ServiceObject = KubeObject & { spec?: { clusterIPs?: string[]; ports?: { nodePort?: number }[]; healthCheckNodePort?: number } };
 
 export function parseNodePortRange(text: string): { first: number; last: number } {
   const m = /^(\d{1,5})-(\d{1,5})$/.exec(text.trim());
@@ -151,8 +151,8 @@ export class ServiceAllocator {
     return withReservations(used, this.reservedPorts, byOwner, ownerOf(except));
   }
 
-  private services(): ServiceObject[] {
-    return this.cache.list('/core/services/').map((entry) => entry.object as ServiceObject);
+  private services(): Service[] {
+    return this.cache.list('/core/services/').map((entry) => entry.object as Service);
   }
 }
 

@@ -1,8 +1,7 @@
 // The monitoring operator's custom resource: MonitoringStack, a Prometheus, an Alertmanager and a
 // node exporter on every node, run on Granary nodes from Debian's packages.
 import { Type, type Static } from '@sinclair/typebox';
-import type { KubeObject } from '../../api/meta.ts';
-import { ConditionSchema } from '../../api/kinds/meta.ts';
+import { ConditionSchema, kindSchema } from '../../api/kinds/meta.ts';
 import { customResourceDefinition } from '../../runtime/crd.ts';
 
 export const PRODUCT = 'monitoring';
@@ -17,7 +16,7 @@ export const DEFAULT_VERSIONS = { prometheus: '2.42.0+ds', alertmanager: '0.25.0
 const port = (description: string) => Type.Optional(Type.Integer({ minimum: 1024, maximum: 65535, description }));
 const duration = (description: string) => Type.Optional(Type.String({ pattern: '^([0-9]+(ms|s|m|h|d|w|y))+$', description }));
 
-export const MonitoringStackSchema = Type.Object({
+export const MonitoringStackSchema = kindSchema('A monitoring stack: Prometheus, Alertmanager and a node exporter on every Granary node.', {
   spec: Type.Object({
     prometheus: Type.Object({
       nodeName: Type.String({ minLength: 1, description: 'The node Prometheus runs on; its data lives under that node\'s volume root.' }),
@@ -50,8 +49,8 @@ export const MonitoringStackSchema = Type.Object({
     alertmanagerUrl: Type.Optional(Type.String({ description: 'Alertmanager\'s web UI and API.' })),
     nodeExporters: Type.Optional(Type.Integer({ description: 'Node exporters running.' })),
   })),
-});
-export type MonitoringStack = KubeObject & Static<typeof MonitoringStackSchema>;
+}, ['spec']);
+export type MonitoringStack = Static<typeof MonitoringStackSchema>;
 
 export const MONITORING_STACK_CRD = customResourceDefinition({
   group: GROUP, kind: 'MonitoringStack', plural: 'monitoringstacks', shortNames: ['mon'],

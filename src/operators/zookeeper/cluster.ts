@@ -10,7 +10,6 @@
 // like any configuration change; new servers join the running leader meanwhile. Deleting a
 // cluster stops its servers, then removes their data directories with a short-lived pod per node
 // unless spec.retainDataOnDelete says to keep them.
-import type { Condition } from '../../api/meta.ts';
 import type { Pod } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
@@ -124,11 +123,11 @@ export function clusterController({ client, log, namespace, clientTls }: Cluster
 
   /** Status is written only when it changed, so that a settled cluster causes no writes. */
   async function writeStatus(cluster: ZookeeperCluster, fields: Partial<NonNullable<ZookeeperCluster['status']>>, updates: ConditionUpdate[]): Promise<void> {
-    let conditions = cluster.status?.conditions as Condition[] | undefined;
+    let conditions = cluster.status?.conditions;
     for (const u of updates) conditions = setCondition(conditions, u);
     const status = { ...cluster.status, ...fields, observedGeneration: cluster.metadata.generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(cluster.status)) return;
-    await clusters.apply({ apiVersion: API_VERSION, kind: 'ZookeeperCluster', metadata: { name: cluster.metadata.name, namespace: cluster.metadata.namespace }, status } as ZookeeperCluster,
+    await clusters.apply({ apiVersion: API_VERSION, kind: 'ZookeeperCluster', metadata: { name: cluster.metadata.name, namespace: cluster.metadata.namespace }, status },
       { fieldManager: MANAGER, force: true, subresource: 'status' });
   }
 

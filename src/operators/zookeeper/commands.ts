@@ -1,7 +1,6 @@
 // Restart, Start and Stop for ZooKeeper clusters (command.zookeeper.granary.dev). A restart
 // replaces the servers' pods, one at a time by default, each only once ZooKeeper reports a
 // quorum again; Stop and Start set spec.stopped and wait until the cluster has followed.
-import type { KubeObject } from '../../api/meta.ts';
 import type { Pod } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
 import { sleep } from '../../client/client.ts';
@@ -19,7 +18,7 @@ const POLL_MS = 1000;
 
 export function zookeeperCommands({ client, log, namespace, clientTls }: { client: KubeClient; log: Logger; namespace?: string; clientTls: OperatorClientTls }): CommandController<ZookeeperCluster> {
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
-  const pods = client.resource<Pod & KubeObject>('v1', 'Pod');
+  const pods = client.resource<Pod>('v1', 'Pod');
   const serverPods = async (cluster: ZookeeperCluster): Promise<Pod[]> => {
     const list = await pods.list(cluster.metadata.namespace, {
       labelSelector: `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_INSTANCE}=${cluster.metadata.name},${LABEL_COMPONENT}=${SERVER_ROLE}`,
@@ -46,7 +45,7 @@ export function zookeeperCommands({ client, log, namespace, clientTls }: { clien
       restart: async (cluster, run) => {
         if (cluster.spec.stopped) throw new Error(`${cluster.metadata.name} is stopped: start it instead of restarting it`);
         await restartPods({
-          pods: () => serverPods(cluster), podApi: pods as never, since: run.since, rolling: run.rolling, signal: run.signal,
+          pods: () => serverPods(cluster), podApi: pods, since: run.since, rolling: run.rolling, signal: run.signal,
           healthy: async () => {
             const current = await clusters.get(cluster.metadata.name!, cluster.metadata.namespace);
             const servers = (current.status?.connectionString ?? '').split(',').filter(Boolean).map((hostPort, i) => {

@@ -2,8 +2,8 @@
 // (a znode in one, published for the products that use it). One TypeBox schema per kind gives
 // the TypeScript type and the CRD.
 import { Type, type Static } from '@sinclair/typebox';
-import type { KubeObject } from '../../api/meta.ts';
-import { ConditionSchema } from '../../api/kinds/meta.ts';
+import type { CustomResourceDefinition } from '../../api/kinds/apiextensions.ts';
+import { ConditionSchema, kindSchema } from '../../api/kinds/meta.ts';
 import { customResourceDefinition } from '../../runtime/crd.ts';
 import { commandCrds } from '../../runtime/commands.ts';
 import { RoleSchema, type Role } from '../../runtime/roles.ts';
@@ -55,7 +55,7 @@ export const ClusterConfigSchema = Type.Object({
 }, { description: 'Cluster-wide settings: security.' });
 export type ClusterConfig = Static<typeof ClusterConfigSchema>;
 
-export const ZookeeperClusterSchema = Type.Object({
+export const ZookeeperClusterSchema = kindSchema('A ZooKeeper ensemble: its servers, their configuration and where they run.', {
   spec: Type.Object({
     version: Type.Optional(Type.String({ description: `ZooKeeper version (default ${DEFAULT_ZOOKEEPER_VERSION}, the version in Debian's packages).` })),
     clusterConfig: Type.Optional(ClusterConfigSchema),
@@ -71,11 +71,11 @@ export const ZookeeperClusterSchema = Type.Object({
     connectionString: Type.Optional(Type.String({ description: 'host:port,host:port,... of every server.' })),
     servers: Type.Optional(Type.Array(PlacementSchema, { description: 'Where each server id runs; a recreated server goes back to its node and data.' })),
   })),
-});
-export type ZookeeperCluster = KubeObject & Static<typeof ZookeeperClusterSchema>;
+}, ['spec']);
+export type ZookeeperCluster = Static<typeof ZookeeperClusterSchema>;
 export type ServerPlacement = Static<typeof PlacementSchema>;
 
-export const ZookeeperZnodeSchema = Type.Object({
+export const ZookeeperZnodeSchema = kindSchema('A znode of its own in a ZookeeperCluster, for a product that uses ZooKeeper.', {
   spec: Type.Object({
     clusterRef: Type.Object({
       name: Type.String({ minLength: 1, description: 'The ZookeeperCluster.' }),
@@ -87,8 +87,8 @@ export const ZookeeperZnodeSchema = Type.Object({
     conditions: Type.Optional(Type.Array(ConditionSchema)),
     path: Type.Optional(Type.String({ description: 'The znode created in the ensemble.' })),
   })),
-});
-export type ZookeeperZnode = KubeObject & Static<typeof ZookeeperZnodeSchema>;
+}, ['spec']);
+export type ZookeeperZnode = Static<typeof ZookeeperZnodeSchema>;
 
 export function serversRole(cluster: ZookeeperCluster): Role<ServerConfig> {
   return cluster.spec.servers as Role<ServerConfig>;
@@ -119,4 +119,4 @@ export const ZOOKEEPER_ZNODE_CRD = customResourceDefinition({
   }],
 });
 
-export const ZOOKEEPER_CRDS: KubeObject[] = [ZOOKEEPER_CLUSTER_CRD, ZOOKEEPER_ZNODE_CRD, ...commandCrds(PRODUCT)];
+export const ZOOKEEPER_CRDS: CustomResourceDefinition[] = [ZOOKEEPER_CLUSTER_CRD, ZOOKEEPER_ZNODE_CRD, ...commandCrds(PRODUCT)];

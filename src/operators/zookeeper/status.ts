@@ -1,6 +1,5 @@
 // The conditions of a ZookeeperCluster: Available from ZooKeeper's own answer, Progressing while
 // servers are created, restarted or removed, Degraded with every problem a user must look at.
-import type { Condition } from '../../api/meta.ts';
 import { available, degraded, isConditionTrue, progressing, type ConditionUpdate } from '../../runtime/conditions.ts';
 import type { PodProblem } from '../../runtime/pods.ts';
 import type { ZookeeperCluster } from './crd.ts';
@@ -43,5 +42,5 @@ export function invalidSpecConditions(cluster: ZookeeperCluster, problems: reado
 }
 
 export function isAvailable(cluster: ZookeeperCluster): boolean {
-  return isConditionTrue(cluster.status?.conditions as Condition[] | undefined, 'Available');
+  return isConditionTrue(cluster.status?.conditions, 'Available');
 }

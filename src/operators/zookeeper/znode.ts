@@ -2,7 +2,7 @@
 // uses ZooKeeper (a Kafka, an HDFS), published as a ConfigMap named after the ZookeeperZnode:
 // ZOOKEEPER (the connection string with the znode as chroot), ZOOKEEPER_HOSTS and
 // ZOOKEEPER_CHROOT. Deleting the ZookeeperZnode removes the znode and everything under it.
-import type { Condition, KubeObject } from '../../api/meta.ts';
+import type { ConfigMap } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -31,7 +31,7 @@ const DISCOVERY_TLS_KEYS = ['ZOOKEEPER_TLS', 'ZOOKEEPER_CLIENT_AUTH', 'ZOOKEEPER
 export function znodeController({ client, log, namespace, clientTls }: { client: KubeClient; log: Logger; namespace?: string; clientTls: OperatorClientTls }): Controller<ZookeeperZnode> {
   const znodes = client.resource<ZookeeperZnode>(API_VERSION, 'ZookeeperZnode');
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
-  const configMaps = client.resource('v1', 'ConfigMap');
+  const configMaps = client.resource<ConfigMap>('v1', 'ConfigMap');
   const clusterOf = (z: ZookeeperZnode) => ({ namespace: z.spec.clusterRef.namespace ?? z.metadata.namespace, name: z.spec.clusterRef.name });
 
   const controller: Controller<ZookeeperZnode> = new Controller<ZookeeperZnode>({
@@ -80,7 +80,7 @@ export function znodeController({ client, log, namespace, clientTls }: { client:
       return { requeueAfterMs: WAIT_MS };
     }
     await withZooKeeper(hosts, (zk) => zk.mkdirp(path), tls);
-    const discovery = (await configMaps.get(cluster!.metadata.name!, cluster!.metadata.namespace)) as KubeObject & { data?: Record<string, string> };
+    const discovery = await configMaps.get(cluster!.metadata.name!, cluster!.metadata.namespace);
     const tlsData = Object.fromEntries(DISCOVERY_TLS_KEYS.filter((k) => discovery.data?.[k] !== undefined).map((k) => [k, discovery.data![k]]));
     await configMaps.apply({
       apiVersion: 'v1', kind: 'ConfigMap',
@@ -90,16 +90,16 @@ export function znodeController({ client, log, namespace, clientTls }: { client:
         ownerReferences: [controllerReference(znode)],
       },
       data: { ZOOKEEPER: `${hosts}${path}`, ZOOKEEPER_HOSTS: hosts, ZOOKEEPER_CHROOT: path, ...tlsData },
-    } as KubeObject, { fieldManager: MANAGER, force: true });
+    }, { fieldManager: MANAGER, force: true });
     await writeStatus(znode, path, available(true, 'Created', `znode ${path} exists; ConfigMap ${znode.metadata.name} holds its connection string`, znode.metadata.generation));
     return undefined;
   }
 
   async function writeStatus(znode: ZookeeperZnode, path: string | undefined, condition: ReturnType<typeof available>): Promise<void> {
-    const conditions = setCondition(znode.status?.conditions as Condition[] | undefined, condition);
+    const conditions = setCondition(znode.status?.conditions, condition);
     const status = { ...znode.status, ...(path ? { path } : {}), observedGeneration: znode.metadata.generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(znode.status)) return;
-    await znodes.apply({ apiVersion: API_VERSION, kind: 'ZookeeperZnode', metadata: { name: znode.metadata.name, namespace: znode.metadata.namespace }, status } as ZookeeperZnode,
+    await znodes.apply({ apiVersion: API_VERSION, kind: 'ZookeeperZnode', metadata: { name: znode.metadata.name, namespace: znode.metadata.namespace }, status },
       { fieldManager: MANAGER, force: true, subresource: 'status' });
   }
 

@@ -3,14 +3,14 @@
 // to set; approval (Approved/Denied conditions) goes through the approval subresource only, the
 // certificate and Failed through status; conditions are never removed, Approved and Denied exclude
 // each other, and an issued certificate never changes.
-import type { KubeObject, StatusCause } from '../../../api/meta.ts';
+import type { StatusCause, Unvalidated } from '../../../api/meta.ts';
 import type { CertificateSigningRequest, CertificateSigningRequestCondition } from '../../../api/kinds/certificates.ts';
 import { KEY_USAGES, parseRequest, requestPem } from '../../../common/certificate-request.ts';
 import { fieldCause } from '../../errors.ts';
 import { isQualifiedName } from '../../validation/names.ts';
 import type { Strategy } from '../strategy.ts';
 
-type Csr = KubeObject & Partial<Pick<CertificateSigningRequest, 'spec' | 'status'>>;
+type Csr = Unvalidated<CertificateSigningRequest>;
 
 const MIN_EXPIRATION_SECONDS = 600;
 const FINAL_CONDITIONS = ['Approved', 'Denied', 'Failed'];

@@ -1,6 +1,7 @@
 // ConfigMaps and Secrets: key names, the 1 MiB size bound, `immutable`, and Secret's stringData
 // (a write-only convenience folded into base64 data).
-import type { KubeObject, StatusCause } from '../../../api/meta.ts';
+import type { ConfigMap, Secret } from '../../../api/kinds/core.ts';
+import type { StatusCause } from '../../../api/meta.ts';
 import { fieldCause } from '../../errors.ts';
 import type { Strategy } from '../strategy.ts';
 
@@ -8,13 +9,11 @@ const KEY = /^[-._a-zA-Z0-9]+$/;
 const MAX_DATA_BYTES = 1024 * 1024;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-type DataObject = KubeObject & { data?: Record<string, string>; binaryData?: Record<string, string>; stringData?: Record<string, string>; immutable?: boolean; type?: string };
-
 /** Bytes a value holds as Kubernetes counts them: UTF-8 for strings, decoded bytes for base64 data. */
 const utf8Bytes = (value: string) => Buffer.byteLength(value, 'utf8');
 const base64Bytes = (value: string) => Math.floor((value.length * 3) / 4) - (value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0);
 
-function validateKeys(obj: DataObject, fields: ('data' | 'binaryData')[], bytesOf: (field: 'data' | 'binaryData', value: string) => number, sizeField: string): StatusCause[] {
+function validateKeys(obj: Pick<ConfigMap, 'data' | 'binaryData'>, fields: ('data' | 'binaryData')[], bytesOf: (field: 'data' | 'binaryData', value: string) => number, sizeField: string): StatusCause[] {
   const causes: StatusCause[] = [];
   let size = 0;
   const seen = new Set<string>();
@@ -33,7 +32,7 @@ function validateKeys(obj: DataObject, fields: ('data' | 'binaryData')[], bytesO
   return causes;
 }
 
-function immutableCauses(obj: DataObject, old: DataObject, fields: string[]): StatusCause[] {
+function immutableCauses(obj: ConfigMap | Secret, old: ConfigMap | Secret, fields: string[]): StatusCause[] {
   if (old.immutable !== true) return [];
   const causes: StatusCause[] = [];
   if (obj.immutable !== true) causes.push(fieldCause('FieldValueForbidden', 'immutable', 'Forbidden: field is immutable when `immutable` is set'));
@@ -46,13 +45,13 @@ function immutableCauses(obj: DataObject, old: DataObject, fields: string[]): St
 }
 
 export const configMapStrategy: Strategy = {
-  validate: (obj) => validateKeys(obj as DataObject, ['data', 'binaryData'], (field, value) => (field === 'data' ? utf8Bytes(value) : base64Bytes(value)), ''),
-  validateUpdate: (obj, old) => immutableCauses(obj as DataObject, old as DataObject, ['data', 'binaryData']),
+  validate: (obj) => validateKeys(obj as ConfigMap, ['data', 'binaryData'], (field, value) => (field === 'data' ? utf8Bytes(value) : base64Bytes(value)), ''),
+  validateUpdate: (obj, old) => immutableCauses(obj as ConfigMap, old as ConfigMap, ['data', 'binaryData']),
 };
 
 export const secretStrategy: Strategy = {
   defaults(obj) {
-    const secret = obj as DataObject;
+    const secret = obj as Secret;
     secret.type ??= 'Opaque';
     if (secret.stringData && typeof secret.stringData === 'object') {
       secret.data = { ...secret.data };
@@ -61,7 +60,7 @@ export const secretStrategy: Strategy = {
     delete secret.stringData;
   },
   validate(obj) {
-    const secret = obj as DataObject;
+    const secret = obj as Secret;
     const causes = validateKeys(secret, ['data'], (_field, value) => base64Bytes(value), 'data');
     for (const [key, value] of Object.entries(secret.data ?? {})) {
       if (typeof value === 'string' && !BASE64.test(value)) {
@@ -71,9 +70,9 @@ export const secretStrategy: Strategy = {
     return causes;
   },
   validateUpdate(obj, old) {
-    const causes = immutableCauses(obj as DataObject, old as DataObject, ['data']);
-    if ((obj as DataObject).type !== (old as DataObject).type) causes.push(fieldCause('FieldValueInvalid', 'type', `Invalid value: ${JSON.stringify((obj as DataObject).type)}: field is immutable`));
+    const causes = immutableCauses(obj as Secret, old as Secret, ['data']);
+    if ((obj as Secret).type !== (old as Secret).type) causes.push(fieldCause('FieldValueInvalid', 'type', `Invalid value: ${JSON.stringify((obj as Secret).type)}: field is immutable`));
     return causes;
   },
-  selectableFields: (obj) => ({ type: (obj as DataObject).type ?? '' }),
+  selectableFields: (obj) => ({ type: (obj as Secret).type ?? '' }),
 };

@@ -2,7 +2,7 @@
 // validation): port defaults, deprecatedTopology not writable through v1, Kubernetes' limits and
 // checks per address type, an immutable addressType. One difference: loopback addresses are
 // allowed, because Granary proxies nothing and its nodes may be loopback addresses.
-import type { KubeObject, StatusCause } from '../../../api/meta.ts';
+import type { StatusCause, Unvalidated } from '../../../api/meta.ts';
 import type { Endpoint, EndpointSlice } from '../../../api/kinds/discovery.ts';
 import { ADDRESS_TYPES } from '../../../api/kinds/discovery.ts';
 import { child, fieldError, index } from '../../validation/field.ts';
@@ -11,7 +11,7 @@ import { validateFullyQualifiedDomainName, validateIpv4, validateIpv6, validateN
 import { validateLabels } from '../../validation/objectmeta.ts';
 import type { Strategy } from '../strategy.ts';
 
-type Slice = KubeObject & Partial<Pick<EndpointSlice, 'addressType' | 'endpoints' | 'ports'>>;
+type Slice = Unvalidated<EndpointSlice>;
 
 const MAX_ENDPOINTS = 1000;
 const MAX_ADDRESSES = 100;

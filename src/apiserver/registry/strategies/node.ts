@@ -1,7 +1,7 @@
 // node.k8s.io RuntimeClasses as Kubernetes keeps them (pkg/apis/node/validation): the handler is
 // a DNS label and never changes; overhead holds non-negative quantities of container resources;
 // scheduling's node selector holds valid labels and its tolerations valid tolerations.
-import type { KubeObject, StatusCause } from '../../../api/meta.ts';
+import type { StatusCause, Unvalidated } from '../../../api/meta.ts';
 import type { RuntimeClass } from '../../../api/kinds/node.ts';
 import type { Toleration } from '../../../api/kinds/core.ts';
 import { parseQuantity } from '../../../api/quantity.ts';
@@ -10,7 +10,7 @@ import { isDns1123Label, isLabelValue, isQualifiedName } from '../../validation/
 import { validateLabels } from '../../validation/objectmeta.ts';
 import type { Strategy } from '../strategy.ts';
 
-type Rc = KubeObject & Partial<Pick<RuntimeClass, 'handler' | 'overhead' | 'scheduling'>>;
+type Rc = Unvalidated<RuntimeClass>;
 
 const QUANTITY_PATTERN = '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$';
 const STANDARD_CONTAINER_RESOURCES = ['cpu', 'memory', 'ephemeral-storage'];

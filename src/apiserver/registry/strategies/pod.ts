@@ -1,22 +1,12 @@
 // Pods: defaults, validation of the fields a node agent relies on, the spec fields an update may
 // change, field selectors, and graceful deletion that waits for the node to confirm.
-import type { KubeObject, StatusCause } from '../../../api/meta.ts';
+import type { Container, Pod, PodSpec, PodStatus } from '../../../api/kinds/core.ts';
+import type { StatusCause } from '../../../api/meta.ts';
 import { fieldCause } from '../../errors.ts';
 import type { Strategy } from '../strategy.ts';
 
-interface Container {
-  name?: string; image?: string; imagePullPolicy?: string; terminationMessagePath?: string; terminationMessagePolicy?: string;
-  ports?: { containerPort?: number; protocol?: string }[];
-  resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> };
-}
-interface PodSpec {
-  containers?: Container[]; initContainers?: Container[]; restartPolicy?: string; terminationGracePeriodSeconds?: number;
-  dnsPolicy?: string; schedulerName?: string; nodeName?: string; serviceAccountName?: string; hostNetwork?: boolean;
-  securityContext?: object; enableServiceLinks?: boolean; priority?: number; tolerations?: unknown[];
-  activeDeadlineSeconds?: number;
-}
-interface PodStatus { phase?: string; podIP?: string; nominatedNodeName?: string; qosClass?: string; conditions?: unknown[] }
-type Pod = KubeObject & { spec?: PodSpec; status?: PodStatus };
+/** A pod as a client sent it: validation has not run yet, so its spec may lack even the containers. */
+type PodInput = Omit<Pod, 'spec'> & { spec?: Partial<PodSpec> };
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -28,7 +18,7 @@ function defaultContainer(c: Container): void {
 }
 
 /** Guaranteed when every container sets equal cpu and memory limits and requests; BestEffort when none set any. */
-export function qosClass(spec: PodSpec): string {
+export function qosClass(spec: Partial<PodSpec>): NonNullable<PodStatus['qosClass']> {
   const all = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   let any = false;
   let guaranteed = all.length > 0;
@@ -65,7 +55,7 @@ function validateContainers(list: Container[] | undefined, field: string, requir
 }
 
 /** Spec with the fields an update may change blanked out, so two specs compare equal when only those differ. */
-function immutableView(spec: PodSpec | undefined): unknown {
+function immutableView(spec: Partial<PodSpec> | undefined): unknown {
   const copy = structuredClone(spec ?? {});
   for (const c of [...(copy.containers ?? []), ...(copy.initContainers ?? [])]) delete c.image;
   delete copy.activeDeadlineSeconds;
@@ -76,7 +66,7 @@ function immutableView(spec: PodSpec | undefined): unknown {
 
 export const podStrategy: Strategy = {
   defaults(obj) {
-    const pod = obj as Pod;
+    const pod = obj as PodInput;
     const spec = (pod.spec ??= {});
     spec.restartPolicy ??= 'Always';
     spec.terminationGracePeriodSeconds ??= 30;
@@ -88,11 +78,11 @@ export const podStrategy: Strategy = {
     for (const c of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) if (c && typeof c === 'object') defaultContainer(c);
   },
   prepareForCreate(obj) {
-    const pod = obj as Pod;
+    const pod = obj as PodInput;
     pod.status = { phase: 'Pending', qosClass: qosClass(pod.spec ?? {}) };
   },
   validate(obj) {
-    const pod = obj as Pod;
+    const pod = obj as PodInput;
     const causes = [...validateContainers(pod.spec?.containers, 'spec.containers', true), ...validateContainers(pod.spec?.initContainers, 'spec.initContainers', false)];
     const policy = pod.spec?.restartPolicy;
     if (policy && !['Always', 'OnFailure', 'Never'].includes(policy)) {
@@ -101,8 +91,8 @@ export const podStrategy: Strategy = {
     return causes;
   },
   validateUpdate(obj, old) {
-    const next = obj as Pod;
-    const prev = old as Pod;
+    const next = obj as PodInput;
+    const prev = old as PodInput;
     const causes: StatusCause[] = [];
     if (prev.spec?.nodeName && next.spec?.nodeName !== prev.spec.nodeName) {
       causes.push(fieldCause('FieldValueForbidden', 'spec.nodeName', 'Forbidden: a pod\'s node cannot change once it is bound; delete the pod and create it again'));
@@ -112,7 +102,7 @@ export const podStrategy: Strategy = {
     return causes;
   },
   selectableFields(obj) {
-    const pod = obj as Pod;
+    const pod = obj as PodInput;
     return {
       'spec.nodeName': pod.spec?.nodeName ?? '',
       'spec.restartPolicy': pod.spec?.restartPolicy ?? '',
@@ -125,7 +115,7 @@ export const podStrategy: Strategy = {
     };
   },
   gracefulDelete(obj, requested) {
-    const pod = obj as Pod;
+    const pod = obj as PodInput;
     // A pod no node runs, or one that has finished, has nothing to wait for.
     if (!pod.spec?.nodeName || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return { gracePeriodSeconds: 0 };
     const grace = requested ?? pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;

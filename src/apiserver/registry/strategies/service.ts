@@ -4,7 +4,7 @@
 // behind dropped, and Kubernetes' checks with its messages. Granary proxies nothing: cluster IPs
 // and node ports are allocated so that every client sees the Service it expects (see
 // ../service-allocator.ts).
-import type { KubeObject, StatusCause } from '../../../api/meta.ts';
+import type { StatusCause } from '../../../api/meta.ts';
 import type { Service, ServicePort, ServiceSpec } from '../../../api/kinds/service.ts';
 import { SERVICE_TYPES } from '../../../api/kinds/service.ts';
 import { errors } from '../../errors.ts';
@@ -18,7 +18,6 @@ import { validateLabels } from '../../validation/objectmeta.ts';
 import type { ServiceAllocator } from '../service-allocator.ts';
 import type { Strategy } from '../strategy.ts';
 
-type Svc = KubeObject & { spec?: ServiceSpec; status?: Service['status'] };
 type Spec = ServiceSpec;
 
 const NONE = 'None';
@@ -29,7 +28,7 @@ const IP_FAMILY_POLICIES = ['PreferDualStack', 'RequireDualStack', 'SingleStack'
 const TRAFFIC_POLICIES = ['Cluster', 'Local'];
 const LOAD_BALANCER_SOURCE_RANGES_ANNOTATION = 'service.beta.kubernetes.io/load-balancer-source-ranges';
 
-const specOf = (svc: Svc): Spec => (svc.spec ??= {});
+const specOf = (svc: Service): Spec => (svc.spec ??= {});
 const isHeadless = (spec: Spec) => spec.clusterIPs?.length === 1 && spec.clusterIPs[0] === NONE;
 /** Every type but ExternalName has a cluster IP ("None" counts as one). */
 const needsClusterIp = (spec: Spec) => spec.type !== 'ExternalName';
@@ -42,7 +41,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
 // ---------------------------------------------------------------------------------------------
 // Defaults (SetDefaults_Service), applied to every create and update body.
 
-function setDefaults(svc: Svc): void {
+function setDefaults(svc: Service): void {
   const spec = specOf(svc);
   spec.sessionAffinity ||= 'None';
   if (spec.sessionAffinity === 'ClientIP' && spec.sessionAffinityConfig?.clientIP?.timeoutSeconds === undefined) {
@@ -101,7 +100,7 @@ function keepAllocatedValues(spec: Spec, old: Spec): void {
 }
 
 /** Fields the new type has no use for are wiped when the client left them as they were. */
-function dropTypeDependentFields(svc: Svc, spec: Spec, old: Spec): void {
+function dropTypeDependentFields(svc: Service, spec: Spec, old: Spec): void {
   if (needsClusterIp(old) && !needsClusterIp(spec)) {
     if (same(old.clusterIPs, spec.clusterIPs)) {
       delete spec.clusterIP;
@@ -126,7 +125,7 @@ function dropTypeDependentFields(svc: Svc, spec: Spec, old: Spec): void {
 // Allocation (Kubernetes' beginCreate / beginUpdate).
 
 /** Sets ipFamilyPolicy and ipFamilies for a single-stack cluster of `family`, or refuses what it cannot serve. */
-function initIpFamilies(svc: Svc, spec: Spec, old: Spec | undefined, family: IpFamily): void {
+function initIpFamilies(svc: Service, spec: Spec, old: Spec | undefined, family: IpFamily): void {
   if (spec.type === 'ExternalName') return;
   spec.ipFamilyPolicy ??= old?.ipFamilyPolicy ?? (spec.clusterIP === NONE && !Object.keys(spec.selector ?? {}).length ? 'RequireDualStack' : 'SingleStack');
   const causes: StatusCause[] = validateClusterIpFields(spec);
@@ -161,7 +160,7 @@ function familyOf(ip: string): IpFamily {
   return parseIp(ip)?.family ?? 'IPv4';
 }
 
-function allocate(svc: Svc, old: Spec | undefined, allocator: ServiceAllocator, dryRun: boolean): void {
+function allocate(svc: Service, old: Spec | undefined, allocator: ServiceAllocator, dryRun: boolean): void {
   const spec = specOf(svc);
   initIpFamilies(svc, spec, old, allocator.family);
   // A cluster IP once set never changes (validation says so); only a service that had none gets one.
@@ -257,7 +256,7 @@ function validatePort(port: ServicePort, path: string, requireName: boolean, nam
   return causes;
 }
 
-function validateService(svc: Svc): StatusCause[] {
+function validateService(svc: Service): StatusCause[] {
   const causes: StatusCause[] = [];
   const spec = specOf(svc);
   const ports = spec.ports ?? [];
@@ -347,7 +346,7 @@ function validateService(svc: Svc): StatusCause[] {
   return causes;
 }
 
-function validateSourceRanges(svc: Svc, spec: Spec): StatusCause[] {
+function validateSourceRanges(svc: Service, spec: Spec): StatusCause[] {
   const causes: StatusCause[] = [];
   const annotation = svc.metadata.annotations?.[LOAD_BALANCER_SOURCE_RANGES_ANNOTATION];
   if (spec.loadBalancerSourceRanges?.length) {
@@ -363,7 +362,7 @@ function validateSourceRanges(svc: Svc, spec: Spec): StatusCause[] {
   return causes;
 }
 
-function validateLoadBalancerStatus(svc: Svc, spec: Spec): StatusCause[] {
+function validateLoadBalancerStatus(svc: Service, spec: Spec): StatusCause[] {
   const causes: StatusCause[] = [];
   const ingress = svc.status?.loadBalancer?.ingress ?? [];
   if (ingress.length > 0 && spec.type !== 'LoadBalancer') {
@@ -411,32 +410,32 @@ function validateServiceUpdate(spec: Spec, old: Spec): StatusCause[] {
   return causes;
 }
 
-function target(svc: Svc) {
+function target(svc: Service) {
   return { group: '', kind: 'Service', name: svc.metadata.name };
 }
 
 export function serviceStrategy(allocator: ServiceAllocator): Strategy {
   return {
     nameRule: 'dns1035label',
-    defaults: (obj) => setDefaults(obj as Svc),
+    defaults: (obj) => setDefaults(obj as Service),
     beginCreate(obj, dryRun) {
-      const svc = obj as Svc;
+      const svc = obj as Service;
       normalizeClusterIps(specOf(svc), undefined);
       allocate(svc, undefined, allocator, dryRun);
     },
     beginUpdate(obj, old, dryRun) {
-      const svc = obj as Svc;
-      const before = specOf(old as Svc);
+      const svc = obj as Service;
+      const before = specOf(old as Service);
       normalizeClusterIps(specOf(svc), before);
       keepAllocatedValues(specOf(svc), before);
       dropTypeDependentFields(svc, specOf(svc), before);
       allocate(svc, before, allocator, dryRun);
     },
     prepareForCreate(obj) {
-      (obj as Svc).status = { loadBalancer: {} };
+      (obj as Service).status = { loadBalancer: {} };
     },
-    validate: (obj) => validateService(obj as Svc),
-    validateUpdate: (obj, old) => validateServiceUpdate(specOf(obj as Svc), specOf(old as Svc)),
-    selectableFields: (obj) => ({ 'spec.clusterIP': (obj as Svc).spec?.clusterIP ?? '', 'spec.type': (obj as Svc).spec?.type ?? '' }),
+    validate: (obj) => validateService(obj as Service),
+    validateUpdate: (obj, old) => validateServiceUpdate(specOf(obj as Service), specOf(old as Service)),
+    selectableFields: (obj) => ({ 'spec.clusterIP': (obj as Service).spec?.clusterIP ?? '', 'spec.type': (obj as Service).spec?.type ?? '' }),
   };
 }

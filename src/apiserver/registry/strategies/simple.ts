@@ -1,12 +1,11 @@
 // Nodes and Events: the fields their selectors may use, and the two views of Events.
+import type { CoreEvent, Node, ObjectReference } from '../../../api/kinds/core.ts';
+import type { Event } from '../../../api/kinds/events.ts';
 import type { KubeObject } from '../../../api/meta.ts';
 import type { Strategy } from '../strategy.ts';
 
-type Node = KubeObject & { spec?: { unschedulable?: boolean } };
-type CoreEvent = KubeObject & {
-  involvedObject?: Record<string, string | undefined>; reason?: string; type?: string; reportingComponent?: string;
-  source?: { component?: string };
-};
+/** The fields of an event's object reference that selectors may use. */
+const REFERENCE_FIELDS = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'] as const satisfies readonly (keyof ObjectReference)[];
 
 export const nodeStrategy: Strategy = {
   selectableFields: (obj) => ({ 'spec.unschedulable': String((obj as Node).spec?.unschedulable ?? false) }),
@@ -16,16 +15,14 @@ export const coreEventStrategy: Strategy = {
   nameRule: 'path-segment',
   selectableFields(obj) {
     const e = obj as CoreEvent;
-    const involved = e.involvedObject ?? {};
+    const involved: ObjectReference = e.involvedObject ?? {};
     const fields: Record<string, string> = {
       reason: e.reason ?? '', type: e.type ?? '', reportingComponent: e.reportingComponent ?? '', source: e.source?.component ?? '',
     };
-    for (const f of ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath']) fields[`involvedObject.${f}`] = involved[f] ?? '';
+    for (const f of REFERENCE_FIELDS) fields[`involvedObject.${f}`] = involved[f] ?? '';
     return fields;
   },
 };
-
-type NewEvent = KubeObject & { regarding?: Record<string, string | undefined>; reason?: string; type?: string; reportingController?: string };
 
 /** events.k8s.io/v1 field ↔ core/v1 field, for the fields whose names differ. */
 const RENAMED: [string, string][] = [
@@ -53,10 +50,10 @@ export const eventsV1Strategy: Strategy = {
   conversion: eventConversion,
   // Selectors see the stored (core/v1) object.
   selectableFields(obj) {
-    const e = eventConversion.fromStorage(obj) as NewEvent;
-    const regarding = e.regarding ?? {};
+    const e = eventConversion.fromStorage(obj) as Event;
+    const regarding: ObjectReference = e.regarding ?? {};
     const fields: Record<string, string> = { reason: e.reason ?? '', type: e.type ?? '', reportingController: e.reportingController ?? '' };
-    for (const f of ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath']) fields[`regarding.${f}`] = regarding[f] ?? '';
+    for (const f of REFERENCE_FIELDS) fields[`regarding.${f}`] = regarding[f] ?? '';
     return fields;
   },
 };
