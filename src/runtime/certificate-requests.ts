@@ -7,14 +7,13 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import type { KubeObject } from '../api/meta.ts';
 import type { CertificateSigningRequest } from '../api/kinds/certificates.ts';
 import type { KubeClient } from '../client/client.ts';
 import { distinguishedName, exportKeyPem, generateKeyPair, SIGNING_ALGORITHM } from '../common/x509.ts';
 import { isIP } from 'node:net';
 import { watcher } from './watcher.ts';
 
-type Csr = KubeObject & CertificateSigningRequest;
+type Csr = CertificateSigningRequest;
 
 export interface CertificateRequest {
   signerName: string;

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { KubeObject } from '../api/meta.ts';
+import type { TokenReview } from '../api/kinds/authentication.ts';
+import type { SubjectAccessReview } from '../api/kinds/authorization.ts';
 import type { KubeClient } from '../client/client.ts';
 
 export interface Caller {
@@ -28,8 +29,6 @@ const TOKEN_TTL_MS = 120_000;
 const ALLOWED_TTL_MS = 300_000;
 const DENIED_TTL_MS = 30_000;
 const CACHE_ENTRIES = 4096;
-
-type Review = KubeObject & { spec: Record<string, unknown>; status?: { authenticated?: boolean; allowed?: boolean; reason?: string; error?: string; user?: Caller } };
 
 /** A map whose entries expire and whose oldest entry goes when it is full. */
 class ExpiringCache<V> {
@@ -57,8 +56,8 @@ export class DelegatedAuth {
   private readonly decisions = new ExpiringCache<{ allowed: boolean; reason: string }>();
 
   constructor(client: KubeClient) {
-    this.tokenReviews = client.resource<Review>('authentication.k8s.io/v1', 'TokenReview');
-    this.accessReviews = client.resource<Review>('authorization.k8s.io/v1', 'SubjectAccessReview');
+    this.tokenReviews = client.resource<TokenReview>('authentication.k8s.io/v1', 'TokenReview');
+    this.accessReviews = client.resource<SubjectAccessReview>('authorization.k8s.io/v1', 'SubjectAccessReview');
   }
 
   /**
@@ -78,8 +77,9 @@ export class DelegatedAuth {
     const cached = this.tokens.get(key);
     if (cached) return cached;
     const review = await this.tokenReviews.create({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: {}, spec: { token } });
-    const answer: Authentication = review.status?.authenticated && review.status.user
-      ? { caller: { username: review.status.user.username, uid: review.status.user.uid, groups: review.status.user.groups ?? [], extra: review.status.user.extra } }
+    const user = review.status?.user;
+    const answer: Authentication = review.status?.authenticated && user?.username !== undefined
+      ? { caller: { username: user.username, uid: user.uid, groups: user.groups ?? [], extra: user.extra } }
       : { refused: review.status?.error || 'the API server does not know the token' };
     this.tokens.set(key, answer, TOKEN_TTL_MS);
     return answer;

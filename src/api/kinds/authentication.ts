@@ -1,7 +1,7 @@
 // authentication.k8s.io/v1: SelfSubjectReview, who the server takes the current user to be
 // (kubectl auth whoami), and TokenReview, whom a bearer token belongs to (how servers delegate
 // authentication to the API server, as a kubelet does). Answered per request and never stored.
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { boolean, describe, list, mapOf, object, string } from './fields.ts';
 import { kindSchema } from './meta.ts';
 
@@ -30,3 +30,4 @@ export const TokenReviewSchema = kindSchema('Asks whom a bearer token authentica
     error: string('Why the token was not accepted.'),
   }), 'Filled in by the server.'),
 }, ['spec']);
+export type TokenReview = Static<typeof TokenReviewSchema>;

@@ -1,7 +1,7 @@
 // authorization.k8s.io/v1: the reviews, questions about permissions — a user's own (the self
 // reviews) or, for servers that delegate authorization to the API server as a kubelet does, anyone's
 // (SubjectAccessReview). They are answered per request and never stored.
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { boolean, describe, list, mapOf, object, string } from './fields.ts';
 import { kindSchema } from './meta.ts';
 
@@ -47,6 +47,7 @@ export const SubjectAccessReviewSchema = kindSchema('Asks whether a user may per
   }), 'The user and the action.'),
   status: describe(SubjectAccessReviewStatusSchema, 'The answer, filled in by the server.'),
 }, ['spec']);
+export type SubjectAccessReview = Static<typeof SubjectAccessReviewSchema>;
 
 const ResourceRuleSchema = object('Verbs allowed on resources.', {
   verbs: list(Type.String(), 'Verbs allowed; * for all.'),

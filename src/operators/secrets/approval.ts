@@ -5,17 +5,16 @@
 // in its status that no other node claims as well. A request without a pod annotation is not a
 // pod's: it waits for a person with `approve` on the signer (granary certificate, an operator's
 // own client certificate).
+import type { Node, Pod } from '../../api/kinds/core.ts';
 import type { KubeObject } from '../../api/meta.ts';
 import type { ParsedRequest } from '../../common/certificate-request.ts';
 import {
-  CERTIFICATE_USAGES, POD_NAME_ANNOTATION, POD_NAMESPACE_ANNOTATION, POD_UID_ANNOTATION, secretClassOfVolume, VOLUME_ANNOTATION, type SecretVolumeSource,
+  CERTIFICATE_USAGES, POD_NAME_ANNOTATION, POD_NAMESPACE_ANNOTATION, POD_UID_ANNOTATION, secretClassOfVolume, VOLUME_ANNOTATION,
 } from '../../runtime/secret-class.ts';
 
 const NODE_USER_PREFIX = 'system:node:';
 const NODES_GROUP = 'system:nodes';
 
-type PodObject = KubeObject & { spec?: { nodeName?: string; volumes?: { name: string; csi?: SecretVolumeSource }[] } };
-type NodeObject = KubeObject & { status?: { addresses?: { type: string; address: string }[] } };
 
 export interface PodRequest {
   namespace: string;
@@ -39,9 +38,9 @@ export interface PodRequestFacts {
   parsed: ParsedRequest;
   request: PodRequest;
   /** The pod named, as the API has it now (undefined: it does not exist). */
-  pod: PodObject | undefined;
+  pod: Pod | undefined;
   /** Every Node, to find the requester's and whether another one claims the same address. */
-  nodes: readonly NodeObject[];
+  nodes: readonly Node[];
 }
 
 export type PodRequestDecision = { approved: true; hosts: string[] } | { approved: false; reason: string; message: string };
@@ -49,7 +48,7 @@ export type PodRequestDecision = { approved: true; hosts: string[] } | { approve
 const deny = (reason: string, message: string): PodRequestDecision => ({ approved: false, reason, message });
 
 /** The names a node may have in its pods' certificates: its name and its addresses no other node claims. */
-export function nodeNames(nodeName: string, nodes: readonly NodeObject[]): Set<string> {
+export function nodeNames(nodeName: string, nodes: readonly Node[]): Set<string> {
   const mine = nodes.find((n) => n.metadata.name === nodeName);
   const names = new Set<string>([nodeName]);
   for (const { address } of mine?.status?.addresses ?? []) {

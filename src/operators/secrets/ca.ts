@@ -3,14 +3,13 @@
 // Secret does not exist and the class lets the platform make its CA (autoGenerate, the default),
 // it is created here; a CA the user provides is never made or changed.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import type { KubeObject } from '../../api/meta.ts';
+import type { Secret } from '../../api/kinds/core.ts';
 import type { ResourceApi } from '../../client/resource.ts';
 import { isAlreadyExists, isNotFound } from '../../client/errors.ts';
 import { pemCertificates } from '../../common/pkcs12.ts';
 import { createCertificateAuthority, loadCertificateAuthority, type CertificateAuthority } from '../../common/x509.ts';
 import { caSecretRef, type SecretClass } from '../../runtime/secret-class.ts';
 
-type Secret = KubeObject & { type?: string; data?: Record<string, string> };
 
 const DEFAULT_CA_DAYS = 3650;
 

@@ -5,8 +5,8 @@
 // pod's) gets the subject and names it asked for. Requests it cannot honour get a Failed condition.
 // @peculiar/x509 resolves its parts through a DI container that needs the Reflect metadata API first.
 import 'reflect-metadata';
-import type { KubeObject } from '../../api/meta.ts';
 import type { CertificateSigningRequest } from '../../api/kinds/certificates.ts';
+import type { Node, Pod } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
 import { isConflict, isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -20,7 +20,7 @@ import {
 import { decidePodRequest, podRequestOf } from './approval.ts';
 import type { ClassCaStore } from './ca.ts';
 
-type Csr = KubeObject & CertificateSigningRequest;
+type Csr = CertificateSigningRequest;
 type Condition = NonNullable<NonNullable<Csr['status']>['conditions']>[number];
 
 export const SIGNER_MANAGER = 'secrets-operator';
@@ -38,7 +38,7 @@ const EXTENDED_USAGES: Record<string, x509.ExtendedKeyUsage> = {
 
 export function signerController({ client, log, cas }: { client: KubeClient; log: Logger; cas: ClassCaStore }): Controller<Csr> {
   const csrs = client.resource<Csr>('certificates.k8s.io/v1', 'CertificateSigningRequest');
-  const pods = client.resource('v1', 'Pod');
+  const pods = client.resource<Pod>('v1', 'Pod');
   const classes = client.resource<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass');
 
   const controller: Controller<Csr> = new Controller<Csr>({
@@ -83,7 +83,7 @@ export function signerController({ client, log, cas }: { client: KubeClient; log
       });
       const decision = decidePodRequest({
         secretClass: className, requester: { username: csr.spec.username ?? '', groups: csr.spec.groups ?? [] }, usages: csr.spec.usages ?? [],
-        parsed, request: podRequest, pod: pod as never, nodes: controller.storeOf('v1', 'Node').list(),
+        parsed, request: podRequest, pod, nodes: controller.storeOf('v1', 'Node').list() as Node[],
       });
       if (!decision.approved) return deny(csr, decision.reason, decision.message);
       hosts = [...new Set([...decision.hosts, ...(secretClass.spec.extraNames ?? [])])];
