@@ -8,6 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Pod } from '../src/api/kinds/core.ts';
 import type { KubeObject } from '../src/api/meta.ts';
 import { writeNodeKubeconfig } from '../src/apiserver/auth/node-credentials.ts';
 import { pushImageLayout, readImageLayout } from '../src/agent/images/oci-layout.ts';
@@ -52,8 +53,8 @@ try {
   const kubeconfig = await writeNodeKubeconfig(server.dataDir, 'bench-container', server.url);
   agent = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'agent', '--kubeconfig', kubeconfig, '--node-name', 'bench-container', '--node-ip', NODE_IP,
     '--port', '0', '--root', root, '--runtime', 'container', '--container-runtime-endpoint', host.containerd.socket], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, GRANARY_LOG_LEVEL: 'warn' } });
-  const pods = client.resource<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>('v1', 'Pod');
-  const ready = (p: { status?: { conditions?: { type: string; status: string }[] } }) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  const pods = client.resource<Pod>('v1', 'Pod');
+  const ready = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
   const samples: number[] = [];
   for (let round = 0; round <= ROUNDS; round++) {
     const name = `start-${round}`;

@@ -11,7 +11,7 @@ import type { ZookeeperCluster } from '../src/operators/zookeeper/crd.ts';
 import { quorumHealth, type ClientTls } from '../src/operators/zookeeper/four-letter.ts';
 import { ZooKeeperSession } from '../src/operators/zookeeper/zk-client.ts';
 import { requestCertificate } from '../src/runtime/certificate-requests.ts';
-import { SECRET_CLASS_API_VERSION, signerName } from '../src/runtime/secret-class.ts';
+import { SECRET_CLASS_API_VERSION, signerName, type SecretClass } from '../src/runtime/secret-class.ts';
 import { startZookeeperStack } from '../test/support/zookeeper-stack.ts';
 import { fmt, summarise } from './support.ts';
 
@@ -53,7 +53,7 @@ async function clientLatency(hosts: string, tls: ClientTls | undefined): Promise
 }
 
 try {
-  await stack.client.resource(SECRET_CLASS_API_VERSION, 'SecretClass').create({ metadata: { name: CLIENT_CLASS }, spec: {} } as never);
+  await stack.client.resource<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass').create({ apiVersion: SECRET_CLASS_API_VERSION, kind: 'SecretClass', metadata: { name: CLIENT_CLASS }, spec: {} });
   for (const [mode, spec] of Object.entries(modes)) {
     const samples: number[] = [];
     let latency: { connect: number[]; roundTrip: number[] } | undefined;

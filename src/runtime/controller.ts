@@ -99,11 +99,11 @@ export class Controller<T extends KubeObject> {
     return this;
   }
 
-  /** The local store of an owned or watched kind. */
-  storeOf(apiVersion: string, kind: string): Store<KubeObject> {
+  /** The local store of an owned or watched kind, typed as the caller names the kind (e.g. storeOf<Pod>('v1', 'Pod')). */
+  storeOf<K extends KubeObject = KubeObject>(apiVersion: string, kind: string): Store<K> {
     const s = this.secondaries.get(`${apiVersion}/${kind}`);
     if (!s) throw new Error(`controller ${this.name} does not watch ${apiVersion} ${kind}`);
-    return s.store;
+    return s.store as Store<KubeObject> as Store<K>;
   }
 
   /** Queues a primary object for reconcile (e.g. from outside events). */

@@ -3,7 +3,7 @@
 // which watches both kinds anyway, serves the same targets and the same __meta_kubernetes_* labels
 // upstream Prometheus' node and pod roles give (relabel rules work unchanged with either). The
 // API server pays for one watch per kind in the operator, however many Prometheus servers ask.
-import type { KubeObject } from '../../api/meta.ts';
+import type { Node, Pod } from '../../api/kinds/core.ts';
 
 /** One http_sd target group. */
 export interface TargetGroup {
@@ -11,18 +11,6 @@ export interface TargetGroup {
   labels: Record<string, string>;
 }
 
-type NodeObject = KubeObject & {
-  status?: {
-    addresses?: { type: string; address: string }[];
-    daemonEndpoints?: { kubeletEndpoint?: { Port?: number } };
-    conditions?: { type: string; status: string }[];
-  };
-};
-
-type PodObject = KubeObject & {
-  spec?: { nodeName?: string; containers?: { name: string; image?: string; ports?: { name?: string; containerPort: number; protocol?: string }[] }[] };
-  status?: { phase?: string; podIP?: string; hostIP?: string; conditions?: { type: string; status: string }[] };
-};
 
 /** A Kubernetes label or annotation name as Prometheus writes it in a label name. */
 export function sanitize(name: string): string {
@@ -43,7 +31,7 @@ function hostPort(address: string, port: number): string {
 }
 
 /** The node role: one target per node at its InternalIP and kubelet port (the agent's endpoint). */
-export function nodeTargets(nodes: readonly NodeObject[]): TargetGroup[] {
+export function nodeTargets(nodes: readonly Node[]): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const node of nodes) {
     const addresses = node.status?.addresses ?? [];
@@ -65,7 +53,7 @@ export function nodeTargets(nodes: readonly NodeObject[]): TargetGroup[] {
  * The pod role: one target per declared container port (and one per pod without any, at its
  * address alone), for pods that have an address and are not finished.
  */
-export function podTargets(pods: readonly PodObject[]): TargetGroup[] {
+export function podTargets(pods: readonly Pod[]): TargetGroup[] {
   const groups: TargetGroup[] = [];
   for (const pod of pods) {
     const ip = pod.status?.podIP;

@@ -3,7 +3,7 @@
 // controller's caches while this process leads), node state as kube-state-metrics names it
 // (kube_node_status_condition, for the node-not-ready alert), and a summary line per stack.
 import { Gauge } from 'prom-client';
-import type { KubeObject } from '../../api/meta.ts';
+import type { Node, Pod } from '../../api/kinds/core.ts';
 import type { Route } from '../../runtime/secure-endpoint.ts';
 import type { Store } from '../../runtime/store.ts';
 import type { Operator } from '../index.ts';
@@ -12,7 +12,7 @@ import { nodeTargets, podTargets } from './discovery.ts';
 import { stackController } from './stack.ts';
 
 /** The caches discovery answers from: set while this process leads. */
-let caches: { nodes: Store<KubeObject>; pods: Store<KubeObject> } | undefined;
+let caches: { nodes: Store<Node>; pods: Store<Pod> } | undefined;
 
 const discoveryRoute = (role: 'nodes' | 'pods'): Route => ({
   path: new RegExp(`^/discovery/${role}$`),
@@ -33,7 +33,7 @@ new Gauge({
   name: 'kube_node_status_condition', help: 'The condition of a cluster node (1 for the condition\'s current status).', labelNames: ['node', 'condition', 'status'],
   collect() {
     this.reset();
-    for (const node of (caches?.nodes.list() ?? []) as (KubeObject & { status?: { conditions?: { type: string; status: string }[] } })[]) {
+    for (const node of caches?.nodes.list() ?? []) {
       for (const c of node.status?.conditions ?? []) {
         for (const status of ['true', 'false', 'unknown']) this.set({ node: node.metadata.name!, condition: c.type, status }, c.status.toLowerCase() === status ? 1 : 0);
       }
@@ -48,7 +48,7 @@ export const monitoringOperator: Operator = {
   async run(client, log, signal, context) {
     if (!context?.endpoint) log.warn('no operators\' endpoint (--metrics-bind-address 0): MonitoringStacks get no targets from discovery');
     const controller = stackController({ client, log: log.child({ controller: 'monitoringstack' }), operatorEndpoint: context?.endpoint ?? 'https://discovery.invalid:8443' });
-    caches = { nodes: controller.storeOf('v1', 'Node'), pods: controller.storeOf('v1', 'Pod') };
+    caches = { nodes: controller.storeOf<Node>('v1', 'Node'), pods: controller.storeOf<Pod>('v1', 'Pod') };
     try {
       await controller.run(signal);
     } finally {

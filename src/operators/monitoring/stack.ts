@@ -10,7 +10,7 @@
 // Cluster-scoped objects cannot be owned by a namespaced stack: a finalizer removes them.
 import { createHash } from 'node:crypto';
 import type { Condition, KubeObject } from '../../api/meta.ts';
-import type { Pod } from '../../api/kinds/core.ts';
+import type { Node, Pod, Secret } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -32,8 +32,6 @@ const CONFIG_DIR = '{{configroot}}/config';
 const TOKEN_DIR = '{{configroot}}/token';
 const GRANARY_OS = 'granary-linux';
 
-type NodeObject = KubeObject & { status?: { addresses?: { type: string; address: string }[] } };
-type PodObject = KubeObject & Pod;
 
 export interface StackControllerOptions {
   client: KubeClient;
@@ -44,7 +42,7 @@ export interface StackControllerOptions {
 
 const apply = { fieldManager: MANAGER, force: true };
 
-export function nodeAddress(node: NodeObject | undefined): string | undefined {
+export function nodeAddress(node: Node | undefined): string | undefined {
   const addresses = node?.status?.addresses ?? [];
   return addresses.find((a) => a.type === 'InternalIP')?.address ?? addresses[0]?.address;
 }
@@ -65,7 +63,7 @@ export function stackController(opts: StackControllerOptions): Controller<Monito
   const { client, log } = opts;
   const events = new EventRecorder(client, MANAGER, MANAGER, log);
   const stacks = client.resource<MonitoringStack>(API_VERSION, 'MonitoringStack');
-  const podApi = client.resource<PodObject>('v1', 'Pod');
+  const podApi = client.resource<Pod>('v1', 'Pod');
   let controller!: Controller<MonitoringStack>;
   const allStacks = () => controller.store.list().map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name! }));
   controller = new Controller<MonitoringStack>({
@@ -78,8 +76,8 @@ export function stackController(opts: StackControllerOptions): Controller<Monito
         return undefined;
       }
       if (!hasFinalizer(stack, FINALIZER)) stack = await addFinalizer(stacks, stack, FINALIZER);
-      const nodes = controller.storeOf('v1', 'Node') as Store<NodeObject>;
-      const pods = controller.storeOf('v1', 'Pod') as Store<PodObject>;
+      const nodes = controller.storeOf<Node>('v1', 'Node');
+      const pods = controller.storeOf<Pod>('v1', 'Pod');
       return reconcileStack({ client, stack, nodes, pods: pods.byOwner(stack.metadata.uid!), podApi, stacks, events, operatorEndpoint: opts.operatorEndpoint });
     },
   })
@@ -96,8 +94,8 @@ export function stackController(opts: StackControllerOptions): Controller<Monito
 interface StackContext {
   client: KubeClient;
   stack: MonitoringStack;
-  nodes: Store<NodeObject>;
-  pods: PodObject[];
+  nodes: Store<Node>;
+  pods: Pod[];
   podApi: ReturnType<KubeClient['resource']>;
   stacks: ReturnType<KubeClient['resource']>;
   events: EventRecorder;
@@ -156,7 +154,7 @@ async function reconcileStack(ctx: StackContext): Promise<{ requeueAfterMs: numb
   const dataRoot = `{{volumeroot}}/monitoring/${namespace}/${name}`;
   const promVersion = stack.spec.prometheus.version ?? DEFAULT_VERSIONS.prometheus;
   const amVersion = stack.spec.alertmanager?.version ?? DEFAULT_VERSIONS.alertmanager;
-  const wanted: PodObject[] = [
+  const wanted: Pod[] = [
     serverPod({
       name: resourceName(name, 'prometheus'), namespace, node: promNodeName, labels: labels('prometheus'), owner, port: promPort, data: promData,
       container: {
@@ -262,7 +260,7 @@ interface ServerPodSpec {
   volumes: NonNullable<NonNullable<Pod['spec']>['volumes']>;
 }
 
-function serverPod(s: ServerPodSpec): PodObject {
+function serverPod(s: ServerPodSpec): Pod {
   const spec: NonNullable<Pod['spec']> = {
     nodeName: s.node, tolerations: GRANARY_TOLERATIONS, terminationGracePeriodSeconds: 30, volumes: s.volumes,
     containers: [{
@@ -279,7 +277,7 @@ function serverPod(s: ServerPodSpec): PodObject {
       annotations: { [CONFIG_HASH]: hash, ...(s.scrape ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(s.port) } : {}) },
     },
     spec,
-  } as PodObject;
+  } as Pod;
 }
 
 /** Keeps a Secret with a current token of the ServiceAccount; returns when to look again. */
@@ -287,7 +285,7 @@ async function ensureToken(ctx: StackContext, account: string, labels: Record<st
   const { client, stack } = ctx;
   const namespace = stack.metadata.namespace!;
   const secretName = resourceName(stack.metadata.name!, 'prometheus-token');
-  const secrets = client.resource<KubeObject & { data?: Record<string, string> }>('v1', 'Secret');
+  const secrets = client.resource<Secret>('v1', 'Secret');
   const current = await secrets.get(secretName, namespace).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
   const expires = Date.parse(current?.metadata.annotations?.[TOKEN_EXPIRY] ?? '');
   const renewAt = expires - (TOKEN_SECONDS * 1000) / 2;

@@ -83,7 +83,7 @@ export function signerController({ client, log, cas }: { client: KubeClient; log
       });
       const decision = decidePodRequest({
         secretClass: className, requester: { username: csr.spec.username ?? '', groups: csr.spec.groups ?? [] }, usages: csr.spec.usages ?? [],
-        parsed, request: podRequest, pod, nodes: controller.storeOf('v1', 'Node').list() as Node[],
+        parsed, request: podRequest, pod, nodes: controller.storeOf<Node>('v1', 'Node').list(),
       });
       if (!decision.approved) return deny(csr, decision.reason, decision.message);
       hosts = [...new Set([...decision.hosts, ...(secretClass.spec.extraNames ?? [])])];

@@ -69,13 +69,13 @@ export function clusterController({ client, log, namespace, clientTls }: Cluster
       .map((c) => ({ namespace: c.metadata.namespace, name: c.metadata.name! })));
 
   const podsOf = (cluster: ZookeeperCluster): Pod[] =>
-    ownedPods({ owner: cluster, pods: controller.storeOf('v1', 'Pod').byOwner(cluster.metadata.uid!) as Pod[] });
+    ownedPods({ owner: cluster, pods: controller.storeOf<Pod>('v1', 'Pod').byOwner(cluster.metadata.uid!) });
   const nodes = () => serverNodes(controller.storeOf('v1', 'Node').list());
 
   async function reconcile(cluster: ZookeeperCluster): Promise<Action> {
     if (cluster.metadata.deletionTimestamp) return finalize(cluster);
     if (!hasFinalizer(cluster, FINALIZER)) cluster = await addFinalizer(clusters, cluster, FINALIZER);
-    const classes = new Map((controller.storeOf(SECRET_CLASS_API_VERSION, 'SecretClass').list() as SecretClass[]).map((c) => [c.metadata.name!, c]));
+    const classes = new Map(controller.storeOf<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass').list().map((c) => [c.metadata.name!, c]));
     const planned = planCluster(cluster, podsOf(cluster), nodes(), classes);
     if (!planned.ok) {
       await writeStatus(cluster, {}, invalidSpecConditions(cluster, planned.problems));

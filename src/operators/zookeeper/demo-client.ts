@@ -15,6 +15,7 @@ import { signerName } from '../../runtime/secret-class.ts';
 import { API_VERSION, type ZookeeperCluster } from './crd.ts';
 import { ZOOKEEPER_JARS } from './pods.ts';
 import { tlsSettings } from './tls.ts';
+import type { ConfigMap } from '../../api/kinds/core.ts';
 
 const KEEP_WHILE_LEFT = 0.3;
 
@@ -34,7 +35,7 @@ export async function writeDemoClient(client: KubeClient, dataDir: string, demo:
   const tls = tlsSettings(cluster);
   const hosts = cluster.status?.connectionString ?? '';
   if (!tls.server) return [`ZooKeeper ${demo.metadata.name} speaks plain text: zkCli.sh -server ${hosts}`];
-  const discovery = await client.resource('v1', 'ConfigMap').get(cluster.metadata.name!, cluster.metadata.namespace) as KubeObject & { data?: Record<string, string> };
+  const discovery = await client.resource<ConfigMap>('v1', 'ConfigMap').get(cluster.metadata.name!, cluster.metadata.namespace);
   const ca = discovery.data?.['ca.crt'];
   if (!ca) return [`ZooKeeper ${demo.metadata.name}: its CA is not published yet (kubectl get configmap ${demo.metadata.name} -o yaml)`];
 

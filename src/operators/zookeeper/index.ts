@@ -25,7 +25,7 @@ function serverTargets(): ServerTarget[] {
   const nodes = serverNodes(clusters.storeOf('v1', 'Node').list());
   const targets: ServerTarget[] = [];
   for (const cluster of clusters.store.list()) {
-    for (const pod of clusters.storeOf('v1', 'Pod').byOwner(cluster.metadata.uid!) as Pod[]) {
+    for (const pod of clusters.storeOf<Pod>('v1', 'Pod').byOwner(cluster.metadata.uid!)) {
       if (pod.metadata.labels?.[LABEL_COMPONENT] !== SERVER_ROLE) continue;
       const [server] = runningServers([pod], nodes);
       if (!server) continue;
