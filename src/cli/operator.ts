@@ -10,6 +10,7 @@ import type { KubeObject } from '../api/meta.ts';
 import { KubeClient } from '../client/client.ts';
 import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
+import { clientSource, SharedCache } from '../runtime/cache.ts';
 import { LeaderElector } from '../runtime/leader.ts';
 import { OPERATORS, type Operator, type OperatorContext } from '../operators/index.ts';
 import { metricsRoute, startSecureEndpoint } from '../runtime/secure-endpoint.ts';
@@ -59,12 +60,16 @@ export async function checkCrdsInstalled(client: KubeClient, operators: Operator
  */
 export async function runOperators(client: KubeClient, operators: Operator[], log: Logger, signal: AbortSignal, opts: { identity?: string; leaseNamespace?: string; leaseDurationSeconds?: number; context?: OperatorContext } = {}): Promise<void> {
   const identity = opts.identity ?? `${hostname()}-${process.pid}`;
+  // One cache for every operator: informers outlive a lost leadership, so a new term starts warm.
+  const cache = opts.context?.cache ?? new SharedCache(clientSource(client), { log: log.child({ part: 'cache' }) });
+  cache.start(signal);
+  const context: OperatorContext = { ...opts.context, cache };
   await Promise.all(operators.map((operator) => {
     const olog = log.child({ operator: operator.name });
     return new LeaderElector({
       client, namespace: opts.leaseNamespace ?? LEASE_NAMESPACE, name: leaseName(operator), identity, log: olog,
       leaseDurationSeconds: opts.leaseDurationSeconds,
-    }).run((leading) => operator.run(client, olog, leading, opts.context ?? {}), signal);
+    }).run((leading) => operator.run(client, olog, leading, context), signal);
   }));
 }
 

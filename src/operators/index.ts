@@ -4,6 +4,7 @@ import type { CustomResourceDefinition } from '../api/kinds/apiextensions.ts';
 import type { KubeObject } from '../api/meta.ts';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
+import type { SharedCache } from '../runtime/cache.ts';
 import type { Route } from '../runtime/secure-endpoint.ts';
 import { monitoringOperator } from './monitoring/index.ts';
 import { secretsOperator } from './secrets/index.ts';
@@ -12,6 +13,11 @@ import { zookeeperOperator } from './zookeeper/index.ts';
 export interface OperatorContext {
   /** https://host:port where the operators' endpoint (metrics, the operators' routes) is reached, when it is served. */
   endpoint?: string;
+  /**
+   * The process's informer cache (started by the caller), for every controller: one watch per
+   * kind in the process. Without it each controller watches for itself.
+   */
+  cache?: SharedCache;
 }
 
 export interface Operator {

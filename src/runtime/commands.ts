@@ -27,11 +27,12 @@ import { kindSchema } from '../api/kinds/meta.ts';
 import type { KubeClient } from '../client/client.ts';
 import { isConflict, isNotFound, isTransient } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
+import type { SharedCache } from './cache.ts';
 import { Controller, type Action, type ReconcileContext } from './controller.ts';
 import { customResourceDefinition } from './crd.ts';
 import { isDnsLabel } from './labels.ts';
 import { ReconcileError } from './reconcile.ts';
-import { refKey, type ObjectRef } from './store.ts';
+import type { ObjectRef } from './store.ts';
 
 export const COMMAND_VERSION = 'v1alpha1';
 export const COMMAND_KINDS = ['Restart', 'Start', 'Stop'] as const;
@@ -133,6 +134,8 @@ export interface CommandControllerOptions<T extends KubeObject> {
   /** The product, e.g. "zookeeper": the commands live in command.<product>.granary.dev. */
   product: string;
   client: KubeClient;
+  /** The process's shared informer cache (see ControllerOptions.cache). */
+  cache?: SharedCache;
   /** The kind commands name in spec.name, e.g. the product's cluster resource. */
   target: { apiVersion: string; kind: string };
   handlers: CommandHandlers<T>;
@@ -167,16 +170,13 @@ export function commandController<T extends KubeObject>(opts: CommandControllerO
   if (historyTtlMs !== undefined && !(historyTtlMs >= 0)) throw new RangeError(`historyTtlMs must be a non-negative number of milliseconds, got ${historyTtlMs}`);
 
   const controller: Controller<T> = new Controller<T>({
-    name: `${opts.product}-commands`, client: opts.client, apiVersion: opts.target.apiVersion, kind: opts.target.kind,
+    name: `${opts.product}-commands`, client: opts.client, cache: opts.cache, apiVersion: opts.target.apiVersion, kind: opts.target.kind,
     namespace: opts.namespace, concurrency: opts.concurrency, log: opts.log,
     // Only commands call for work: changes of a target never do (the initial list still queues
     // every target once, and a deleted target is always queued, to fail its open commands).
     predicates: [() => false],
     reconcile: (target, ctx) => processCommands({ namespace: target.metadata.namespace, name: target.metadata.name! }, target, ctx),
-    cleanup: async (ref, ctx) => {
-      const action = await processCommands(ref, undefined, ctx);
-      if (action) controller.queue.addAfter(refKey(ref), action.requeueAfterMs);
-    },
+    cleanup: (ref, ctx) => processCommands(ref, undefined, ctx),
   });
   for (const kind of COMMAND_KINDS) {
     controller.watches(apiVersion, kind, (obj) => {

@@ -1,5 +1,5 @@
 // The reflector's local store: the latest state of every watched object, with indexes by
-// namespace, by label and by owner, fed by a watcher's events.
+// namespace, by label and by owner, and any a caller adds (addIndex), fed by a watcher's events.
 import type { KubeObject } from '../api/meta.ts';
 import type { WatcherEvent } from './watcher.ts';
 
@@ -44,16 +44,38 @@ class Index {
   }
 }
 
+/** What readers of a store may do: look objects up, by key or through an index. */
+export interface ReadStore<T extends KubeObject> {
+  /** Resolves after the first complete list. */
+  readonly ready: Promise<void>;
+  get(ref: ObjectRef): T | undefined;
+  list(): T[];
+  byNamespace(namespace: string): T[];
+  /** Objects carrying every given label (and in `namespace`, when given). */
+  byLabels(labels: Record<string, string>, namespace?: string): T[];
+  /** Objects with an ownerReference to `ownerUid`. */
+  byOwner(ownerUid: string): T[];
+  /** Objects for which the index `index` (see addIndex) gave `value`. */
+  byIndex(index: string, value: string): T[];
+  /**
+   * Adds an index: `values` says under which values an object is found. Adding an index of a
+   * name that exists keeps the first (every user of a shared store means the same by a name).
+   */
+  addIndex(index: string, values: (obj: T) => string[]): void;
+  readonly size: number;
+}
+
 const namespaceOf = (o: KubeObject) => [o.metadata.namespace ?? ''];
 const labelsOf = (o: KubeObject) => Object.entries(o.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`);
 const ownersOf = (o: KubeObject) => (o.metadata.ownerReferences ?? []).map((r) => r.uid);
 
-export class Store<T extends KubeObject> {
+export class Store<T extends KubeObject> implements ReadStore<T> {
   private objects = new Map<string, T>();
   private relisting?: Map<string, T>;
   private readonly byNs = new Index();
   private readonly byLabel = new Index();
   private readonly byOwnerUid = new Index();
+  private readonly custom = new Map<string, { values: (obj: T) => string[]; index: Index }>();
   private readyResolve!: () => void;
   private isReady = false;
   /** Resolves after the first complete list. */
@@ -83,6 +105,7 @@ export class Store<T extends KubeObject> {
           this.byNs.clear();
           this.byLabel.clear();
           this.byOwnerUid.clear();
+          for (const { index } of this.custom.values()) index.clear();
           for (const obj of next.values()) this.put(obj);
         }
         if (!this.isReady) {
@@ -131,8 +154,26 @@ export class Store<T extends KubeObject> {
     return this.resolve(this.byOwnerUid.keys(ownerUid));
   }
 
+  byIndex(index: string, value: string): T[] {
+    const custom = this.custom.get(index);
+    if (!custom) throw new Error(`the store has no index "${index}"`);
+    return this.resolve(custom.index.keys(value));
+  }
+
+  addIndex(index: string, values: (obj: T) => string[]): void {
+    if (this.custom.has(index)) return;
+    const custom = { values, index: new Index() };
+    for (const [key, obj] of this.objects) custom.index.add(values(obj), key);
+    this.custom.set(index, custom);
+  }
+
   get size(): number {
     return this.objects.size;
+  }
+
+  /** Whether a complete list has been applied. */
+  get synced(): boolean {
+    return this.isReady;
   }
 
   private resolve(keys: Set<string>): T[] {
@@ -146,6 +187,7 @@ export class Store<T extends KubeObject> {
     this.byNs.add(namespaceOf(obj), key);
     this.byLabel.add(labelsOf(obj), key);
     this.byOwnerUid.add(ownersOf(obj), key);
+    for (const { values, index } of this.custom.values()) index.add(values(obj), key);
   }
 
   private remove(key: string): void {
@@ -155,5 +197,6 @@ export class Store<T extends KubeObject> {
     this.byNs.remove(namespaceOf(old), key);
     this.byLabel.remove(labelsOf(old), key);
     this.byOwnerUid.remove(ownersOf(old), key);
+    for (const { values, index } of this.custom.values()) index.remove(values(old), key);
   }
 }

@@ -29,7 +29,10 @@ export interface WatcherOptions {
   onRestart?: (reason: 'silent' | 'gone' | 'error' | 'closed', err?: unknown) => void;
 }
 
-export async function* watcher<T extends KubeObject>(api: ResourceApi<T>, opts: WatcherOptions, signal: AbortSignal): AsyncGenerator<WatcherEvent<T>> {
+/** What a watcher needs of a resource API: list and watch (a ResourceApi, or an in-memory one in tests). */
+export type ListWatch<T extends KubeObject> = Pick<ResourceApi<T>, 'apiVersion' | 'kind' | 'list' | 'watch'>;
+
+export async function* watcher<T extends KubeObject>(api: ListWatch<T>, opts: WatcherOptions, signal: AbortSignal): AsyncGenerator<WatcherEvent<T>> {
   const silenceMs = opts.silenceTimeoutMs ?? 180_000;
   let resourceVersion: string | undefined;
   let failures = 0;
@@ -74,7 +77,8 @@ export async function* watcher<T extends KubeObject>(api: ResourceApi<T>, opts: 
           if (event.type === 'ADDED' || event.type === 'MODIFIED') yield { type: 'Apply', object: withTypeMeta(obj, api) };
           else if (event.type === 'DELETED') yield { type: 'Delete', object: withTypeMeta(obj, api) };
         }
-        if (!signal.aborted) opts.onRestart?.('closed');
+        // A stream may also end quietly when the silence timer aborts it.
+        if (!signal.aborted) opts.onRestart?.(silent ? 'silent' : 'closed');
       } catch (err) {
         if (signal.aborted) return;
         if (silent) opts.onRestart?.('silent');
@@ -98,7 +102,7 @@ export async function* watcher<T extends KubeObject>(api: ResourceApi<T>, opts: 
 }
 
 /** Watch and list items may lack apiVersion/kind (list items do); fill them in for consumers. */
-function withTypeMeta<T extends KubeObject>(obj: T, api: ResourceApi<T>): T {
+function withTypeMeta<T extends KubeObject>(obj: T, api: ListWatch<T>): T {
   if (obj.apiVersion && obj.kind) return obj;
   return { ...obj, apiVersion: api.apiVersion, kind: api.kind };
 }

@@ -18,6 +18,7 @@ import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from './api
 import { eventually } from './eventually.ts';
 import { Kubectl } from './kubectl.ts';
 import type { TestSystemd } from './systemd.ts';
+import { clientSource, SharedCache } from '../../src/runtime/cache.ts';
 
 export type StackRuntime = 'systemd' | 'process' | 'container';
 
@@ -102,9 +103,12 @@ export async function startZookeeperStack(opts: {
   const stopOperator = new AbortController();
   const log = createLogger('zookeeper-operator', process.env.GRANARY_TEST_LOG ?? 'warn');
   // A test may run the operators as their own process instead (`granary operator all`). The
-  // secrets operator signs the servers' certificates (TLS is on by default).
+  // secrets operator signs the servers' certificates (TLS is on by default). As in
+  // `granary operator`, the operators share one informer cache.
+  const cache = new SharedCache(clientSource(client), { log: log.child({ part: 'cache' }) });
+  cache.start(stopOperator.signal);
   const operator = opts.inProcessOperator === false ? Promise.resolve()
-    : Promise.all([secretsOperator, zookeeperOperator].map((o) => o.run(client, log.child({ operator: o.name }), stopOperator.signal)));
+    : Promise.all([secretsOperator, zookeeperOperator].map((o) => o.run(client, log.child({ operator: o.name }), stopOperator.signal, { cache })));
 
   return {
     server, client, kubectl, nodes,
@@ -116,6 +120,7 @@ export async function startZookeeperStack(opts: {
     async stop() {
       stopOperator.abort();
       await operator.catch(() => undefined);
+      await cache.stopped();
       await Promise.all([...agents.values()].map(stopAgent));
       // Servers of a cluster a failed test left behind were started by these agents: end them too.
       for (const pid of nodes.flatMap((n) => processesMentioning(`${n.root}/`))) {

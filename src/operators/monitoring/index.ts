@@ -5,14 +5,14 @@
 import { Gauge } from 'prom-client';
 import type { Node, Pod } from '../../api/kinds/core.ts';
 import type { Route } from '../../runtime/secure-endpoint.ts';
-import type { Store } from '../../runtime/store.ts';
+import type { ReadStore } from '../../runtime/store.ts';
 import type { Operator } from '../index.ts';
 import { API_VERSION, MONITORING_STACK_CRD, type MonitoringStack } from './crd.ts';
 import { nodeTargets, podTargets } from './discovery.ts';
 import { stackController } from './stack.ts';
 
 /** The caches discovery answers from: set while this process leads. */
-let caches: { nodes: Store<Node>; pods: Store<Pod> } | undefined;
+let caches: { nodes: ReadStore<Node>; pods: ReadStore<Pod> } | undefined;
 
 const discoveryRoute = (role: 'nodes' | 'pods'): Route => ({
   path: new RegExp(`^/discovery/${role}$`),
@@ -47,7 +47,7 @@ export const monitoringOperator: Operator = {
   routes: [discoveryRoute('nodes'), discoveryRoute('pods')],
   async run(client, log, signal, context) {
     if (!context?.endpoint) log.warn('no operators\' endpoint (--metrics-bind-address 0): MonitoringStacks get no targets from discovery');
-    const controller = stackController({ client, log: log.child({ controller: 'monitoringstack' }), operatorEndpoint: context?.endpoint ?? 'https://discovery.invalid:8443' });
+    const controller = stackController({ client, cache: context?.cache, log: log.child({ controller: 'monitoringstack' }), operatorEndpoint: context?.endpoint ?? 'https://discovery.invalid:8443' });
     caches = { nodes: controller.storeOf<Node>('v1', 'Node'), pods: controller.storeOf<Pod>('v1', 'Pod') };
     try {
       await controller.run(signal);

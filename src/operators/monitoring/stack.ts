@@ -15,12 +15,13 @@ import type { KubeClient } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { available, degraded, setCondition } from '../../runtime/conditions.ts';
+import type { SharedCache } from '../../runtime/cache.ts';
 import { Controller, generationChanged } from '../../runtime/controller.ts';
 import { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizer.ts';
 import { appLabels, resourceName } from '../../runtime/labels.ts';
 import { controllerReference, GRANARY_TOLERATIONS, isPodReady } from '../../runtime/pods.ts';
-import type { Store } from '../../runtime/store.ts';
+import type { ReadStore } from '../../runtime/store.ts';
 import { alertmanagerConfig, alertRules, prometheusConfig, type StackAddresses } from './config.ts';
 import { API_VERSION, DEFAULT_VERSIONS, MANAGER, PRODUCT, type MonitoringStack } from './crd.ts';
 
@@ -35,6 +36,7 @@ const GRANARY_OS = 'granary-linux';
 
 export interface StackControllerOptions {
   client: KubeClient;
+  cache?: SharedCache;
   log: Logger;
   /** https://host:port where Prometheus reaches this operator process (metrics, discovery). */
   operatorEndpoint: string;
@@ -67,7 +69,7 @@ export function stackController(opts: StackControllerOptions): Controller<Monito
   let controller!: Controller<MonitoringStack>;
   const allStacks = () => controller.store.list().map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name! }));
   controller = new Controller<MonitoringStack>({
-    name: 'monitoringstack', client, log, apiVersion: API_VERSION, kind: 'MonitoringStack',
+    name: 'monitoringstack', client, cache: opts.cache, log, apiVersion: API_VERSION, kind: 'MonitoringStack',
     predicates: [generationChanged],
     reconcile: async (stack) => {
       if (stack.metadata.deletionTimestamp) {
@@ -94,7 +96,7 @@ export function stackController(opts: StackControllerOptions): Controller<Monito
 interface StackContext {
   client: KubeClient;
   stack: MonitoringStack;
-  nodes: Store<Node>;
+  nodes: ReadStore<Node>;
   pods: Pod[];
   podApi: ReturnType<KubeClient['resource']>;
   stacks: ReturnType<KubeClient['resource']>;

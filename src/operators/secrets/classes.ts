@@ -5,6 +5,7 @@ import type { Condition } from '../../api/meta.ts';
 import type { KubeClient } from '../../client/client.ts';
 import type { Logger } from '../../common/log.ts';
 import { setCondition } from '../../runtime/conditions.ts';
+import type { SharedCache } from '../../runtime/cache.ts';
 import { Controller, type Action } from '../../runtime/controller.ts';
 import { SECRET_CLASS_API_VERSION, type SecretClass } from '../../runtime/secret-class.ts';
 import type { ClassCaStore } from './ca.ts';
@@ -13,10 +14,10 @@ import { SIGNER_MANAGER } from './signer.ts';
 /** How often a class's CA Secret is read again (a user may replace or extend it). */
 const RESYNC_MS = 30_000;
 
-export function secretClassController({ client, log, cas }: { client: KubeClient; log: Logger; cas: ClassCaStore }): Controller<SecretClass> {
+export function secretClassController({ client, cache, log, cas }: { client: KubeClient; cache?: SharedCache; log: Logger; cas: ClassCaStore }): Controller<SecretClass> {
   const classes = client.resource<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass');
   return new Controller<SecretClass>({
-    name: 'secretclass', client, log, apiVersion: SECRET_CLASS_API_VERSION, kind: 'SecretClass',
+    name: 'secretclass', client, cache, log, apiVersion: SECRET_CLASS_API_VERSION, kind: 'SecretClass',
     reconcile: async (secretClass): Promise<Action> => {
       const ca = await cas.get(secretClass);
       const ready = ca.ok

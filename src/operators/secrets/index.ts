@@ -11,7 +11,7 @@ import { signerController } from './signer.ts';
 export const secretsOperator: Operator = {
   name: 'secrets',
   crds: [SECRET_CLASS_CRD],
-  async run(client, log, signal) {
+  async run(client, log, signal, context) {
     try {
       await client.resource<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass').create(DEFAULT_SECRET_CLASS_OBJECT);
       log.info({ secretClass: DEFAULT_SECRET_CLASS_OBJECT.metadata.name }, 'created the default SecretClass');
@@ -20,8 +20,8 @@ export const secretsOperator: Operator = {
     }
     const cas = new ClassCaStore(client.resource('v1', 'Secret'));
     await Promise.all([
-      secretClassController({ client, log: log.child({ controller: 'secretclass' }), cas }).run(signal),
-      signerController({ client, log: log.child({ controller: 'secrets-signer' }), cas }).run(signal),
+      secretClassController({ client, cache: context?.cache, log: log.child({ controller: 'secretclass' }), cas }).run(signal),
+      signerController({ client, cache: context?.cache, log: log.child({ controller: 'secrets-signer' }), cas }).run(signal),
     ]);
   },
 };

@@ -13,6 +13,7 @@ import type { Logger } from '../../common/log.ts';
 import { parseRequest, requestPem, verifyRequest, type ParsedRequest } from '../../common/certificate-request.ts';
 import { distinguishedName, signLeaf, validityWithin } from '../../common/x509.ts';
 import * as x509 from '@peculiar/x509';
+import type { SharedCache } from '../../runtime/cache.ts';
 import { Controller, type Action } from '../../runtime/controller.ts';
 import {
   CERTIFICATE_USAGES, certificateLifetimeSeconds, SECRET_CLASS_API_VERSION, secretClassOfSigner, type SecretClass,
@@ -36,13 +37,13 @@ const EXTENDED_USAGES: Record<string, x509.ExtendedKeyUsage> = {
   'client auth': x509.ExtendedKeyUsage.clientAuth,
 };
 
-export function signerController({ client, log, cas }: { client: KubeClient; log: Logger; cas: ClassCaStore }): Controller<Csr> {
+export function signerController({ client, cache, log, cas }: { client: KubeClient; cache?: SharedCache; log: Logger; cas: ClassCaStore }): Controller<Csr> {
   const csrs = client.resource<Csr>('certificates.k8s.io/v1', 'CertificateSigningRequest');
   const pods = client.resource<Pod>('v1', 'Pod');
   const classes = client.resource<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass');
 
   const controller: Controller<Csr> = new Controller<Csr>({
-    name: 'secrets-signer', client, log, apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest',
+    name: 'secrets-signer', client, cache, log, apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest',
     reconcile: async (csr) => reconcile(csr),
   }).watches('v1', 'Node', () => []);
 

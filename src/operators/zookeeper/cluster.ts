@@ -15,6 +15,7 @@ import type { KubeClient } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { setCondition, type ConditionUpdate } from '../../runtime/conditions.ts';
+import type { SharedCache } from '../../runtime/cache.ts';
 import { Controller, generationChanged, type Action } from '../../runtime/controller.ts';
 import { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizer.ts';
@@ -40,13 +41,14 @@ const HEALTH_REQUEUE_MS = 30_000;
 
 export interface ClusterControllerOptions {
   client: KubeClient;
+  cache?: SharedCache;
   log: Logger;
   namespace?: string;
   /** How the operator reaches TLS client ports (its quorum checks). */
   clientTls: OperatorClientTls;
 }
 
-export function clusterController({ client, log, namespace, clientTls }: ClusterControllerOptions): Controller<ZookeeperCluster> {
+export function clusterController({ client, cache, log, namespace, clientTls }: ClusterControllerOptions): Controller<ZookeeperCluster> {
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
   const pods = client.resource<Pod>('v1', 'Pod');
   const configMaps = client.resource('v1', 'ConfigMap');
@@ -54,7 +56,7 @@ export function clusterController({ client, log, namespace, clientTls }: Cluster
   const managed = `${LABEL_MANAGED_BY}=${MANAGER}`;
 
   const controller: Controller<ZookeeperCluster> = new Controller<ZookeeperCluster>({
-    name: 'zookeepercluster', client, log, apiVersion: API_VERSION, kind: 'ZookeeperCluster', namespace,
+    name: 'zookeepercluster', client, cache, log, apiVersion: API_VERSION, kind: 'ZookeeperCluster', namespace,
     // Spec changes and the start of deletion; status writes (ours, mostly) are not.
     predicates: [generationChanged],
     reconcile: async (cluster) => reconcile(cluster),

@@ -5,6 +5,7 @@ import type { Pod } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
 import { sleep } from '../../client/client.ts';
 import type { Logger } from '../../common/log.ts';
+import type { SharedCache } from '../../runtime/cache.ts';
 import { commandController, type CommandController } from '../../runtime/commands.ts';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY } from '../../runtime/labels.ts';
 import { ownedPods } from '../../runtime/pods.ts';
@@ -16,7 +17,7 @@ import type { OperatorClientTls } from './client-tls.ts';
 
 const POLL_MS = 1000;
 
-export function zookeeperCommands({ client, log, namespace, clientTls }: { client: KubeClient; log: Logger; namespace?: string; clientTls: OperatorClientTls }): CommandController<ZookeeperCluster> {
+export function zookeeperCommands({ client, cache, log, namespace, clientTls }: { client: KubeClient; cache?: SharedCache; log: Logger; namespace?: string; clientTls: OperatorClientTls }): CommandController<ZookeeperCluster> {
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
   const pods = client.resource<Pod>('v1', 'Pod');
   const serverPods = async (cluster: ZookeeperCluster): Promise<Pod[]> => {
@@ -39,7 +40,7 @@ export function zookeeperCommands({ client, log, namespace, clientTls }: { clien
     clusters.patch(cluster.metadata.name!, cluster.metadata.namespace, { spec: { stopped } }, 'merge', { fieldManager: MANAGER });
 
   return commandController<ZookeeperCluster>({
-    product: PRODUCT, client, log, namespace, manager: MANAGER,
+    product: PRODUCT, client, cache, log, namespace, manager: MANAGER,
     target: { apiVersion: API_VERSION, kind: 'ZookeeperCluster' },
     handlers: {
       restart: async (cluster, run) => {

@@ -75,15 +75,16 @@ export const zookeeperOperator: Operator = {
   demoAccess: (client, dataDir) => writeDemoClient(client, dataDir, DEMO_CLUSTER),
   hybridDemo: (imageRegistry) => [hybridDemoCluster(imageRegistry)],
   hybridImages: [`zookeeper:${DEFAULT_ZOOKEEPER_VERSION}`],
-  async run(client, log, signal) {
+  async run(client, log, signal, context) {
+    const cache = context?.cache;
     const clientTls = new OperatorClientTls(client, log.child({ part: 'client-tls' }));
     operatorTls = clientTls;
-    const controller = clusterController({ client, log: log.child({ controller: 'zookeepercluster' }), clientTls });
+    const controller = clusterController({ client, cache, log: log.child({ controller: 'zookeepercluster' }), clientTls });
     clusters = controller;
     await Promise.all([
       controller.run(signal).finally(() => (clusters = undefined)),
-      znodeController({ client, log: log.child({ controller: 'zookeeperznode' }), clientTls }).run(signal),
-      zookeeperCommands({ client, log: log.child({ controller: 'zookeeper-commands' }), clientTls }).run(signal),
+      znodeController({ client, cache, log: log.child({ controller: 'zookeeperznode' }), clientTls }).run(signal),
+      zookeeperCommands({ client, cache, log: log.child({ controller: 'zookeeper-commands' }), clientTls }).run(signal),
     ]);
   },
   async summary(client) {

@@ -7,6 +7,7 @@ import type { KubeClient } from '../../client/client.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { available, setCondition } from '../../runtime/conditions.ts';
+import type { SharedCache } from '../../runtime/cache.ts';
 import { Controller, type Action } from '../../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizer.ts';
 import { appLabels, LABEL_MANAGED_BY } from '../../runtime/labels.ts';
@@ -28,14 +29,14 @@ export function znodePath(znode: ZookeeperZnode): string {
 /** The discovery keys a znode's ConfigMap copies from its cluster's: how to connect (TLS or not) and the CA. */
 const DISCOVERY_TLS_KEYS = ['ZOOKEEPER_TLS', 'ZOOKEEPER_CLIENT_AUTH', 'ZOOKEEPER_CLIENT_SECRET_CLASS', 'ZOOKEEPER_SERVER_SECRET_CLASS', 'ca.crt'];
 
-export function znodeController({ client, log, namespace, clientTls }: { client: KubeClient; log: Logger; namespace?: string; clientTls: OperatorClientTls }): Controller<ZookeeperZnode> {
+export function znodeController({ client, cache, log, namespace, clientTls }: { client: KubeClient; cache?: SharedCache; log: Logger; namespace?: string; clientTls: OperatorClientTls }): Controller<ZookeeperZnode> {
   const znodes = client.resource<ZookeeperZnode>(API_VERSION, 'ZookeeperZnode');
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
   const configMaps = client.resource<ConfigMap>('v1', 'ConfigMap');
   const clusterOf = (z: ZookeeperZnode) => ({ namespace: z.spec.clusterRef.namespace ?? z.metadata.namespace, name: z.spec.clusterRef.name });
 
   const controller: Controller<ZookeeperZnode> = new Controller<ZookeeperZnode>({
-    name: 'zookeeperznode', client, log, apiVersion: API_VERSION, kind: 'ZookeeperZnode', namespace,
+    name: 'zookeeperznode', client, cache, log, apiVersion: API_VERSION, kind: 'ZookeeperZnode', namespace,
     reconcile: async (znode) => reconcile(znode),
   })
     .owns('v1', 'ConfigMap', { namespace, labelSelector: `${LABEL_MANAGED_BY}=${MANAGER}` })
