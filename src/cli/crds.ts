@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { CustomResourceDefinition } from '../api/kinds/apiextensions.ts';
+import type { RuntimeClass } from '../api/kinds/node.ts';
 import { KubeClient, sleep } from '../client/client.ts';
 import { isAlreadyExists } from '../client/errors.ts';
 import { PACKAGE_REPOSITORY_CRD } from '../agent/packages/repository-resource.ts';
@@ -56,7 +57,7 @@ export async function installCrds(client: KubeClient, crds: CustomResourceDefini
 
 /** Creates (or updates) the RuntimeClasses Granary's pods name; returns their names. */
 export async function installRuntimeClasses(client: KubeClient): Promise<string[]> {
-  const api = client.resource<KubeObject>('node.k8s.io/v1', 'RuntimeClass');
+  const api = client.resource<RuntimeClass>('node.k8s.io/v1', 'RuntimeClass');
   const names: string[] = [];
   for (const runtimeClass of granaryRuntimeClasses()) {
     await api.apply(runtimeClass, { fieldManager: 'granary-install', force: true });

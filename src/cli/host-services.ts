@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
-import type { Condition, KubeObject } from '../api/meta.ts';
+import type { Node } from '../api/kinds/core.ts';
 import { sleep, type KubeClient } from '../client/client.ts';
 import { writeFileAtomically } from '../common/kubeconfig-file.ts';
 import { UsageError } from './process.ts';
@@ -123,8 +123,6 @@ export function localAddressTowards(host: string, port: number): Promise<string>
   });
 }
 
-type NodeObject = KubeObject & { status?: { conditions?: Condition[] } };
-
 /**
  * Waits until Node `name` reports Ready, saying when it registers; throws after `timeoutMs`
  * with the node's last Ready message. `alive` is asked between polls and may throw to stop early.
@@ -134,7 +132,7 @@ export async function waitForNodeReady(client: KubeClient, name: string, timeout
   let registered = false;
   let last = 'not registered yet';
   while (Date.now() < deadline) {
-    const node = await client.resource<NodeObject>('v1', 'Node').get(name).catch(() => undefined);
+    const node = await client.resource<Node>('v1', 'Node').get(name).catch(() => undefined);
     if (node) {
       if (!registered) say(`• node ${name} registered; waiting until it is Ready`);
       registered = true;

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KubeObject } from '../api/meta.ts';
+import type { Pod } from '../api/kinds/core.ts';
 import { KubeClient, sleep } from '../client/client.ts';
 import { isNotFound } from '../client/errors.ts';
 import { escapeFieldValue } from '../api/selectors.ts';
@@ -22,11 +22,9 @@ export const LEAVE_USAGE = `  leave [--timeout 5m]                            dr
 /** What of the agent's root stays: the pods' persistent data. */
 const KEPT = new Set(['volumes']);
 
-type PodObject = KubeObject & { spec?: { nodeName?: string } };
-
 /** Deletes every pod bound to `node`, again for any that comes back, until none is left. */
 async function drain(client: KubeClient, node: string, timeoutMs: number): Promise<number> {
-  const pods = client.resource<PodObject>('v1', 'Pod');
+  const pods = client.resource<Pod>('v1', 'Pod');
   const deleted = new Set<string>();
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -2,7 +2,7 @@
 // what a node's runtime must run, its scheduling constraints make a real cluster place such pods
 // on nodes with that runtime (Granary agents label themselves runtime.granary.dev/<runtime>; a
 // kubelet node that runs Granary's container pods needs runtime.granary.dev/container=true).
-import type { KubeObject } from '../api/meta.ts';
+import type { RuntimeClass } from '../api/kinds/node.ts';
 import { RUNTIME_LABEL_PREFIX } from './labels.ts';
 import { GRANARY_TOLERATIONS } from './pods.ts';
 import type { GroupRuntime } from './roles.ts';
@@ -13,8 +13,8 @@ export const RUNTIME_CLASS_NAMES: Record<GroupRuntime, string> = { container: 'g
 /** The handler of each RuntimeClass: containerd's runc for containers (as on a kubelet), Granary's package runtimes for packages. */
 export const RUNTIME_HANDLERS: Record<GroupRuntime, string> = { container: 'runc', package: 'granary-package' };
 
-export function granaryRuntimeClasses(): KubeObject[] {
-  return (Object.keys(RUNTIME_CLASS_NAMES) as GroupRuntime[]).map((kind) => ({
+export function granaryRuntimeClasses(): RuntimeClass[] {
+  return (Object.keys(RUNTIME_CLASS_NAMES) as GroupRuntime[]).map((kind): RuntimeClass => ({
     apiVersion: 'node.k8s.io/v1', kind: 'RuntimeClass',
     metadata: { name: RUNTIME_CLASS_NAMES[kind], labels: { 'app.kubernetes.io/managed-by': 'granary' } },
     handler: RUNTIME_HANDLERS[kind],

@@ -171,11 +171,6 @@ export class Store<T extends KubeObject> implements ReadStore<T> {
     return this.objects.size;
   }
 
-  /** Whether a complete list has been applied. */
-  get synced(): boolean {
-    return this.isReady;
-  }
-
   private resolve(keys: Set<string>): T[] {
     return [...keys].map((k) => this.objects.get(k)!);
   }
