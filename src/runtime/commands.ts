@@ -25,6 +25,7 @@ import type { KubeObject } from '../api/meta.ts';
 import type { CustomResourceDefinition } from '../api/kinds/apiextensions.ts';
 import { kindSchema } from '../api/kinds/meta.ts';
 import type { KubeClient } from '../client/client.ts';
+import type { ResourceApi } from '../client/resource.ts';
 import { isConflict, isNotFound, isTransient } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { SharedCache } from './cache.ts';
@@ -32,7 +33,7 @@ import { Controller, type Action, type ReconcileContext } from './controller.ts'
 import { customResourceDefinition } from './crd.ts';
 import { isDnsLabel } from './labels.ts';
 import { ReconcileError } from './reconcile.ts';
-import type { ObjectRef } from './store.ts';
+import type { ObjectRef, ReadStore } from './store.ts';
 
 export const COMMAND_VERSION = 'v1alpha1';
 export const COMMAND_KINDS = ['Restart', 'Start', 'Stop'] as const;
@@ -164,184 +165,239 @@ export interface CommandController<T extends KubeObject> {
  */
 export function commandController<T extends KubeObject>(opts: CommandControllerOptions<T>): CommandController<T> {
   const apiVersion = `${commandGroup(opts.product)}/${COMMAND_VERSION}`;
-  const manager = opts.manager ?? `${opts.product}-operator`;
-  const apis = new Map(COMMAND_KINDS.map((kind) => [kind, opts.client.resource<Command>(apiVersion, kind)] as const));
-  const historyTtlMs = opts.historyTtlMs;
-  if (historyTtlMs !== undefined && !(historyTtlMs >= 0)) throw new RangeError(`historyTtlMs must be a non-negative number of milliseconds, got ${historyTtlMs}`);
-
+  if (opts.historyTtlMs !== undefined && !(opts.historyTtlMs >= 0)) throw new RangeError(`historyTtlMs must be a non-negative number of milliseconds, got ${opts.historyTtlMs}`);
   const controller: Controller<T> = new Controller<T>({
     name: `${opts.product}-commands`, client: opts.client, cache: opts.cache, apiVersion: opts.target.apiVersion, kind: opts.target.kind,
     namespace: opts.namespace, concurrency: opts.concurrency, log: opts.log,
     // Only commands call for work: changes of a target never do (the initial list still queues
     // every target once, and a deleted target is always queued, to fail its open commands).
     predicates: [() => false],
-    reconcile: (target, ctx) => processCommands({ namespace: target.metadata.namespace, name: target.metadata.name! }, target, ctx),
-    cleanup: (ref, ctx) => processCommands(ref, undefined, ctx),
+    reconcile: (target, ctx) => commands.process({ namespace: target.metadata.namespace, name: target.metadata.name! }, target, ctx),
+    cleanup: (ref, ctx) => commands.process(ref, undefined, ctx),
   });
-  for (const kind of COMMAND_KINDS) {
-    controller.watches(apiVersion, kind, (obj) => {
-      const name = (obj as Command).spec?.name;
-      return typeof name === 'string' && name !== '' ? [{ namespace: obj.metadata.namespace, name }] : [];
-    }, { namespace: opts.namespace });
-  }
-
-  const commandStores = COMMAND_KINDS.map((kind) => controller.storeOf(apiVersion, kind));
-  const commandsOf = (ref: ObjectRef): Command[] =>
-    commandStores.flatMap((store) => store.list() as Command[])
-      .filter((c) => c.metadata.namespace === ref.namespace && c.spec?.name === ref.name);
-
-  /**
-   * The target's commands as the API server has them now. The three kinds arrive through three
-   * watches, so the stores may already hold a Stop but not the Restart created before it: which
-   * command runs next is decided on a fresh read.
-   */
-  const currentCommandsOf = async (ref: ObjectRef): Promise<Command[]> => {
-    const lists = await Promise.all(COMMAND_KINDS.map((kind) => apis.get(kind)!.list(ref.namespace)));
-    return lists.flatMap((list, i) => list.items.map((c) => ({ ...c, apiVersion, kind: COMMAND_KINDS[i] }) as Command))
-      .filter((c) => c.spec?.name === ref.name);
+  for (const kind of COMMAND_KINDS) controller.watches(apiVersion, kind, commandTarget, { namespace: opts.namespace });
+  const api = new CommandApi(opts.client, apiVersion, opts.manager ?? `${opts.product}-operator`);
+  const stores = COMMAND_KINDS.map((kind) => controller.storeOf<Command>(apiVersion, kind));
+  const commands = new TargetCommands<T>(opts, api, stores, (ref) => fetchTarget(controller, ref));
+  return {
+    controller,
+    run: async (signal) => {
+      await Promise.all([controller.run(signal), queueAllTargets(controller, stores, signal)]);
+    },
   };
+}
 
-  async function processCommands(ref: ObjectRef, target: T | undefined, ctx: ReconcileContext<T>): Promise<Action> {
-    const cached = commandsOf(ref);
-    const commands = cached.some((c) => !isFinished(c)) ? await currentCommandsOf(ref) : cached;
-    let nextExpiry = Infinity;
-    const expire = async (command: Command, finishedAt: number) => {
-      if (historyTtlMs === undefined) return;
-      const expiry = finishedAt + historyTtlMs;
-      if (expiry > Date.now()) nextExpiry = Math.min(nextExpiry, expiry);
-      else await deleteCommand(command);
-    };
-    for (const command of commands.filter(isFinished)) {
-      const finishedAt = Date.parse(command.status?.finishedAt ?? command.metadata.creationTimestamp ?? '');
-      if (!Number.isNaN(finishedAt)) await expire(command, finishedAt);
-    }
+/** The target a command names, to queue. */
+function commandTarget(obj: KubeObject): ObjectRef[] {
+  const name = (obj as Command).spec?.name;
+  return typeof name === 'string' && name !== '' ? [{ namespace: obj.metadata.namespace, name }] : [];
+}
 
-    const open = commands.filter((c) => !isFinished(c) && c.metadata.deletionTimestamp === undefined).sort(commandOrder);
-    for (const queued of open.slice(1)) {
-      if (queued.status?.phase !== undefined) continue;
-      try {
-        // Locked: if our copy is stale, the command may have run already and must keep its phase.
-        await writeStatus(queued, { phase: 'Pending', message: `queued: earlier commands for ${opts.target.kind} ${ref.name} run first` }, true);
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-      }
-    }
-    for (const command of open) {
-      ctx.signal.throwIfAborted();
-      const finished = await execute(command, ref, target, ctx);
-      if (finished) await expire(finished, Date.now());
-    }
-    return nextExpiry === Infinity ? undefined : { requeueAfterMs: Math.max(0, nextExpiry - Date.now()) };
+/** The commands of one product on the API server: reads, status writes and deletes. */
+class CommandApi {
+  private readonly apis: Map<CommandKind, ResourceApi<Command>>;
+  private readonly apiVersion: string;
+  private readonly manager: string;
+
+  constructor(client: KubeClient, apiVersion: string, manager: string) {
+    this.apiVersion = apiVersion;
+    this.manager = manager;
+    this.apis = new Map(COMMAND_KINDS.map((kind) => [kind, client.resource<Command>(apiVersion, kind)] as const));
   }
 
-  /** Carries one command out; resolves with it once finished (undefined when skipped). */
-  async function execute(queued: Command, ref: ObjectRef, known: T | undefined, ctx: ReconcileContext<T>): Promise<Command | undefined> {
-    const kind = queued.kind as CommandKind;
-    const name = queued.metadata.name!;
-    let command: Command;
+  private of(command: Command): ResourceApi<Command> {
+    return this.apis.get(command.kind as CommandKind)!;
+  }
+
+  /** The command as the API server has it now; undefined when it is gone. */
+  async get(command: Command): Promise<Command | undefined> {
     try {
-      command = await apis.get(kind)!.get(name, queued.metadata.namespace);
+      return await this.of(command).get(command.metadata.name!, command.metadata.namespace);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
-    if (command.metadata.uid !== queued.metadata.uid || isFinished(command)) return undefined;
+  }
 
-    const target = known ?? await fetchTarget(ref);
-    if (!target) {
-      return finish(command, 'Failed', `there is no ${opts.target.kind} "${ref.name}" in namespace ${ref.namespace}: create the ${kind} again with spec.name naming an existing ${opts.target.kind}`);
+  /** Every command naming `ref`, read afresh. */
+  async naming(ref: ObjectRef): Promise<Command[]> {
+    const lists = await Promise.all(COMMAND_KINDS.map((kind) => this.apis.get(kind)!.list(ref.namespace)));
+    return lists.flatMap((list, i) => list.items.map((c) => ({ ...c, apiVersion: this.apiVersion, kind: COMMAND_KINDS[i] }) as Command))
+      .filter((c) => c.spec?.name === ref.name);
+  }
+
+  /** Merge-patches the status; with `locked`, only if the command did not change since it was read. Undefined when it is gone. */
+  async writeStatus(command: Command, status: CommandStatus, locked = false): Promise<Command | undefined> {
+    const patch = { ...(locked ? { metadata: { resourceVersion: command.metadata.resourceVersion } } : {}), status };
+    try {
+      return await this.of(command).patch(command.metadata.name!, command.metadata.namespace, patch, 'merge', { subresource: 'status', fieldManager: this.manager });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
     }
-    const handler = handlerFor(command);
-    if (!handler) return finish(command, 'Failed', `the ${opts.product} operator does not support ${kind} commands`);
+  }
+
+  /** Marks the command finished; resolves with it as written (as meant, when it is gone). */
+  async finish(command: Command, phase: 'Succeeded' | 'Failed', message: string): Promise<Command> {
+    const status = { phase, finishedAt: timestamp(new Date()), message };
+    return await this.writeStatus(command, status) ?? { ...command, status: { ...command.status, ...status } };
+  }
+
+  /** Deletes this very command (by uid), if it is still there. */
+  async delete(command: Command): Promise<void> {
+    try {
+      await this.of(command).delete(command.metadata.name!, command.metadata.namespace, { preconditions: { uid: command.metadata.uid } });
+    } catch (err) {
+      if (!isNotFound(err) && !isConflict(err)) throw err;
+    }
+  }
+}
+
+type TargetCommandsOptions<T extends KubeObject> = Pick<CommandControllerOptions<T>, 'product' | 'target' | 'handlers' | 'historyTtlMs'>;
+
+/** One pass over the commands of one target: expire the finished, queue the waiting, run the next. */
+class TargetCommands<T extends KubeObject> {
+  private readonly opts: TargetCommandsOptions<T>;
+  private readonly api: CommandApi;
+  private readonly stores: ReadStore<Command>[];
+  private readonly fetchTarget: (ref: ObjectRef) => Promise<T | undefined>;
+
+  constructor(opts: TargetCommandsOptions<T>, api: CommandApi, stores: ReadStore<Command>[], fetchTarget: (ref: ObjectRef) => Promise<T | undefined>) {
+    this.opts = opts;
+    this.api = api;
+    this.stores = stores;
+    this.fetchTarget = fetchTarget;
+  }
+
+  async process(ref: ObjectRef, target: T | undefined, ctx: ReconcileContext<T>): Promise<Action> {
+    const commands = await this.commandsOf(ref);
+    const history = new History(this.opts.historyTtlMs, this.api);
+    for (const command of commands.filter(isFinished)) {
+      const finishedAt = Date.parse(command.status?.finishedAt ?? command.metadata.creationTimestamp ?? '');
+      if (!Number.isNaN(finishedAt)) await history.finished(command, finishedAt);
+    }
+    const open = commands.filter((c) => !isFinished(c) && c.metadata.deletionTimestamp === undefined).sort(commandOrder);
+    await this.markQueued(open.slice(1), ref);
+    for (const command of open) {
+      ctx.signal.throwIfAborted();
+      const finished = await this.execute(command, ref, target, ctx);
+      if (finished) await history.finished(finished, Date.now());
+    }
+    return history.nextExpiry === Infinity ? undefined : { requeueAfterMs: Math.max(0, history.nextExpiry - Date.now()) };
+  }
+
+  /**
+   * The target's commands. The three kinds arrive through three watches, so the stores may
+   * already hold a Stop but not the Restart created before it: while any is open, which command
+   * runs next is decided on a fresh read.
+   */
+  private async commandsOf(ref: ObjectRef): Promise<Command[]> {
+    const cached = this.stores.flatMap((store) => store.list()).filter((c) => c.metadata.namespace === ref.namespace && c.spec?.name === ref.name);
+    return cached.some((c) => !isFinished(c)) ? await this.api.naming(ref) : cached;
+  }
+
+  /** Says Pending on commands that wait behind an earlier one. */
+  private async markQueued(waiting: Command[], ref: ObjectRef): Promise<void> {
+    for (const queued of waiting) {
+      if (queued.status?.phase !== undefined) continue;
+      try {
+        // Locked: if our copy is stale, the command may have run already and must keep its phase.
+        await this.api.writeStatus(queued, { phase: 'Pending', message: `queued: earlier commands for ${this.opts.target.kind} ${ref.name} run first` }, true);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
+  }
+
+  /** Carries one command out; resolves with it once finished (undefined when skipped). */
+  private async execute(queued: Command, ref: ObjectRef, known: T | undefined, ctx: ReconcileContext<T>): Promise<Command | undefined> {
+    const { product, target: { kind: targetKind } } = this.opts;
+    const kind = queued.kind as CommandKind;
+    let command = await this.api.get(queued);
+    if (!command || command.metadata.uid !== queued.metadata.uid || isFinished(command)) return undefined;
+
+    const target = known ?? await this.fetchTarget(ref);
+    if (!target) {
+      return this.api.finish(command, 'Failed', `there is no ${targetKind} "${ref.name}" in namespace ${ref.namespace}: create the ${kind} again with spec.name naming an existing ${targetKind}`);
+    }
+    const handler = handlerFor(this.opts.handlers, command);
+    if (!handler) return this.api.finish(command, 'Failed', `the ${product} operator does not support ${kind} commands`);
 
     const resumed = command.status?.phase === 'Running' && command.status.startedAt !== undefined;
     const startedAt = resumed ? command.status!.startedAt! : timestamp(new Date());
     if (!resumed) {
-      const running = await writeStatus(command, { phase: 'Running', startedAt, message: `carrying out the ${kind} of ${opts.target.kind} ${ref.name}` }, true);
+      const running = await this.api.writeStatus(command, { phase: 'Running', startedAt, message: `carrying out the ${kind} of ${targetKind} ${ref.name}` }, true);
       if (!running) return undefined;
       command = running;
     }
-    const log = ctx.log.child({ command: `${kind}/${name}` });
+    const log = ctx.log.child({ command: `${kind}/${command.metadata.name}` });
     log.info({ resumed }, 'running command');
     try {
       await handler(target, { command, since: new Date(startedAt), signal: ctx.signal, log });
     } catch (err) {
       if (ctx.signal.aborted || isTransient(err) || (err instanceof ReconcileError && !err.terminal)) throw err;
       log.warn({ err: (err as Error).message }, 'command failed');
-      return finish(command, 'Failed', (err as Error).message || String(err));
+      return this.api.finish(command, 'Failed', (err as Error).message || String(err));
     }
     log.info('command succeeded');
-    return finish(command, 'Succeeded', `the ${kind} of ${opts.target.kind} ${ref.name} is done`);
+    return this.api.finish(command, 'Succeeded', `the ${kind} of ${targetKind} ${ref.name} is done`);
+  }
+}
+
+/** Finished commands kept `ttlMs` after they finished (for ever without it): deletes the expired, notes the next expiry. */
+class History {
+  nextExpiry = Infinity;
+  private readonly ttlMs: number | undefined;
+  private readonly api: CommandApi;
+
+  constructor(ttlMs: number | undefined, api: CommandApi) {
+    this.ttlMs = ttlMs;
+    this.api = api;
   }
 
-  function handlerFor(command: Command): ((target: T, run: CommandRun) => Promise<void>) | undefined {
-    const { restart, start, stop } = opts.handlers;
-    switch (command.kind as CommandKind) {
-      case 'Restart':
-        return restart && ((target, run) => restart(target, { ...run, rolling: (command as Restart).spec.rolling ?? true }));
-      case 'Start':
-        return start;
-      case 'Stop':
-        return stop;
+  async finished(command: Command, finishedAt: number): Promise<void> {
+    if (this.ttlMs === undefined) return;
+    const expiry = finishedAt + this.ttlMs;
+    if (expiry > Date.now()) this.nextExpiry = Math.min(this.nextExpiry, expiry);
+    else await this.api.delete(command);
+  }
+}
+
+/** The product's callback for this command; undefined when the product does not support its kind. */
+function handlerFor<T extends KubeObject>(handlers: CommandHandlers<T>, command: Command): ((target: T, run: CommandRun) => Promise<void>) | undefined {
+  const { restart, start, stop } = handlers;
+  switch (command.kind as CommandKind) {
+    case 'Restart':
+      return restart && ((target, run) => restart(target, { ...run, rolling: (command as Restart).spec.rolling ?? true }));
+    case 'Start':
+      return start;
+    case 'Stop':
+      return stop;
+  }
+}
+
+/** The target from the API server: the store may not have caught up with a new target yet. */
+async function fetchTarget<T extends KubeObject>(controller: Controller<T>, ref: ObjectRef): Promise<T | undefined> {
+  try {
+    return await controller.api.get(ref.name, ref.namespace);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The controller reconciles every existing target once at start; commands naming a target that
+ * does not exist (to be failed, or expired) need their own first look.
+ */
+async function queueAllTargets<T extends KubeObject>(controller: Controller<T>, stores: ReadStore<Command>[], signal: AbortSignal): Promise<void> {
+  const synced = Promise.all(stores.map((s) => s.ready));
+  const aborted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  if (await Promise.race([synced.then(() => true), aborted.then(() => false)])) {
+    for (const command of stores.flatMap((store) => store.list())) {
+      if (typeof command.spec?.name === 'string') controller.enqueue({ namespace: command.metadata.namespace, name: command.spec.name });
     }
   }
-
-  async function finish(command: Command, phase: 'Succeeded' | 'Failed', message: string): Promise<Command> {
-    const status = { phase, finishedAt: timestamp(new Date()), message };
-    return await writeStatus(command, status) ?? { ...command, status: { ...command.status, ...status } };
-  }
-
-  /** Merge-patches the status; with `locked`, only if the command did not change since it was read. Undefined when it is gone. */
-  async function writeStatus(command: Command, status: CommandStatus, locked = false): Promise<Command | undefined> {
-    const patch = { ...(locked ? { metadata: { resourceVersion: command.metadata.resourceVersion } } : {}), status };
-    try {
-      return await apis.get(command.kind as CommandKind)!.patch(command.metadata.name!, command.metadata.namespace, patch, 'merge', { subresource: 'status', fieldManager: manager });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  async function deleteCommand(command: Command): Promise<void> {
-    try {
-      await apis.get(command.kind as CommandKind)!.delete(command.metadata.name!, command.metadata.namespace, { preconditions: { uid: command.metadata.uid } });
-    } catch (err) {
-      if (!isNotFound(err) && !isConflict(err)) throw err;
-    }
-  }
-
-  /** The target from the API server: the store may not have caught up with a new target yet. */
-  async function fetchTarget(ref: ObjectRef): Promise<T | undefined> {
-    try {
-      return await controller.api.get(ref.name, ref.namespace);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  }
-
-  /**
-   * The controller reconciles every existing target once at start; commands naming a target that
-   * does not exist (to be failed, or expired) need their own first look.
-   */
-  async function queueAllTargets(signal: AbortSignal): Promise<void> {
-    const synced = Promise.all(commandStores.map((s) => s.ready));
-    const aborted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
-    if (await Promise.race([synced.then(() => true), aborted.then(() => false)])) {
-      for (const store of commandStores) {
-        for (const command of store.list() as Command[]) {
-          if (typeof command.spec?.name === 'string') controller.enqueue({ namespace: command.metadata.namespace, name: command.spec.name });
-        }
-      }
-    }
-  }
-
-  return {
-    controller,
-    run: async (signal) => {
-      await Promise.all([controller.run(signal), queueAllTargets(signal)]);
-    },
-  };
 }
 
 /** metav1.Time's wire form: RFC 3339, UTC, whole seconds. */
