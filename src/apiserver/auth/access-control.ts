@@ -1,10 +1,11 @@
 // Access control for the API server, assembled: every request but the health checks is
-// authenticated (client certificate, static token, ServiceAccount token, bootstrap token), may act
-// as another user (impersonation, itself authorized), and is then authorized
-// (system:masters may do anything; node agents what the Node authorizer allows; everyone, nodes
-// too, what RBAC allows) before it is served. Writes by nodes pass NodeRestriction admission. Also here: the
-// pieces that serve the auth APIs (TokenRequest, the self reviews) and the escalation check on RBAC
-// writes, the default roles, and ClusterRole aggregation.
+// authenticated (authenticator.ts: client certificate, static token, ServiceAccount token,
+// bootstrap token), may act as another user (impersonation, itself authorized), and is then
+// authorized (authorizer.ts: system:masters, the Node authorizer, RBAC) before it is served; what
+// was learnt of the request is kept once, for the audit log, the self reviews and admission.
+// Writes pass admission (admission.ts: a chain of plugins — RBAC escalation, CertificateSigningRequest
+// approval and signing, NodeRestriction). Also wired here: the auth APIs (TokenRequest, the self
+// reviews), the default roles, and the ClusterRole aggregation controller.
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { ResourceDefinition } from '../../api/resources.ts';
@@ -13,24 +14,21 @@ import { errors } from '../errors.ts';
 import type { ComputedResourceHandler, SubresourceHandler } from '../http/handler.ts';
 import { requestInfoOf, requestUrl } from '../http/request-info.ts';
 import type { Registry } from '../registry/registry.ts';
+import { admissionChain, certificateSigningRequestAdmission, escalationAdmission, nodeRestrictionAdmission, type AdmissionPlugin } from './admission.ts';
 import { ClusterRoleAggregator } from './aggregation.ts';
 import { forbidden, requestAttributes, type Attributes, type Decision } from './attributes.ts';
 import { Authenticator, type TokenAuthenticator } from './authenticator.ts';
+import { Authorizer } from './authorizer.ts';
 import { ensureBootstrapPolicy } from './bootstrap-policy.ts';
 import { BOOTSTRAP_TOKEN_NAMESPACE, BootstrapTokens } from './bootstrap-tokens.ts';
-import { certificateAdmission } from './certificate-admission.ts';
 import { EscalationGuard, type WriteCheck } from './escalation.ts';
-import { NodeAuthorizer, nodeNameOf, podNodeLookup } from './node-authorizer.ts';
-import { NodeGraph } from './node-graph.ts';
-import { nodeRestriction } from './node-restriction.ts';
-import { PolicyIndex } from './policy-index.ts';
-import { RbacAuthorizer } from './rbac-authorizer.ts';
+import { podNodeLookup } from './node-authorizer.ts';
 import { selfReviewHandlers } from './reviews.ts';
 import { ServiceAccountTokens, type ObjectLookup } from './service-account-tokens.ts';
 import { ensureSigningKey, type SigningKey } from './signing-key.ts';
 import { StaticTokens } from './token-file.ts';
 import { tokenRequestHandler } from './token-request.ts';
-import { isPrivileged, type Identity, type UserInfo } from './user.ts';
+import type { Identity, UserInfo } from './user.ts';
 import { impersonatedUser } from './impersonation.ts';
 
 /** Kubernetes' conventional issuer and API audience for in-cluster service account tokens. */
@@ -60,6 +58,16 @@ export async function loadAccessCredentials(opts: AccessControlOptions): Promise
   };
 }
 
+/** What access control learnt of a request, once: who it is from, and (once decoded) what it asks. */
+interface RequestContext {
+  identity: Identity;
+  attributes?: Attributes;
+}
+
+/**
+ * The API server's access control: authentication, authorization and admission of each request,
+ * the auth APIs' handlers, and the ClusterRole aggregation controller, wired together.
+ */
 export class AccessControl {
   /** serviceaccounts/token, keyed as the request handler looks subresources up. */
   readonly subresources: Map<string, SubresourceHandler>;
@@ -68,45 +76,48 @@ export class AccessControl {
   private readonly registry: Registry;
   private readonly log: Logger;
   private readonly authenticator: Authenticator;
-  private readonly index = new PolicyIndex();
-  private readonly rbac = new RbacAuthorizer(this.index);
-  private readonly graph = new NodeGraph();
-  private readonly nodes: NodeAuthorizer;
-  private readonly escalation: EscalationGuard;
+  private readonly authorizer: Authorizer;
+  private readonly admission: AdmissionPlugin;
   private readonly aggregator: ClusterRoleAggregator;
-  private readonly identities = new WeakMap<IncomingMessage, Identity>();
-  private stopFollowing: (() => void)[] = [];
+  private readonly requests = new WeakMap<IncomingMessage, RequestContext>();
+  private stopFollowing?: () => void;
 
   constructor(registry: Registry, credentials: AccessCredentials, opts: Omit<AccessControlOptions, 'dataDir' | 'tokenAuthFile'>, log: Logger) {
     this.registry = registry;
     this.log = log;
     const lookup: ObjectLookup = (kind, namespace, name) => registry.lookup('v1', kind, namespace, name);
-    this.nodes = new NodeAuthorizer(this.graph, podNodeLookup((namespace, name) => lookup('Pod', namespace, name)));
+    this.authorizer = new Authorizer(podNodeLookup((namespace, name) => lookup('Pod', namespace, name)));
+    const authorize = (user: UserInfo, a: Attributes) => this.authorize(user, a);
+
     const issuer = opts.serviceAccountIssuer ?? DEFAULT_SERVICE_ACCOUNT_ISSUER;
     const tokens = new ServiceAccountTokens(credentials.signingKey, lookup, { issuer, apiAudiences: [issuer] });
     const bootstrapTokens = new BootstrapTokens((name) => lookup('Secret', BOOTSTRAP_TOKEN_NAMESPACE, name));
     const tokenAuthenticators: TokenAuthenticator[] = [...(credentials.staticTokens ? [credentials.staticTokens] : []), tokens, bootstrapTokens];
     this.authenticator = new Authenticator(tokenAuthenticators);
-    const authorize = (user: UserInfo, a: Attributes) => this.authorize(user, a);
-    this.escalation = new EscalationGuard(authorize, this.rbac, this.index);
-    this.aggregator = new ClusterRoleAggregator(registry, log.child({ controller: 'clusterrole-aggregation' }));
+
+    this.admission = admissionChain([
+      escalationAdmission(new EscalationGuard(authorize, this.authorizer.rbac, this.authorizer.index)),
+      certificateSigningRequestAdmission(authorize),
+      nodeRestrictionAdmission,
+    ]);
     this.subresources = new Map([['serviceaccounts/token', tokenRequestHandler(tokens, lookup, { minExpirationSeconds: opts.minTokenExpirationSeconds })]]);
     this.computedResources = selfReviewHandlers({
-      userOf: (req) => this.userOf(req), authorize, rbac: this.rbac,
+      userOf: (req) => this.userOf(req), authorize, rbac: this.authorizer.rbac,
       authenticateToken: (token) => this.authenticator.authenticateToken(token), apiAudiences: [issuer],
     });
+    this.aggregator = new ClusterRoleAggregator(registry, log.child({ controller: 'clusterrole-aggregation' }));
   }
 
   /** Follows RBAC objects, creates the default roles, and aggregates ClusterRoles; before serving. */
   async start(): Promise<void> {
-    this.stopFollowing = [this.index.follow(this.registry.cache), this.graph.follow(this.registry.cache)];
+    this.stopFollowing = this.authorizer.follow(this.registry.cache);
     await ensureBootstrapPolicy(this.registry);
     await this.aggregator.start();
   }
 
   stop(): void {
     this.aggregator.stop();
-    for (const stop of this.stopFollowing) stop();
+    this.stopFollowing?.();
   }
 
   /**
@@ -121,57 +132,37 @@ export class AccessControl {
       throw errors.unauthorized();
     }
     const requestor = authentication.user;
-    this.identities.set(req, { user: requestor });
+    const context: RequestContext = { identity: { user: requestor } };
+    this.requests.set(req, context);
     const impersonated = impersonatedUser(req, requestor, (u, a) => this.authorize(u, a));
-    const identity: Identity = impersonated ? { user: impersonated, impersonator: requestor } : { user: requestor };
-    this.identities.set(req, identity);
-    const attributes = attributesOf(req);
-    const decision = this.authorize(identity.user, attributes);
-    if (!decision.allowed) throw forbidden(identity.user, attributes, decision.reason);
-    return identity;
+    if (impersonated) context.identity = { user: impersonated, impersonator: requestor };
+    context.attributes = attributesOf(req);
+    const decision = this.authorize(context.identity.user, context.attributes);
+    if (!decision.allowed) throw forbidden(context.identity.user, context.attributes, decision.reason);
+    return context.identity;
   }
 
   /** Who a request is from, as far as `check` got: for the audit log, also of refused requests. */
   identityOf(req: IncomingMessage): Identity | undefined {
-    return this.identities.get(req);
+    return this.requests.get(req)?.identity;
   }
 
   /** The user a checked request acts as (the impersonated user when there is one). */
   userOf(req: IncomingMessage): UserInfo {
-    const user = this.identities.get(req)?.user;
+    const user = this.requests.get(req)?.identity.user;
     if (!user) throw errors.unauthorized();
     return user;
   }
 
-  /**
-   * system:masters first (never refused), then the Node authorizer, then RBAC (Kubernetes'
-   * --authorization-mode=Node,RBAC): allowed when either allows. A node refused by both hears why
-   * the Node authorizer said no.
-   */
   authorize(user: UserInfo, a: Attributes): Decision {
-    if (isPrivileged(user)) return { allowed: true, reason: '' };
-    const node = this.nodes.authorize(user, a);
-    if (node?.allowed) return node;
-    const rbac = this.rbac.authorize(user, a);
-    if (rbac.allowed || !node?.reason) return rbac;
-    return node;
+    return this.authorizer.authorize(user, a);
   }
 
-  /** The checks a write to `resource` must pass (escalation on RBAC objects, NodeRestriction, CertificateSigningRequest admission), for the store to run before storing. */
+  /** The admission checks a write to `resource` must pass, for the store to run before storing. */
   writeCheck(req: IncomingMessage, resource: Pick<ResourceDefinition, 'group' | 'plural'>): WriteCheck | undefined {
-    const user = this.identities.get(req)?.user;
-    if (!user) return undefined;
-    const checks: WriteCheck[] = [];
-    const escalation = this.escalation.checkFor(user, resource);
-    if (escalation) checks.push(escalation);
-    const node = nodeNameOf(user);
-    const csr = resource.group === 'certificates.k8s.io' && resource.plural === 'certificatesigningrequests';
-    const attributes = node !== undefined || csr ? attributesOf(req) : undefined;
-    if (csr && attributes?.kind === 'resource') checks.push(certificateAdmission(user, attributes.subresource, (u, a) => this.authorize(u, a)));
-    const restriction = node !== undefined && attributes?.kind === 'resource' ? nodeRestriction(node, attributes) : undefined;
-    if (restriction) checks.push(restriction);
-    if (checks.length <= 1) return checks[0];
-    return (obj, old) => checks.forEach((check) => check(obj, old));
+    const context = this.requests.get(req);
+    if (!context?.attributes) return undefined;
+    return this.admission({ user: context.identity.user, attributes: context.attributes, resource });
   }
 }
 
