@@ -31,7 +31,17 @@ export interface SecureEndpointOptions {
   client: KubeClient;
   routes: Route[];
   log: Logger;
+  /** How long a client may take to finish its TLS handshake, its headers, its whole request (tests shorten them). */
+  timeouts?: Partial<EndpointTimeouts>;
 }
+
+export interface EndpointTimeouts {
+  handshakeMs: number;
+  headersMs: number;
+  requestMs: number;
+}
+
+const DEFAULT_TIMEOUTS: EndpointTimeouts = { handshakeMs: 10_000, headersMs: 10_000, requestMs: 60_000 };
 
 export async function selfSignedCertificate(host: string): Promise<{ cert: string; key: string }> {
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
@@ -78,11 +88,13 @@ export async function startSecureEndpoint(opts: SecureEndpointOptions): Promise<
   if (!opts.client.connection.ca) throw new Error('the kubeconfig names no certificate authority: the endpoint needs it to know which client certificates to accept');
   const auth = new DelegatedAuth(opts.client);
   const { cert, key } = await selfSignedCertificate(opts.host);
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const server = createServer({
     cert, key, ca: opts.client.connection.ca, requestCert: true, rejectUnauthorized: false,
     // Slow or silent clients are cut off: handshake, headers and the whole request each have a
     // deadline (checked every second); a log stream that follows is a response, not bound by them.
-    handshakeTimeout: 10_000, headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 1000,
+    handshakeTimeout: timeouts.handshakeMs, headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs,
+    connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
   }, (req, res) => {
     void handle(opts, auth, req, res).catch((err) => {
       opts.log.warn({ err: String(err), path: req.url }, 'request failed');
