@@ -114,6 +114,9 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     },
   });
 
+  // A run that started or ended (a crash, a restart) is reported at once, as a kubelet's PLEG
+  // event triggers a pod sync; the periodic look (STATUS_REFRESH_MS) stays as the fallback.
+  const unsubscribe = opts.runtime.onRunEvent((event) => controller.enqueue({ namespace: event.labels.namespace, name: event.labels.pod }));
   const background = [
     registration.heartbeat(signal),
     (async () => {
@@ -126,6 +129,7 @@ export async function runAgent(opts: AgentOptions, signal: AbortSignal): Promise
     ...(opts.images ? [collectImages(controller, opts.images, opts.imageGcUnusedMs ?? 60 * 60_000, log, signal)] : []),
   ];
   await controller.run(signal);
+  unsubscribe();
   await Promise.allSettled(background);
   // Probe timers would otherwise keep the process alive after a SIGTERM.
   workers.close();

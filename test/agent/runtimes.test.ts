@@ -178,8 +178,13 @@ function runtimeSuite(kind: 'systemd' | 'process' | 'container', setUp: () => Pr
       // already gone to no unit, so `journalctl -u` could miss it.
       const counter = join(scripts, 'crash.count');
       const s = spec('crash', `n=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}; echo "run $n"; sleep 0.2; exit 3`, { restart: 'always' });
+      const events: string[] = [];
+      const unsubscribe = runtime.onRunEvent((e) => { if (e.name === s.name && e.labels.podUid === s.labels.podUid) events.push(e.type); });
       await runtime.start(s);
       const inBackOff = await until(s.name, 'a back-off after two restarts', (x) => x.restartCount >= 2 && !!x.backOff);
+      unsubscribe();
+      // Every run that started and ended was announced, in order, as the supervisor saw it (no poll of status() needed).
+      assert.deepEqual(events.slice(0, 6), ['ContainerStarted', 'ContainerDied', 'ContainerStarted', 'ContainerDied', 'ContainerStarted', 'ContainerDied']);
       assert.equal(inBackOff.state, 'failed');
       assert.equal(inBackOff.termination?.exitCode, 3);
       assert.equal(inBackOff.lastTermination?.exitCode, 3);

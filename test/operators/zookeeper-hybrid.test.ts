@@ -115,9 +115,12 @@ spec:
       const now = pidListeningOn(box.address, box.port);
       return now !== undefined && now !== pid && (await serverState(box.address, box.port)).serving ? true : undefined;
     }, WAIT_MS, 500);
-    const again = await containerServer();
+    // The pod's status is written after the run starts (at once, on the runtime's run event), not with it.
+    const again = await eventually('the restart counted in the pod\'s status', async () => {
+      const now = await containerServer();
+      return (now.pod.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1 ? now : undefined;
+    }, 30_000, 200);
     assert.equal(again.pod.metadata.uid, box.pod.metadata.uid, 'the same pod');
-    assert.ok((again.pod.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 'its restart is counted');
     const dataDir = join(containerNode().root, 'volumes', 'zookeeper', 'default', CLUSTER, `server-${box.id}`);
     assert.equal(readFileSync(join(dataDir, 'myid'), 'utf8').trim(), String(box.id), 'the same id, on the node');
     const read = await withZooKeeper(`${box.address}:${box.port}`, async (zk) => (await zk.getData('/hybrid/hello'))?.toString());

@@ -119,6 +119,12 @@ export interface ManagedService {
 
 export interface ExecResult { exitCode: number; output: string }
 
+/**
+ * A run of a service started or ended: a kubelet's pod lifecycle events (ContainerStarted,
+ * ContainerDied), so that the pod's status follows at once rather than at the next periodic look.
+ */
+export interface RunEvent { type: 'ContainerStarted' | 'ContainerDied'; name: string; labels: ServiceLabels }
+
 export interface ContainerRuntime {
   readonly kind: RuntimeKind;
   /**
@@ -142,6 +148,8 @@ export interface ContainerRuntime {
    * others run exec probes on the host). Rejects with RuntimeError NotFound when it is not running.
    */
   exec?(name: string, argv: string[], timeoutSec: number): Promise<ExecResult>;
+  /** Calls `listener` on every run that starts or ends, restarts included; returns its unsubscribe. */
+  onRunEvent(listener: (event: RunEvent) => void): () => void;
   /** Stops supervising; the services themselves keep running for the next agent to adopt. */
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
 import {
   RuntimeError, specDigest, validateSpec,
-  type ContainerRuntime, type ExecResult, type LogOptions, type ManagedService, type RuntimeKind, type ServiceSpec, type ServiceStatus, type Termination,
+  type ContainerRuntime, type ExecResult, type LogOptions, type ManagedService, type RunEvent, type RuntimeKind, type ServiceSpec, type ServiceStatus, type Termination,
 } from './runtime.ts';
 import { KUBERNETES_BACK_OFF, nextConsecutiveRestarts, restartDelaySeconds, restartsAfter, type CrashLoopBackOff } from './restart-backoff.ts';
 import { ensurePrivateDir, PRIVATE_DIR_MODE, writePrivateFile } from '../../common/private-files.ts';
@@ -99,6 +99,7 @@ export class SupervisedRuntime implements ContainerRuntime {
   private readonly records = new Map<string, ServiceRecord>();
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly runEndWaiters = new Map<string, (() => void)[]>();
+  private readonly runListeners = new Set<(event: RunEvent) => void>();
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
 
@@ -220,6 +221,22 @@ export class SupervisedRuntime implements ContainerRuntime {
     return this.driver.exec(name, toRunRef(run), argv, timeoutSec);
   }
 
+  onRunEvent(listener: (event: RunEvent) => void): () => void {
+    this.runListeners.add(listener);
+    return () => this.runListeners.delete(listener);
+  }
+
+  private announce(type: RunEvent['type'], record: ServiceRecord): void {
+    const event: RunEvent = { type, name: record.spec.name, labels: record.spec.labels };
+    for (const listener of this.runListeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.log?.warn({ err, service: event.name }, 'a run event listener failed');
+      }
+    }
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
@@ -294,6 +311,7 @@ export class SupervisedRuntime implements ContainerRuntime {
     }
     await this.persist(record);
     this.endFollowers(record.spec.name);
+    this.announce('ContainerDied', record);
   }
 
   private async runIfDue(record: ServiceRecord): Promise<void> {
@@ -315,6 +333,7 @@ export class SupervisedRuntime implements ContainerRuntime {
     record.nextRunAt = undefined;
     record.backOffSeconds = undefined;
     await this.persist(record);
+    this.announce('ContainerStarted', record);
   }
 
   private describe(name: string, record: ServiceRecord): ServiceStatus {
