@@ -7,287 +7,22 @@
 // Ready and the demo is available. Ctrl-C stops operators, agents and the pods' services, in that
 // order; the state stays in the data directory, so running it again resumes the same cluster.
 import { parseArgs } from 'node:util';
-import { homedir } from 'node:os';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Node, Pod } from '../api/kinds/core.ts';
-import type { KubeObject } from '../api/meta.ts';
 import { KubeClient, sleep } from '../client/client.ts';
-import { isAlreadyExists } from '../client/errors.ts';
 import { createLogger } from '../common/log.ts';
-import { PACKAGE_REPOSITORY_API_VERSION } from '../agent/packages/repository-resource.ts';
-import { processesMentioning } from '../agent/runtimes/host.ts';
-import { conditionsOf, isConditionTrue } from '../runtime/conditions.ts';
-import { OPERATORS, type Operator } from '../operators/index.ts';
+import { OPERATORS } from '../operators/index.ts';
 import { installCrds, installRuntimeClasses } from './crds.ts';
-import { applyDemo } from './operator.ts';
+import {
+  checkAgentAddressesFree, dataDirOf, ensureDefaultRepository, LOCAL_NODES, startLocalAgents, stopLocalServices, useSystemdRuntime, type LocalRuntime,
+} from './local-cluster.ts';
 import { UsageError } from './process.ts';
+import { Supervised } from './supervisor.ts';
+import { runningPid, writePidFile } from './up-pid-file.ts';
+import { isReady, reportProgress, summaries } from './up-progress.ts';
 
 const DATA_DIR_HELP = 'where granary keeps its state (default: $GRANARY_HOME or ~/.granary)';
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-/** The local nodes `granary up` runs: one agent each, on its own loopback address. */
-export const LOCAL_NODES = [1, 2, 3].map((i) => ({ name: `granary-node-${i}`, ip: `127.0.0.${i + 1}` }));
-/** The agents' log endpoint, where the API server's pods/log reaches them (a kubelet's port). */
-export const AGENT_PORT = 10250;
-export const LOCAL_NODE_LABEL = 'granary.dev/local';
-
-function dataDirOf(flag: string | undefined): string {
-  return resolve(flag ?? process.env.GRANARY_HOME ?? join(homedir(), '.granary'));
-}
-
-/** The pid of a running `granary up` for this data directory, if there is one. */
-function runningPid(dataDir: string): number | undefined {
-  const file = join(dataDir, 'granary-up.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    // Only our own process counts: the pid may have been reused by something else since.
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return cmdline.includes('main.ts') && cmdline.includes('\0up') ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * systemd runs the services when it is this host's init system (a booted machine, not a container
- * or sandbox) and we may install units (root); otherwise the agents supervise them as processes.
- */
-function useSystemdRuntime(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd';
-  } catch {
-    return false;
-  }
-}
-
-/** Fails, before anything starts, when another process holds a local node's agent address. */
-async function checkAgentAddressesFree(): Promise<void> {
-  for (const node of LOCAL_NODES) {
-    await new Promise<void>((done, fail) => {
-      const probe = createServer();
-      probe.once('error', (err: NodeJS.ErrnoException) => fail(new UsageError(err.code === 'EADDRINUSE'
-        ? `${node.ip}:${AGENT_PORT} (node ${node.name}'s agent) is in use: another \`granary up\` (with another data directory) or a granary agent runs on this machine; stop it first`
-        : `cannot listen on ${node.ip}:${AGENT_PORT} for node ${node.name}: ${err.message}`)));
-      probe.listen(AGENT_PORT, node.ip, () => probe.close(() => done()));
-    });
-  }
-}
-
-/**
- * One `granary` child process, restarted with back-off (1 s doubling to 30 s) when it exits on
- * its own. Its output goes to a log file. It gets an IPC channel so that it stops by itself if
- * this process dies without stopping it; it runs in its own process group, so a Ctrl-C in the
- * terminal reaches only `granary up`, which stops the children in order.
- */
-class Supervised {
-  readonly name: string;
-  readonly logFile: string;
-  private readonly args: string[];
-  private readonly report: (line: string) => void;
-  private child?: ChildProcess;
-  private exited?: Promise<void>;
-  private stopping = false;
-  private restartTimer?: NodeJS.Timeout;
-  private failures = 0;
-  private startedAt = 0;
-
-  constructor(name: string, args: string[], logFile: string, report: (line: string) => void) {
-    this.name = name;
-    this.args = args;
-    this.logFile = logFile;
-    this.report = report;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  start(): void {
-    const out = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [...process.execArgv, MAIN, ...this.args], {
-      stdio: ['ignore', out, out, 'ipc'], detached: true, env: { ...process.env, GRANARY_LOG_LEVEL: process.env.GRANARY_LOG_LEVEL ?? 'info' },
-    });
-    closeSync(out);
-    this.child = child;
-    this.startedAt = Date.now();
-    child.on('error', () => {});
-    this.exited = new Promise((done) => child.once('exit', (code, signal) => {
-      done();
-      if (this.stopping) return;
-      // A run that lasted a while resets the back-off, as a crash loop's does.
-      this.failures = Date.now() - this.startedAt > 60_000 ? 1 : this.failures + 1;
-      const delay = Math.min(30_000, 1000 * 2 ** (this.failures - 1));
-      this.report(`${this.name} exited (${signal ?? `code ${code}`}): ${this.lastLogLine() || 'no output'}; restarting in ${delay / 1000} s (log: ${this.logFile})`);
-      this.restartTimer = setTimeout(() => this.start(), delay);
-    }));
-  }
-
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
-  async stop(graceMs = 30_000): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.restartTimer);
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      this.report(`${this.name} did not stop within ${graceMs / 1000} s; killing it`);
-      child.kill('SIGKILL');
-    }, graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  /** The last line of the log that says something (a JSON log line's msg and err). */
-  lastLogLine(): string {
-    try {
-      const lines = readFileSync(this.logFile, 'utf8').trimEnd().split('\n');
-      const last = lines.at(-1) ?? '';
-      try {
-        const parsed = JSON.parse(last) as { msg?: string; err?: string };
-        return [parsed.msg, parsed.err].filter(Boolean).join(': ');
-      } catch {
-        return last;
-      }
-    } catch {
-      return '';
-    }
-  }
-}
-
-const isReady = (n: Node | undefined) => isConditionTrue(n?.status?.conditions, 'Ready');
-/** A demo object is there once Available (a workload) or Ready (e.g. a SecretClass with its CA). */
-const isAvailable = (o: KubeObject | undefined) => isConditionTrue(conditionsOf(o), 'Available') || isConditionTrue(conditionsOf(o), 'Ready');
-const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
-
-/** Every operator's summary lines; an operator whose summary fails says so instead. */
-export async function summaries(client: KubeClient, operators: Operator[] = OPERATORS): Promise<string[]> {
-  const lines: string[] = [];
-  for (const operator of operators) {
-    if (!operator.summary) continue;
-    try {
-      lines.push(...(await operator.summary(client)));
-    } catch (err) {
-      lines.push(`${operator.name}: no summary (${(err as Error).message})`);
-    }
-  }
-  return lines;
-}
-
-/** What is not there yet: nodes not Ready and demo objects not Available, each with why. */
-async function pending(client: KubeClient, demo: KubeObject[]): Promise<{ nodes: Map<string, string>; demo: Map<string, string> }> {
-  const nodes = new Map<string, string>();
-  const listed = (await client.resource<Node>('v1', 'Node').list(undefined, { labelSelector: `${LOCAL_NODE_LABEL}=true` })).items;
-  for (const { name } of LOCAL_NODES) {
-    const node = listed.find((n) => n.metadata.name === name);
-    if (!node) nodes.set(name, 'not registered yet');
-    else if (!isReady(node)) nodes.set(name, node.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? 'not Ready');
-  }
-  const waiting = new Map<string, string>();
-  for (const object of demo) {
-    const current = await client.resource(object.apiVersion, object.kind).get(object.metadata.name!, object.metadata.namespace ?? 'default').catch(() => undefined);
-    if (isAvailable(current)) continue;
-    const conditions = conditionsOf(current);
-    const telling = conditions.find((c) => c.type === 'Degraded' && c.status === 'True') ?? conditions.find((c) => c.type === 'Progressing') ?? conditions.find((c) => c.type === 'Available');
-    waiting.set(describe(object), telling ? `${telling.type}: ${telling.message ?? telling.reason ?? telling.status}` : 'no status yet');
-  }
-  return { nodes, demo: waiting };
-}
-
-/** How to reach the demo: each operator's demoAccess (client certificates written under dataDir). */
-async function demoAccess(client: KubeClient, dataDir: string): Promise<string[]> {
-  const lines: string[] = [];
-  for (const operator of OPERATORS) {
-    if (!operator.demoAccess) continue;
-    lines.push(...(await operator.demoAccess(client, dataDir).catch((err: Error) => [`${operator.name}: no client credentials for the demo (${err.message})`])));
-  }
-  return lines;
-}
-
-/** Where the kubeconfig is, every operator's summary, how to reach the demo, what is still starting, and where to look. */
-async function printSummary(client: KubeClient, kubeconfig: string, notYet: [string, string][], access: string[]): Promise<void> {
-  const lines = [...await summaries(client).catch((err: Error) => [`no summary: ${err.message}`]), ...(access.length ? ['', ...access] : [])];
-  const kinds = OPERATORS.flatMap((o) => o.crds).map((crd) => crd.spec as { group: string; names: { plural: string } })
-    .filter((spec) => !spec.group.startsWith('command.')).map((spec) => `  kubectl get ${spec.names.plural}`);
-  process.stdout.write(`
-Granary is up. Its kubeconfig is ${kubeconfig}
-${lines.length ? `\n${lines.map((l) => `  ${l}`).join('\n')}\n` : ''}${notYet.length ? `\nStill starting (\`granary status\` shows how far it got):\n${notYet.map(([what, why]) => `  ${what}: ${why}`).join('\n')}\n` : ''}
-Look around with kubectl:
-
-  export KUBECONFIG=${kubeconfig}
-  kubectl get nodes -o wide
-  kubectl get pods -o wide
-${kinds.length ? `${kinds.join('\n')}\n` : ''}  kubectl api-resources
-
-Ctrl-C stops everything; running \`granary up\` again resumes the same cluster.
-\`granary status\` summarises it from another terminal; \`granary down\` stops it.
-`);
-}
-
-async function ensureDefaultRepository(client: KubeClient): Promise<boolean> {
-  try {
-    await client.resource(PACKAGE_REPOSITORY_API_VERSION, 'PackageRepository').create({
-      apiVersion: PACKAGE_REPOSITORY_API_VERSION, kind: 'PackageRepository', metadata: { name: 'debian' }, spec: { os: { packageManager: 'apt' } },
-    });
-    return true;
-  } catch (err) {
-    if (!isAlreadyExists(err)) throw err;
-    return false;
-  }
-}
-
-type LocalRuntime = 'systemd' | 'process' | 'container';
-
-/**
- * Stops the services of the local nodes' pods, as a host shutdown does: the agents have exited
- * (and, like kubelets, left them running); the next `granary up` starts them again.
- */
-async function stopLocalServices(dataDir: string, runtimes: LocalRuntime[], containerdSocket?: string): Promise<number> {
-  const log = createLogger('up', 'warn');
-  let stopped = 0;
-  await Promise.all(LOCAL_NODES.map(async (node, i) => {
-    const stateDir = join(dataDir, 'nodes', node.name, 'runtime');
-    if (!existsSync(stateDir)) return;
-    const kind = runtimes[i];
-    let cri: import('../agent/runtimes/cri/client.ts').CriClient | undefined;
-    if (kind === 'container') cri = new (await import('../agent/runtimes/cri/client.ts')).CriClient({ socket: containerdSocket! });
-    const runtime = kind === 'container'
-      ? await (await import('../agent/runtimes/container.ts')).openContainerRuntime({ cri: cri!, node: node.name, stateDir, log })
-      : kind === 'systemd'
-        ? await (await import('../agent/runtimes/systemd.ts')).openSystemdRuntime({ unitDir: '/run/systemd/system', stateDir, log })
-        : await (await import('../agent/runtimes/process.ts')).openProcessRuntime({ stateDir, log });
-    try {
-      await Promise.all((await runtime.list()).map(async (service) => {
-        if ((await runtime.status(service.name)).state !== 'running') return;
-        await runtime.stop(service.name, 15);
-        stopped++;
-      }));
-    } finally {
-      await runtime.close();
-      cri?.close();
-    }
-  }));
-  // A stopped service's supervisor (the process runtime's shim) exits a moment after it; wait for
-  // every process of the local nodes to be gone, so that nothing outlives `granary up`.
-  const nodesDir = join(dataDir, 'nodes') + '/';
-  const deadline = Date.now() + 15_000;
-  while (processesMentioning(nodesDir).length > 0 && Date.now() < deadline) await sleep(50);
-  for (const pid of processesMentioning(nodesDir)) {
-    process.stderr.write(`granary: process ${pid} of a local node is still running 15 s after its service was stopped; killing it\n`);
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return stopped;
-}
 
 export async function upCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -328,12 +63,11 @@ export async function upCommand(argv: string[]): Promise<void> {
     const { ApiServer } = await import('../apiserver/server.ts');
     // Progress goes to stdout; the control plane logs only what needs attention.
     const server = await ApiServer.start({ dataDir, listen: values.listen!, logger: createLogger('apiserver', process.env.GRANARY_LOG_LEVEL ?? 'warn') });
-    const pidFile = join(dataDir, 'granary-up.pid');
-    writeFileSync(pidFile, `${process.pid}\n`);
+    const removePidFile = writePidFile(dataDir);
     // The pid file goes last: `granary down` waits for it.
     cleanups.push(async () => {
       await server.stop();
-      rmSync(pidFile, { force: true });
+      removePidFile();
     });
     step(`control plane ready at ${server.url}`);
     const client = KubeClient.fromKubeconfig(server.kubeconfigPath);
@@ -363,7 +97,6 @@ export async function upCommand(argv: string[]): Promise<void> {
       cleanups.push(() => host.stop());
     }
     if (interrupted()) return;
-    const { writeNodeKubeconfig } = await import('../apiserver/auth/node-credentials.ts');
     const agents: Supervised[] = [];
     cleanups.push(async () => {
       const count = await stopLocalServices(dataDir, runtimes, containerdSocket);
@@ -372,19 +105,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     cleanups.push(async () => {
       await Promise.all(agents.map((a) => a.stop()));
     });
-    for (const [i, node] of LOCAL_NODES.entries()) {
-      if (interrupted()) return;
-      const root = join(dataDir, 'nodes', node.name);
-      mkdirSync(root, { recursive: true });
-      const kubeconfig = await writeNodeKubeconfig(dataDir, node.name, server.url);
-      const runtimeArgs = runtimes[i] === 'container' ? ['--runtime', 'container', '--container-runtime-endpoint', containerdSocket!] : ['--runtime', runtimes[i]];
-      const agent = new Supervised(`agent ${node.name}`, [
-        'agent', '--kubeconfig', kubeconfig, '--node-name', node.name, '--node-ip', node.ip, '--port', String(AGENT_PORT),
-        '--root', root, ...runtimeArgs, '--label', `${LOCAL_NODE_LABEL}=true`,
-      ], join(logs, `${node.name}.log`), step);
-      agent.start();
-      agents.push(agent);
-    }
+    if (!await startLocalAgents({ dataDir, serverUrl: server.url, runtimes, containerdSocket, logs, report: step }, agents, interrupted)) return;
     step(hybrid
       ? `started ${agents.length} node agents: ${LOCAL_NODES.map((n, i) => `${n.name} on ${n.ip} (${runtimes[i]})`).join(', ')}; logs in ${logs}`
       : `started ${agents.length} node agents (${runtime} runtime): ${LOCAL_NODES.map((n) => `${n.name} on ${n.ip}`).join(', ')}; logs in ${logs}`);
@@ -397,52 +118,9 @@ export async function upCommand(argv: string[]): Promise<void> {
       step(`started the operators: ${OPERATORS.map((o) => o.name).join(', ')} (log: ${operators.logFile})`);
     }
 
-    // Progress until every node is Ready and the demo is available, or until the wait is over;
-    // then the summary, and Granary keeps running either way, telling what becomes ready later.
-    // The demo is applied once all nodes are Ready, so that operators can spread it over them.
+    // Granary keeps running after the summary, whether or not everything came up in time.
     const demo = values['no-demo'] ? [] : OPERATORS.flatMap((o) => (hybrid && o.hybridDemo ? o.hybridDemo(registryAddress) : o.demo ?? []));
-    let demoApplied = demo.length === 0;
-    const deadline = Date.now() + waitSeconds * 1000;
-    let summarised = false;
-    let lastNote = Date.now();
-    const announced = new Set<string>();
-    let notYet: [string, string][] = [];
-    while (!stop.signal.aborted) {
-      try {
-        const seen = await pending(client, demoApplied ? demo : []);
-        for (const { name, ip } of LOCAL_NODES) {
-          if (!seen.nodes.has(name) && !announced.has(name)) (announced.add(name), step(`node ${name} is Ready (${ip})`));
-        }
-        if (!demoApplied && seen.nodes.size === 0) {
-          for (const { object, created } of await applyDemo(client, OPERATORS, demo)) step(`demo ${describe(object)} ${created ? 'created' : 'exists; kept as it is'}`);
-          demoApplied = true;
-          continue;
-        }
-        for (const object of demoApplied ? demo : []) {
-          const key = describe(object);
-          if (!seen.demo.has(key) && !announced.has(key)) (announced.add(key), step(`demo ${key} is available`));
-        }
-        notYet = [...seen.nodes, ...seen.demo];
-        if (!demoApplied) notYet.push(...demo.map((o): [string, string] => [`demo ${describe(o)}`, 'applied once every node is Ready']));
-      } catch (err) {
-        notYet = [['the control plane', `not answering: ${(err as Error).message}`]];
-      }
-      const access = notYet.length === 0 && demo.length > 0 ? await demoAccess(client, dataDir) : [];
-      if (summarised) {
-        if (notYet.length === 0) {
-          for (const line of [...await summaries(client).catch(() => []), ...access]) step(line);
-          break;
-        }
-      } else if (notYet.length === 0 || Date.now() >= deadline) {
-        await printSummary(client, server.kubeconfigPath, notYet, access);
-        summarised = true;
-        if (notYet.length === 0) break;
-      } else if (Date.now() - lastNote >= 15_000) {
-        lastNote = Date.now();
-        step(`waiting for ${notYet.map(([what, why]) => `${what} (${why})`).join(', ')}`);
-      }
-      await sleep(summarised ? 2000 : 500, stop.signal);
-    }
+    await reportProgress({ client, kubeconfig: server.kubeconfigPath, dataDir, demo, deadline: Date.now() + waitSeconds * 1000, report: step, signal: stop.signal });
     await new Promise((r) => (stop.signal.aborted ? r(undefined) : stop.signal.addEventListener('abort', r, { once: true })));
   } finally {
     for (const cleanup of cleanups.reverse()) {
