@@ -10,8 +10,9 @@
 // like any configuration change; new servers join the running leader meanwhile. Deleting a
 // cluster stops its servers, then removes their data directories with a short-lived pod per node
 // unless spec.retainDataOnDelete says to keep them.
-import type { Pod } from '../../api/kinds/core.ts';
+import type { ConfigMap, Node, Pod } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
+import type { ResourceApi } from '../../client/resource.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { setCondition, type ConditionUpdate } from '../../runtime/conditions.ts';
@@ -26,7 +27,7 @@ import {
 } from '../../runtime/pods.ts';
 import { chain, Continue, Requeue, type Step } from '../../runtime/reconcile.ts';
 import { API_VERSION, MANAGER, SERVER_ROLE, type ZookeeperCluster } from './crd.ts';
-import { serverNodes } from './config.ts';
+import { serverNodes, type ServerNode } from './config.ts';
 import { quorumHealth, type QuorumHealth } from './four-letter.ts';
 import { FAST_REQUEUE_MS, nextRestart, nodesHoldingData, planCluster, type ClusterPlan } from './plan.ts';
 import { CLEANUP_COMPONENT, cleanupPod } from './pods.ts';
@@ -49,17 +50,12 @@ export interface ClusterControllerOptions {
 }
 
 export function clusterController({ client, cache, log, namespace, clientTls }: ClusterControllerOptions): Controller<ZookeeperCluster> {
-  const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
-  const pods = client.resource<Pod>('v1', 'Pod');
-  const configMaps = client.resource('v1', 'ConfigMap');
-  const events = new EventRecorder(client, MANAGER, MANAGER, log);
   const managed = `${LABEL_MANAGED_BY}=${MANAGER}`;
-
   const controller: Controller<ZookeeperCluster> = new Controller<ZookeeperCluster>({
     name: 'zookeepercluster', client, cache, log, apiVersion: API_VERSION, kind: 'ZookeeperCluster', namespace,
     // Spec changes and the start of deletion; status writes (ours, mostly) are not.
     predicates: [generationChanged],
-    reconcile: async (cluster) => reconcile(cluster),
+    reconcile: async (cluster) => reconciler.reconcile(cluster),
   })
     .owns('v1', 'Pod', { namespace, labelSelector: managed })
     .owns('v1', 'ConfigMap', { namespace, labelSelector: managed })
@@ -69,84 +65,115 @@ export function clusterController({ client, cache, log, namespace, clientTls }: 
     .watches(SECRET_CLASS_API_VERSION, 'SecretClass', (secretClass) => controller.store.list()
       .filter((c) => secretClassesOf(tlsSettings(c)).includes(secretClass.metadata.name!))
       .map((c) => ({ namespace: c.metadata.namespace, name: c.metadata.name! })));
+  const reconciler = new ClusterReconciler(client, controller, clientTls, log);
+  return controller;
+}
 
-  const podsOf = (cluster: ZookeeperCluster): Pod[] =>
-    ownedPods({ owner: cluster, pods: controller.storeOf<Pod>('v1', 'Pod').byOwner(cluster.metadata.uid!) });
-  const nodes = () => serverNodes(controller.storeOf('v1', 'Node').list());
+/**
+ * One reconcile pass of a cluster: what it sees (its pods, the nodes and SecretClasses in the
+ * controller's stores) goes into planCluster; the plan is carried out by ConfigMap writes, pod
+ * steps that report their problems, and a status write.
+ */
+class ClusterReconciler {
+  private readonly clusters: ResourceApi<ZookeeperCluster>;
+  private readonly pods: ResourceApi<Pod>;
+  private readonly configMaps: ResourceApi<ConfigMap>;
+  private readonly events: EventRecorder;
+  private readonly stores: Pick<Controller<ZookeeperCluster>, 'storeOf'>;
+  private readonly clientTls: OperatorClientTls;
+  private readonly log: Logger;
 
-  async function reconcile(cluster: ZookeeperCluster): Promise<Action> {
-    if (cluster.metadata.deletionTimestamp) return finalize(cluster);
-    if (!hasFinalizer(cluster, FINALIZER)) cluster = await addFinalizer(clusters, cluster, FINALIZER);
-    const classes = new Map(controller.storeOf<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass').list().map((c) => [c.metadata.name!, c]));
-    const planned = planCluster(cluster, podsOf(cluster), nodes(), classes);
+  constructor(client: KubeClient, stores: Pick<Controller<ZookeeperCluster>, 'storeOf'>, clientTls: OperatorClientTls, log: Logger) {
+    this.clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
+    this.pods = client.resource<Pod>('v1', 'Pod');
+    this.configMaps = client.resource<ConfigMap>('v1', 'ConfigMap');
+    this.events = new EventRecorder(client, MANAGER, MANAGER, log);
+    this.stores = stores;
+    this.clientTls = clientTls;
+    this.log = log;
+  }
+
+  async reconcile(cluster: ZookeeperCluster): Promise<Action> {
+    if (cluster.metadata.deletionTimestamp) return this.finalize(cluster);
+    if (!hasFinalizer(cluster, FINALIZER)) cluster = await addFinalizer(this.clusters, cluster, FINALIZER);
+    const planned = planCluster(cluster, this.podsOf(cluster), this.nodes(), this.secretClasses());
     if (!planned.ok) {
-      await writeStatus(cluster, {}, invalidSpecConditions(cluster, planned.problems));
+      await this.writeStatus(cluster, {}, invalidSpecConditions(cluster, planned.problems));
       return undefined;
     }
-    const { plan } = planned;
-    for (const configMap of plan.configMaps) await configMaps.apply(configMap, { fieldManager: MANAGER, force: true });
+    return this.carryOut(planned.plan);
+  }
+
+  private async carryOut(plan: ClusterPlan): Promise<Action> {
+    const { cluster } = plan;
+    for (const configMap of plan.configMaps) await this.configMaps.apply(configMap, { fieldManager: MANAGER, force: true });
     // Until its secret classes have a CA, servers would only wait for their certificates.
     const waitingForCertificates = plan.problems.some((p) => p.reason === 'SecretClassNotReady');
-    // Each server is asked as its pod was built: mid-change (TLS turned on or off) they differ.
-    const ensemble = plan.ensemble && !waitingForCertificates
-      ? await Promise.all(plan.ensemble.map(async (s) => ({ ...s, clientTls: await clientTls.forClasses(s.tls?.server, s.tls?.client) })))
-      : undefined;
-    const health = ensemble && await quorumHealth(ensemble);
-
-    const ctx: PodContext = { ...plan.pods, podApi: pods, log };
-    const steps = waitingForCertificates ? chain(ctx).then(async () => Requeue(FAST_REQUEUE_MS)) : cluster.spec.stopped
-      ? chain(ctx).then(deleteIllegalPods).then(deleteExcessPods).then(waitForTerminatingPods)
-      : chain(ctx).then(deleteIllegalPods).then(waitForTerminatingPods).then(createMissingPods)
-        .then(waitForRunningAndReadyPods).then(restartOutdatedServer(plan, health)).then(deleteExcessPods);
-    const { action, problems: found } = await steps.report();
+    const health = waitingForCertificates ? undefined : await this.quorumHealth(plan);
+    const { action, problems: found } = await this.podSteps(plan, health, waitingForCertificates).report();
     const problems = [...plan.problems, ...found];
 
-    await writeStatus(cluster, plan.status, clusterConditions(cluster, { settled: action === undefined, health, problems, remaining: plan.pods.pods.length }));
+    await this.writeStatus(cluster, plan.status, clusterConditions(cluster, { settled: action === undefined, health, problems, remaining: plan.pods.pods.length }));
     if (problems.length > 0) {
-      await events.publish(cluster, { type: 'Warning', reason: problems[0].reason, action: 'Reconcile', note: problems.map((p) => p.message).join('; ').slice(0, 1000) });
+      await this.events.publish(cluster, { type: 'Warning', reason: problems[0].reason, action: 'Reconcile', note: problems.map((p) => p.message).join('; ').slice(0, 1000) });
     }
     if (action) return action;
     return { requeueAfterMs: health && !health.healthy ? FAST_REQUEUE_MS : HEALTH_REQUEUE_MS };
   }
 
+  /** The running ensemble's answer; each server is asked as its pod was built: mid-change (TLS turned on or off) they differ. */
+  private async quorumHealth(plan: ClusterPlan): Promise<QuorumHealth | undefined> {
+    if (!plan.ensemble) return undefined;
+    return quorumHealth(await Promise.all(plan.ensemble.map(async (s) => ({ ...s, clientTls: await this.clientTls.forClasses(s.tls?.server, s.tls?.client) }))));
+  }
+
+  /** The pod steps of this pass: stopping, or creating, waiting for, rolling and removing servers. */
+  private podSteps(plan: ClusterPlan, health: QuorumHealth | undefined, waitingForCertificates: boolean) {
+    const ctx: PodContext = { ...plan.pods, podApi: this.pods, log: this.log };
+    if (waitingForCertificates) return chain(ctx).then(async () => Requeue(FAST_REQUEUE_MS));
+    if (plan.cluster.spec.stopped) return chain(ctx).then(deleteIllegalPods).then(deleteExcessPods).then(waitForTerminatingPods);
+    return chain(ctx).then(deleteIllegalPods).then(waitForTerminatingPods).then(createMissingPods)
+      .then(waitForRunningAndReadyPods).then(this.restartOutdatedServer(plan, health)).then(deleteExcessPods);
+  }
+
   /** Restarts (deletes, for createMissingPods to recreate) the next server whose configuration is out of date. */
-  function restartOutdatedServer(plan: ClusterPlan, health: QuorumHealth | undefined): Step<PodContext> {
+  private restartOutdatedServer(plan: ClusterPlan, health: QuorumHealth | undefined): Step<PodContext> {
     return async () => {
       const next = nextRestart(plan.outdated, health);
       if (next === 'none') return Continue;
       if (next === 'wait') return Requeue(FAST_REQUEUE_MS);
       const cluster = plan.cluster;
-      log.info({ cluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, pod: next.metadata.name }, 'restarting a server to apply the new configuration');
-      await events.publish(cluster, { type: 'Normal', reason: 'RollingRestart', action: 'Restart', note: `restarting ${next.metadata.name} to apply a new configuration (${health!.message})` });
-      await deletePod(pods, next);
+      this.log.info({ cluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, pod: next.metadata.name }, 'restarting a server to apply the new configuration');
+      await this.events.publish(cluster, { type: 'Normal', reason: 'RollingRestart', action: 'Restart', note: `restarting ${next.metadata.name} to apply a new configuration (${health!.message})` });
+      await deletePod(this.pods, next);
       return Requeue(FAST_REQUEUE_MS);
     };
   }
 
   /** Status is written only when it changed, so that a settled cluster causes no writes. */
-  async function writeStatus(cluster: ZookeeperCluster, fields: Partial<NonNullable<ZookeeperCluster['status']>>, updates: ConditionUpdate[]): Promise<void> {
+  private async writeStatus(cluster: ZookeeperCluster, fields: Partial<NonNullable<ZookeeperCluster['status']>>, updates: ConditionUpdate[]): Promise<void> {
     let conditions = cluster.status?.conditions;
     for (const u of updates) conditions = setCondition(conditions, u);
     const status = { ...cluster.status, ...fields, observedGeneration: cluster.metadata.generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(cluster.status)) return;
-    await clusters.apply({ apiVersion: API_VERSION, kind: 'ZookeeperCluster', metadata: { name: cluster.metadata.name, namespace: cluster.metadata.namespace }, status },
+    await this.clusters.apply({ apiVersion: API_VERSION, kind: 'ZookeeperCluster', metadata: { name: cluster.metadata.name, namespace: cluster.metadata.namespace }, status },
       { fieldManager: MANAGER, force: true, subresource: 'status' });
   }
 
   /** Deletion: servers stopped, then their data removed (unless retained), then the finalizer. */
-  async function finalize(cluster: ZookeeperCluster): Promise<Action> {
+  private async finalize(cluster: ZookeeperCluster): Promise<Action> {
     if (!hasFinalizer(cluster, FINALIZER)) return undefined;
-    const servers = podsOf(cluster).filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
+    const servers = this.podsOf(cluster).filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
     if (servers.length > 0) {
-      for (const pod of servers) if (!isTerminating(pod)) await deletePod(pods, pod);
+      for (const pod of servers) if (!isTerminating(pod)) await deletePod(this.pods, pod);
       return { requeueAfterMs: 1000 };
     }
     if (!cluster.spec.retainDataOnDelete) {
-      const done = await removeData(cluster);
+      const done = await this.removeData(cluster);
       if (!done) return { requeueAfterMs: 1000 };
     }
     try {
-      await removeFinalizer(clusters, cluster, FINALIZER);
+      await removeFinalizer(this.clusters, cluster, FINALIZER);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -154,16 +181,16 @@ export function clusterController({ client, cache, log, namespace, clientTls }: 
   }
 
   /** One pod per node that held servers removes the cluster's data directories there; true once all have. */
-  async function removeData(cluster: ZookeeperCluster): Promise<boolean> {
+  private async removeData(cluster: ZookeeperCluster): Promise<boolean> {
     // Read afresh: a cleanup pod created a moment ago may not be in the watch cache yet.
-    const listed = await pods.list(cluster.metadata.namespace, { labelSelector: `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_INSTANCE}=${cluster.metadata.name},${LABEL_COMPONENT}=${CLEANUP_COMPONENT}` });
+    const listed = await this.pods.list(cluster.metadata.namespace, { labelSelector: `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_INSTANCE}=${cluster.metadata.name},${LABEL_COMPONENT}=${CLEANUP_COMPONENT}` });
     const cleanupPods = ownedPods({ owner: cluster, pods: listed.items });
     let finished = true;
-    for (const node of nodesHoldingData(cluster, nodes())) {
+    for (const node of nodesHoldingData(cluster, this.nodes())) {
       const wanted = cleanupPod(cluster, node);
       const pod = cleanupPods.find((p) => p.metadata.name === wanted.metadata.name);
       if (!pod) {
-        await pods.create(wanted, { fieldManager: MANAGER });
+        await this.pods.create(wanted, { fieldManager: MANAGER });
         finished = false;
       } else if (pod.status?.phase !== 'Succeeded') finished = false;
     }
@@ -171,5 +198,17 @@ export function clusterController({ client, cache, log, namespace, clientTls }: 
     return finished;
   }
 
-  return controller;
+  /** The cluster's pods (those it controls), as the store has them. */
+  private podsOf(cluster: ZookeeperCluster): Pod[] {
+    return ownedPods({ owner: cluster, pods: this.stores.storeOf<Pod>('v1', 'Pod').byOwner(cluster.metadata.uid!) });
+  }
+
+  private nodes(): ServerNode[] {
+    return serverNodes(this.stores.storeOf<Node>('v1', 'Node').list());
+  }
+
+  /** The SecretClasses by name: the servers' TLS uses some of them. */
+  private secretClasses(): Map<string, SecretClass> {
+    return new Map(this.stores.storeOf<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass').list().map((c) => [c.metadata.name!, c]));
+  }
 }
