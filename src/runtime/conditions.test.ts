@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AVAILABLE, DEGRADED, available, degraded, getCondition, isConditionTrue, progressing, removeCondition, setCondition } from './conditions.ts';
+import { AVAILABLE, DEGRADED, available, conditionChanges, degraded, getCondition, isConditionTrue, progressing, removeCondition, setCondition } from './conditions.ts';
 
 const t0 = new Date('2026-01-01T10:00:00.123Z');
 const t1 = new Date('2026-01-01T10:05:00Z');
@@ -48,4 +48,19 @@ test('reasons must be CamelCase and messages are cut to the API limit', () => {
   assert.throws(() => setCondition([], degraded(true, 'invalid config'), t0), /reason "invalid config" must be CamelCase/);
   const long = setCondition([], degraded(true, 'TooLong', 'x'.repeat(40_000)), t0);
   assert.equal(long[0].message!.length, 32768);
+});
+
+test('conditionChanges: Available flipping, Degraded raised (or for another reason) and cleared become events', () => {
+  const at = (...updates: ReturnType<typeof available>[]) => updates.reduce((c, u) => setCondition(c, u, t0), [] as ReturnType<typeof setCondition>);
+  const starting = at(available(false, 'NoServers', 'no server is placed yet'), degraded(false, 'AsExpected'));
+  const up = at(available(true, 'QuorumHealthy', 'server 1 leads'), degraded(false, 'AsExpected'));
+  const broken = at(available(false, 'NoQuorum', 'no leader'), degraded(true, 'CrashLoopBackOff', 'server 2 keeps crashing'));
+  const worse = at(available(false, 'NoQuorum', 'no leader'), degraded(true, 'NoEligibleNode', 'server 3 has no node'));
+  const brief = (before: typeof up | undefined, after: typeof up) => conditionChanges(before, after).map((e) => `${e.type} ${e.reason}: ${e.note}`);
+  assert.deepEqual(brief(undefined, starting), ['Normal NoServers: Available is False: no server is placed yet'], 'a new object not available yet is no warning; Degraded False is no news');
+  assert.deepEqual(brief(starting, up), ['Normal QuorumHealthy: Available is True: server 1 leads']);
+  assert.deepEqual(brief(up, up), []);
+  assert.deepEqual(brief(up, broken), ['Warning NoQuorum: Available is False: no leader', 'Warning CrashLoopBackOff: Degraded is True: server 2 keeps crashing']);
+  assert.deepEqual(brief(broken, worse), ['Warning NoEligibleNode: Degraded is True: server 3 has no node']);
+  assert.deepEqual(brief(worse, up), ['Normal QuorumHealthy: Available is True: server 1 leads', 'Normal AsExpected: Degraded is False']);
 });

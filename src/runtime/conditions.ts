@@ -1,6 +1,7 @@
 // Status conditions as Kubernetes keeps them: one entry per type, lastTransitionTime moving only
 // when the status flips, observedGeneration saying which spec the condition describes.
 import type { Condition, KubeObject } from '../api/meta.ts';
+import type { EventSpec } from './events.ts';
 
 /** The workload serves its clients (enough replicas are ready). */
 export const AVAILABLE = 'Available';
@@ -85,6 +86,23 @@ export function isConditionTrue(conditions: readonly AnyCondition[] | undefined,
 export function removeCondition(conditions: Condition[] | undefined, type: string): Condition[] {
   const current = conditions ?? [];
   return current.some((c) => c.type === type) ? current.filter((c) => c.type !== type) : current;
+}
+
+/**
+ * The events telling a user what changed in the standard conditions between two status writes,
+ * with the conditions' reasons and messages: Available flipping (a Warning when it was lost), and
+ * Degraded becoming True or True for another reason (a Warning), or False again.
+ */
+export function conditionChanges(before: readonly Condition[] | undefined, after: readonly Condition[] | undefined): EventSpec[] {
+  const events: EventSpec[] = [];
+  const event = (type: EventSpec['type'], c: Condition): EventSpec =>
+    ({ type, reason: c.reason || c.type, action: `${c.type}Changed`, note: `${c.type} is ${c.status}${c.message ? `: ${c.message}` : ''}` });
+  const [wasAvailable, isAvailable] = [getCondition(before, AVAILABLE), getCondition(after, AVAILABLE)];
+  if (isAvailable && wasAvailable?.status !== isAvailable.status) events.push(event(wasAvailable?.status === 'True' ? 'Warning' : 'Normal', isAvailable));
+  const [wasDegraded, isDegraded] = [getCondition(before, DEGRADED), getCondition(after, DEGRADED)];
+  if (isDegraded?.status === 'True' && (wasDegraded?.status !== 'True' || wasDegraded.reason !== isDegraded.reason)) events.push(event('Warning', isDegraded));
+  else if (isDegraded?.status === 'False' && wasDegraded?.status === 'True') events.push(event('Normal', isDegraded));
+  return events;
 }
 
 export function available(status: boolean, reason: string, message?: string, observedGeneration?: number): ConditionUpdate {

@@ -305,3 +305,20 @@ test('with quorum care deleteExcessPods removes one pod at a time, only while th
   assert.deepEqual((await deleteExcessPods(unhealthyExcess)).result, REQUEUE);
   assert.deepEqual(unhealthyExcess.podApi.deleted.map((d) => d.name), ['simple-server-default-3'], 'the pod going away need not be ready');
 });
+
+test('the pod steps record what they create and delete, and why, as events of the owner', async () => {
+  const published: { owner: string; type: string; reason: string; note?: string }[] = [];
+  const events = { publish: async (owner: KubeObject, e: { type: string; reason: string; note?: string }) => void published.push({ owner: owner.metadata.name!, type: e.type, reason: e.reason, note: e.note }) };
+  const creating = context([pod(1)], { default: 2 }, { events });
+  creating.podApi.failCreate.set('simple-server-default-2', apiError(500, 'InternalError'));
+  await assert.rejects(createMissingPods(creating));
+  await createMissingPods(context([pod(1)], { default: 2 }, { events }));
+  await deleteExcessPods(context([pod(1), pod(2), pod(3)], { default: 2 }, { events }));
+  await deleteIllegalPods(context([pod(1), pod(2, { group: 'gone' })], { default: 1 }, { events }));
+  assert.deepEqual(published, [
+    { owner: 'simple', type: 'Warning', reason: 'FailedCreate', note: 'could not create pod simple-server-default-2 on node n2: InternalError (test)' },
+    { owner: 'simple', type: 'Normal', reason: 'SuccessfulCreate', note: 'created pod simple-server-default-2 on node n2' },
+    { owner: 'simple', type: 'Normal', reason: 'SuccessfulDelete', note: 'deleted pod simple-server-default-3: beyond the replicas of role group default' },
+    { owner: 'simple', type: 'Normal', reason: 'SuccessfulDelete', note: 'deleted pod simple-server-gone-2: no role group accounts for it (role group "gone" of role "server" is not in the spec)' },
+  ]);
+});

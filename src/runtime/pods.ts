@@ -23,6 +23,7 @@ import { desiredPods, existingPod, LABEL_POD_ID } from './pod-identity.ts';
 import { placePods, type NodeInfo, type PreviousPlacement } from './placement.ts';
 import { Continue, forEachItem, ReconcileError, reported, Requeue, type Reported, type StepResult } from './reconcile.ts';
 import type { Role } from './roles.ts';
+import type { EventRecorder } from './events.ts';
 
 /** The pod calls the helpers make. A ResourceApi<Pod> is one; tests may pass a fake. */
 export type PodApi = Pick<ResourceApi<Pod>, 'create' | 'delete'>;
@@ -101,6 +102,8 @@ export interface PodContext extends PodSet {
   podApi: PodApi;
   /** Told about every pod created or deleted, and why. */
   log?: Logger;
+  /** Records every pod created or deleted, and why, as an event of the owner (kubectl describe shows it). */
+  events?: Pick<EventRecorder, 'publish'>;
 }
 
 /**
@@ -202,7 +205,7 @@ export async function deleteIllegalPods(ctx: PodContext): Promise<StepResult> {
     items: () => illegalPods(ctx).filter((i) => !isTerminating(i.pod)),
     act: async ({ pod, why }) => {
       ctx.log?.info({ pod: pod.metadata.name, why }, 'deleting a pod no role group accounts for');
-      return deletePod(ctx.podApi, pod);
+      return deleteAndRecord(ctx, pod, `no role group accounts for it (${why})`);
     },
     strategy: 'AllRequeue',
     requeueAfterMs: requeueDelay(ctx),
@@ -270,7 +273,7 @@ export async function deleteExcessPods(ctx: PodContext): Promise<PodStepResult> 
   if (excess.length === 0) return reported(Continue, []);
   const removeExcess = async (pod: Pod) => {
     ctx.log?.info({ pod: pod.metadata.name }, 'deleting a pod beyond its role group\'s replicas');
-    return deletePod(ctx.podApi, pod);
+    return deleteAndRecord(ctx, pod, `beyond the replicas of role group ${existingPod(pod).roleGroup}`);
   };
   if (!ctx.quorum) {
     return reported(await forEachItem<PodContext, Pod>({ items: () => excess, act: removeExcess, strategy: 'AllRequeue', requeueAfterMs: requeueDelay(ctx) })(ctx), []);
@@ -379,10 +382,12 @@ async function createPod(ctx: PodContext, input: PodBuildInput): Promise<boolean
   try {
     await ctx.podApi.create(pod, { fieldManager: ctx.manager });
     ctx.log?.info({ pod: input.name, node: input.node }, 'created pod');
+    void ctx.events?.publish(owner, { type: 'Normal', reason: 'SuccessfulCreate', action: 'Create', note: `created pod ${input.name} on node ${input.node}` });
   } catch (err) {
     // Our view of the pods was stale: the pod is there, the next pass sees it.
     if (isAlreadyExists(err)) return true;
     const message = `could not create pod ${input.name} on node ${input.node}: ${(err as Error).message}`;
+    void ctx.events?.publish(owner, { type: 'Warning', reason: 'FailedCreate', action: 'Create', note: message });
     // The API server rejected the pod itself: retrying the same pod cannot help.
     if (isInvalid(err)) throw ReconcileError.terminal('InvalidPod', message, err);
     throw ReconcileError.transient('PodCreateFailed', message, err);
@@ -403,6 +408,13 @@ export async function deletePod(api: Pick<PodApi, 'delete'>, pod: Pod): Promise<
     throw ReconcileError.transient('PodDeleteFailed', `could not delete pod ${name}: ${(err as Error).message}`, err);
   }
   return true;
+}
+
+/** deletePod, then an event of the owner saying why. */
+async function deleteAndRecord(ctx: PodContext, pod: Pod, why: string): Promise<boolean> {
+  const changed = await deletePod(ctx.podApi, pod);
+  void ctx.events?.publish(ctx.owner, { type: 'Normal', reason: 'SuccessfulDelete', action: 'Delete', note: `deleted pod ${pod.metadata.name}: ${why}` });
+  return changed;
 }
 
 export function isTerminating(pod: KubeObject): boolean {

@@ -26,6 +26,8 @@ export interface RestartPodsOptions {
   rolling: boolean;
   /** The product's own check after each pod is back, e.g. "the ensemble has a quorum". */
   healthy?: () => boolean | Promise<boolean>;
+  /** Told about each pod as it is restarted (to record an event, say). */
+  onRestart?: (pod: Pod) => void;
   /** How often the pods are looked at while waiting (default 1 s). */
   pollMs?: number;
   /** Longest wait for the pods to become ready, per wait (default 10 minutes). */
@@ -53,12 +55,14 @@ export async function restartPods(opts: RestartPodsOptions): Promise<string[]> {
       const next = stalePods(pods, isStale)[0];
       if (!next) return restarted;
       await deletePod(opts.podApi, next);
+      opts.onRestart?.(next);
       restarted.push(next.metadata.name ?? '');
     }
   }
   const stale = stalePods(await opts.pods(), isStale);
   for (const pod of stale) {
     await deletePod(opts.podApi, pod);
+    opts.onRestart?.(pod);
     restarted.push(pod.metadata.name ?? '');
   }
   await settled(opts, isStale, restarted);

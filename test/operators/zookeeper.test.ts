@@ -244,6 +244,20 @@ for (const runtime of ['systemd', 'process'] as const) {
       assert.equal(read, 'written through server 1', 'the data survived the stop');
     });
 
+    test('the cluster\'s events tell its story: servers created, rolled and removed, availability lost and regained', async () => {
+      const events = (await stack.kubectl.ok(['get', 'events', '--field-selector', `involvedObject.kind=ZookeeperCluster,involvedObject.name=${CLUSTER}`,
+        '-o', 'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'])).trim().split('\n');
+      const has = (pattern: RegExp) => assert.ok(events.some((e) => pattern.test(e)), `an event matching ${pattern} in:\n${events.join('\n')}`);
+      for (const id of [1, 2, 3, 4, 5]) has(new RegExp(`^Normal SuccessfulCreate: created pod ${CLUSTER}-server-default-${id} on node `));
+      for (const id of [4, 5]) has(new RegExp(`^Normal SuccessfulDelete: deleted pod ${CLUSTER}-server-default-${id}: beyond the replicas of role group default$`));
+      has(/^Normal RollingRestart: restarting zk-server-default-\d to apply a new configuration/);
+      has(/^Normal RollingRestart: restarting zk-server-default-\d for Restart command roll$/);
+      has(/^Warning Stopped: Available is False: the cluster is stopped/);
+      has(/^Normal QuorumHealthy: Available is True: server \d leads \d follower/);
+      const described = await stack.kubectl.ok(['describe', 'zk', CLUSTER]);
+      assert.match(described, /Events:[\s\S]*SuccessfulCreate\s+\S+\s+zookeeper-operator\s+created pod/);
+    });
+
     test('deleting the cluster stops every service and removes its data', async () => {
       const addresses = await servers();
       const placements = (await clusters().get(CLUSTER, 'default')).status!.servers!;

@@ -15,7 +15,7 @@ import type { KubeClient } from '../../client/client.ts';
 import type { ResourceApi } from '../../client/resource.ts';
 import { isNotFound } from '../../client/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { setCondition, type ConditionUpdate } from '../../runtime/conditions.ts';
+import { conditionChanges, setCondition, type ConditionUpdate } from '../../runtime/conditions.ts';
 import type { SharedCache } from '../../runtime/cache.ts';
 import { Controller, generationChanged, type Action } from '../../runtime/controller.ts';
 import { EventRecorder } from '../../runtime/events.ts';
@@ -114,9 +114,6 @@ class ClusterReconciler {
     const problems = [...plan.problems, ...found];
 
     await this.writeStatus(cluster, plan.status, clusterConditions(cluster, { settled: action === undefined, health, problems, remaining: plan.pods.pods.length }));
-    if (problems.length > 0) {
-      await this.events.publish(cluster, { type: 'Warning', reason: problems[0].reason, action: 'Reconcile', note: problems.map((p) => p.message).join('; ').slice(0, 1000) });
-    }
     if (action) return action;
     return { requeueAfterMs: health && !health.healthy ? FAST_REQUEUE_MS : HEALTH_REQUEUE_MS };
   }
@@ -129,7 +126,7 @@ class ClusterReconciler {
 
   /** The pod steps of this pass: stopping, or creating, waiting for, rolling and removing servers. */
   private podSteps(plan: ClusterPlan, health: QuorumHealth | undefined, waitingForCertificates: boolean) {
-    const ctx: PodContext = { ...plan.pods, podApi: this.pods, log: this.log };
+    const ctx: PodContext = { ...plan.pods, podApi: this.pods, log: this.log, events: this.events };
     if (waitingForCertificates) return chain(ctx).then(async () => Requeue(FAST_REQUEUE_MS));
     if (plan.cluster.spec.stopped) return chain(ctx).then(deleteIllegalPods).then(deleteExcessPods).then(waitForTerminatingPods);
     return chain(ctx).then(deleteIllegalPods).then(waitForTerminatingPods).then(createMissingPods)
@@ -156,6 +153,7 @@ class ClusterReconciler {
     for (const u of updates) conditions = setCondition(conditions, u);
     const status = { ...cluster.status, ...fields, observedGeneration: cluster.metadata.generation, conditions };
     if (JSON.stringify(status) === JSON.stringify(cluster.status)) return;
+    for (const change of conditionChanges(cluster.status?.conditions, conditions)) void this.events.publish(cluster, change);
     await this.clusters.apply({ apiVersion: API_VERSION, kind: 'ZookeeperCluster', metadata: { name: cluster.metadata.name, namespace: cluster.metadata.namespace }, status },
       { fieldManager: MANAGER, force: true, subresource: 'status' });
   }

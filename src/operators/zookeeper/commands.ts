@@ -7,6 +7,7 @@ import { sleep } from '../../client/client.ts';
 import type { Logger } from '../../common/log.ts';
 import type { SharedCache } from '../../runtime/cache.ts';
 import { commandController, type CommandController } from '../../runtime/commands.ts';
+import { EventRecorder } from '../../runtime/events.ts';
 import { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY } from '../../runtime/labels.ts';
 import { ownedPods } from '../../runtime/pods.ts';
 import { restartPods } from '../../runtime/restart.ts';
@@ -20,6 +21,7 @@ const POLL_MS = 1000;
 export function zookeeperCommands({ client, cache, log, namespace, clientTls }: { client: KubeClient; cache?: SharedCache; log: Logger; namespace?: string; clientTls: OperatorClientTls }): CommandController<ZookeeperCluster> {
   const clusters = client.resource<ZookeeperCluster>(API_VERSION, 'ZookeeperCluster');
   const pods = client.resource<Pod>('v1', 'Pod');
+  const events = new EventRecorder(client, MANAGER, MANAGER, log);
   const serverPods = async (cluster: ZookeeperCluster): Promise<Pod[]> => {
     const list = await pods.list(cluster.metadata.namespace, {
       labelSelector: `${LABEL_MANAGED_BY}=${MANAGER},${LABEL_INSTANCE}=${cluster.metadata.name},${LABEL_COMPONENT}=${SERVER_ROLE}`,
@@ -47,6 +49,9 @@ export function zookeeperCommands({ client, cache, log, namespace, clientTls }: 
         if (cluster.spec.stopped) throw new Error(`${cluster.metadata.name} is stopped: start it instead of restarting it`);
         await restartPods({
           pods: () => serverPods(cluster), podApi: pods, since: run.since, rolling: run.rolling, signal: run.signal,
+          onRestart: (pod) => void events.publish(cluster, {
+            type: 'Normal', reason: run.rolling ? 'RollingRestart' : 'Restart', action: 'Restart', note: `restarting ${pod.metadata.name} for Restart command ${run.command.metadata.name}`,
+          }),
           healthy: async () => {
             const current = await clusters.get(cluster.metadata.name!, cluster.metadata.namespace);
             const servers = (current.status?.connectionString ?? '').split(',').filter(Boolean).map((hostPort, i) => {
