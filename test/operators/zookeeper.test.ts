@@ -173,6 +173,11 @@ for (const runtime of ['systemd', 'process'] as const) {
       assert.equal(read, 'written through server 1');
     });
 
+    /** The cluster's events as `TYPE REASON: MESSAGE` lines, as kubectl lists them. */
+    const clusterEvents = async () => (await stack.kubectl.ok(['get', 'events', '--field-selector', `involvedObject.kind=ZookeeperCluster,involvedObject.name=${CLUSTER}`,
+      '-o', 'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'])).trim().split('\n');
+    const hasEvent = (events: string[], pattern: RegExp) => assert.ok(events.some((e) => pattern.test(e)), `an event matching ${pattern} in:\n${events.join('\n')}`);
+
     test('scaling 3 → 5 → 3 keeps every znode', async () => {
       const writeEach = async (label: string) => {
         for (const s of await servers()) {
@@ -199,6 +204,13 @@ for (const runtime of ['systemd', 'process'] as const) {
       assert.ok(children.includes('hello'));
       assert.equal(children.filter((c) => c.startsWith('at-3-')).length, 3);
       assert.equal(children.filter((c) => c.startsWith('at-5-')).length, 5);
+      // The operator's events say what it did: two servers created, the others rolled onto the new membership, the two removed.
+      const events = await clusterEvents();
+      for (const id of [4, 5]) {
+        hasEvent(events, new RegExp(`^Normal SuccessfulCreate: created pod ${CLUSTER}-server-default-${id} on node `));
+        hasEvent(events, new RegExp(`^Normal SuccessfulDelete: deleted pod ${CLUSTER}-server-default-${id}: beyond the replicas of role group default$`));
+      }
+      hasEvent(events, new RegExp(`^Normal RollingRestart: restarting ${CLUSTER}-server-default-\\d to apply a new configuration`));
     });
 
     test('a rolling Restart keeps a quorum throughout, checked continuously by a client', async () => {
@@ -229,6 +241,8 @@ for (const runtime of ['systemd', 'process'] as const) {
       assert.ok(minimumUp >= addresses.length - 1, `at most one server was down at a time (fewest up: ${minimumUp})`);
       const written = await withZooKeeper(addresses.map((s) => `${s.address}:${s.clientPort}`).join(','), (zk) => zk.children('/granary-test/restart'));
       assert.equal(written.length, writes, 'every write during the restart succeeded and is there');
+      const events = await clusterEvents();
+      for (const pod of after) hasEvent(events, new RegExp(`^Normal RollingRestart: restarting ${pod.metadata.name} for Restart command roll$`));
     });
 
     test('Stop stops every server and keeps the data; Start brings the ensemble back', async () => {
@@ -244,16 +258,12 @@ for (const runtime of ['systemd', 'process'] as const) {
       assert.equal(read, 'written through server 1', 'the data survived the stop');
     });
 
-    test('the cluster\'s events tell its story: servers created, rolled and removed, availability lost and regained', async () => {
-      const events = (await stack.kubectl.ok(['get', 'events', '--field-selector', `involvedObject.kind=ZookeeperCluster,involvedObject.name=${CLUSTER}`,
-        '-o', 'jsonpath={range .items[*]}{.type} {.reason}: {.message}{"\\n"}{end}'])).trim().split('\n');
-      const has = (pattern: RegExp) => assert.ok(events.some((e) => pattern.test(e)), `an event matching ${pattern} in:\n${events.join('\n')}`);
-      for (const id of [1, 2, 3, 4, 5]) has(new RegExp(`^Normal SuccessfulCreate: created pod ${CLUSTER}-server-default-${id} on node `));
-      for (const id of [4, 5]) has(new RegExp(`^Normal SuccessfulDelete: deleted pod ${CLUSTER}-server-default-${id}: beyond the replicas of role group default$`));
-      has(/^Normal RollingRestart: restarting zk-server-default-\d to apply a new configuration/);
-      has(/^Normal RollingRestart: restarting zk-server-default-\d for Restart command roll$/);
-      has(/^Warning Stopped: Available is False: the cluster is stopped/);
-      has(/^Normal QuorumHealthy: Available is True: server \d leads \d follower/);
+    test('the cluster\'s events tell its story: servers created, availability lost and regained, in kubectl describe too', async () => {
+      const events = await clusterEvents();
+      for (const id of [1, 2, 3]) hasEvent(events, new RegExp(`^Normal SuccessfulCreate: created pod ${CLUSTER}-server-default-${id} on node `));
+      // Lost (Stop, or a quorum lost on the way) with its reason, and regained.
+      hasEvent(events, /^Warning \w+: Available is False: \S/);
+      hasEvent(events, /^Normal QuorumHealthy: Available is True: server \d leads \d follower/);
       const described = await stack.kubectl.ok(['describe', 'zk', CLUSTER]);
       assert.match(described, /Events:[\s\S]*SuccessfulCreate\s+\S+\s+zookeeper-operator\s+created pod/);
     });
