@@ -65,8 +65,23 @@ function runCommand(argv: string[]): Promise<{ code: number; stdout: string; std
   });
 }
 
+export interface SystemdOptions {
+  /**
+   * Host directories the namespace sees empty instead (a tmpfs each), e.g. where packages
+   * installed inside put units and state, so that nothing of the host's is seen or changed.
+   */
+  privateDirs?: string[];
+  /**
+   * Directories searched for units after the test's own: only private ones (a host directory of
+   * units would bring the host's units, e.g. tmpfiles cleaning the shared /tmp, into the boot).
+   */
+  moreUnitDirs?: string[];
+}
+
 /** Starts systemd and waits until it reports running (or degraded). */
-export async function startSystemd(): Promise<TestSystemd> {
+export async function startSystemd(opts: SystemdOptions = {}): Promise<TestSystemd> {
+  const notPrivate = (opts.moreUnitDirs ?? []).filter((d) => !opts.privateDirs?.includes(d));
+  if (notPrivate.length > 0) throw new Error(`unit directories must be private to the test systemd: ${notPrivate.join(', ')}`);
   const unavailable = systemdUnavailable();
   if (unavailable) throw new Error(`cannot start a test systemd: ${unavailable}`);
   const root = mkdtempSync('/tmp/granary-systemd-');
@@ -81,7 +96,8 @@ export async function startSystemd(): Promise<TestSystemd> {
     'mount -t cgroup2 cgroup2 /sys/fs/cgroup',
     'mkdir -p /run/systemd/journald.conf.d',
     "printf '[Journal]\\nStorage=volatile\\nRateLimitBurst=0\\n' > /run/systemd/journald.conf.d/granary-test.conf",
-    `export SYSTEMD_UNIT_PATH=${unitDir} container=granary-test`,
+    ...(opts.privateDirs ?? []).map((dir) => `mount -t tmpfs -o mode=755 tmpfs ${dir}`),
+    `export SYSTEMD_UNIT_PATH=${[unitDir, ...opts.moreUnitDirs ?? []].join(':')} container=granary-test`,
     `exec ${SYSTEMD} --unit=granary-test.target --log-target=console --show-status=no`,
     '',
   ].join('\n'));

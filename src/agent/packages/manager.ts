@@ -61,7 +61,7 @@ export class PackageManager {
   private constructor(store: PackageStore, options: PackageManagerOptions) {
     this.store = store;
     this.options = options;
-    this.apt = new AptRepository('os', options.apt);
+    this.apt = new AptRepository('os', { ...options.apt, policyDir: join(options.root, 'apt-policy') });
   }
 
   static async open(options: PackageManagerOptions): Promise<PackageManager> {

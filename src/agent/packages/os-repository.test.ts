@@ -12,12 +12,17 @@ import type { CommandResult } from './os-repository.ts';
 class FakeDebianHost {
   readonly installed = new Map<string, string>();
   readonly commands: string[] = [];
+  readonly underPolicy: string[] = [];
   readonly available: Record<string, string[]>;
   constructor(available: Record<string, string[]>) {
     this.available = available;
   }
 
-  run = async (argv: string[]): Promise<CommandResult> => {
+  run = async (wrapped: string[]): Promise<CommandResult> => {
+    // Installs and removals come inside the agent's no-service-starts namespace (as root).
+    const policy = wrapped.indexOf('granary-apt');
+    if (policy >= 0) this.underPolicy.push(wrapped.slice(policy + 3).join(' '));
+    const argv = policy >= 0 ? wrapped.slice(policy + 3) : wrapped;
     this.commands.push(argv.join(' '));
     const ok = (stdout = ''): CommandResult => ({ code: 0, stdout, stderr: '' });
     const [command, ...args] = argv;
@@ -76,6 +81,8 @@ test('an upstream version installs the newest Debian version of it; exact and up
   assert.deepEqual(await packages.release('pod-c'), ['zookeeper:3.8.0-11+deb12u2']);
   assert.deepEqual(host.ran('dpkg --remove'), ['dpkg --remove zookeeper']);
   assert.deepEqual(packages.installed(), []);
+  // As root, installs and removals run where maintainer scripts start no service (test/agent/apt-policy.test.ts).
+  assert.deepEqual(host.underPolicy, process.getuid?.() === 0 ? [...host.ran('apt-get install'), ...host.ran('dpkg --remove')] : []);
 });
 
 test('the installed package wins when its upstream version matches, and a host\'s package is never removed', async (t) => {
