@@ -44,6 +44,11 @@ export class Kubectl {
         clearTimeout(timer);
         resolve({ code, stdout, stderr });
       });
+      // kubectl may exit without reading its input (a command that takes none); its exit code and
+      // output tell the result, so a pipe it closed first is not an error of the run.
+      child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') reject(err);
+      });
       child.stdin.end(opts.input ?? '');
     });
   }
