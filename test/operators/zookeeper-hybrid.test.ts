@@ -1,18 +1,22 @@
 // One ZooKeeper ensemble across both worlds, real parts only: two servers as systemd services
 // on bare-metal agents (systemd as PID 1 in a namespace) and one in an OCI container on a third
 // agent (containerd through CRI), the container image built by `granary image build` from the
-// same Debian packages and pulled from Debian's docker-registry. Nodes on 127.0.12.21-23, the
-// registry on 127.0.12.20.
+// same Debian packages and pulled from Debian's docker-registry. ZooKeeper as a user gets it: TLS
+// on the client port and the quorum, with certificates from the platform's "tls" SecretClass
+// mounted into the container as into the services. Nodes on 127.0.12.21-23, the registry on
+// 127.0.12.20.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect as connectTls } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import type { Pod } from '../../src/api/kinds/core.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { pushImageLayout } from '../../src/agent/images/oci-layout.ts';
 import type { ZookeeperCluster } from '../../src/operators/zookeeper/crd.ts';
-import { serverState } from '../../src/operators/zookeeper/four-letter.ts';
+import { serverState, type ClientTls } from '../../src/operators/zookeeper/four-letter.ts';
 import { ZooKeeperSession, withZooKeeper } from '../../src/operators/zookeeper/zk-client.ts';
 import { containersUnavailable, startContainerHost, zookeeperImageLayout, type ContainerHost } from '../support/containers.ts';
 import { eventually } from '../support/eventually.ts';
@@ -22,10 +26,23 @@ import { startZookeeperStack, type ZookeeperStack } from '../support/zookeeper-s
 const CLUSTER = 'hybrid';
 const WAIT_MS = 240_000;
 
+/** The certificate a server presents on its client port. */
+function presentedCertificate(host: string, port: number, tls: ClientTls): Promise<X509Certificate> {
+  return new Promise((resolve, reject) => {
+    const socket = connectTls({ host, port, ...tls }, () => {
+      resolve(socket.getPeerX509Certificate()!);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+}
+
 describe('one ZooKeeper ensemble on bare metal and in a container', { skip: systemdUnavailable() ?? containersUnavailable() }, () => {
   let systemd: TestSystemd;
   let host: ContainerHost;
   let stack: ZookeeperStack;
+  /** A client of the cluster: it trusts the CA the discovery ConfigMap carries (no client authentication by default). */
+  let tls: ClientTls;
   const clusters = () => stack.client.resource<ZookeeperCluster>('zookeeper.granary.dev/v1alpha1', 'ZookeeperCluster');
   const serverPods = async () => (await stack.client.resource<Pod & KubeObject>('v1', 'Pod').list('default', { labelSelector: `app.kubernetes.io/instance=${CLUSTER},app.kubernetes.io/component=server` })).items;
   const containerNode = () => stack.nodes.find((n) => n.runtime === 'container')!;
@@ -75,8 +92,7 @@ kind: ZookeeperCluster
 metadata: { name: ${CLUSTER} }
 spec:
   imageRegistry: ${host.registry.address}
-  # Plain text: this test is about the runtimes; zookeeper-tls.test.ts covers TLS.
-  clusterConfig: { tls: { serverSecretClass: "", quorumSecretClass: "" } }
+  # TLS as by default: client port and quorum, certificates of the "tls" SecretClass.
   servers:
     config: { tickTime: 500, heapMiB: 96 }
     roleGroups:
@@ -84,6 +100,9 @@ spec:
       boxed: { replicas: 1, runtime: container }
 ` });
     await settled();
+    const discovery = (await stack.client.resource('v1', 'ConfigMap').get(CLUSTER, 'default') as unknown as { data: Record<string, string> }).data;
+    assert.equal(discovery.ZOOKEEPER_TLS, 'true');
+    tls = { ca: discovery['ca.crt'] };
     const pods = await serverPods();
     const boxed = pods.filter((p) => p.metadata.labels?.['app.kubernetes.io/role-group'] === 'boxed');
     assert.equal(boxed.length, 1);
@@ -97,13 +116,19 @@ spec:
     assert.equal(units.stdout.trim().split('\n').filter(Boolean).length, 2, `two servers run as systemd services: ${units.stdout}`);
 
     const addresses = (await connect()).split(',').map((hp) => { const [a, p] = hp.split(':'); return { address: a, port: Number(p) }; });
-    const modes = (await Promise.all(addresses.map((s) => serverState(s.address, s.port)))).map((s) => (s.serving ? s.mode : 'down')).sort();
+    const modes = (await Promise.all(addresses.map((s) => serverState(s.address, s.port, tls)))).map((s) => (s.serving ? s.mode : 'down')).sort();
     assert.deepEqual(modes, ['follower', 'follower', 'leader']);
     const metal = addresses.find((a) => a.address !== containerNode().address)!;
     const box = await containerServer();
-    await withZooKeeper(`${metal.address}:${metal.port}`, (zk) => zk.mkdirp('/hybrid/hello', Buffer.from('written on bare metal')));
-    const read = await withZooKeeper(`${box.address}:${box.port}`, (zk) => eventually('the znode in the container', async () => (await zk.getData('/hybrid/hello'))?.toString()));
+    await withZooKeeper(`${metal.address}:${metal.port}`, (zk) => zk.mkdirp('/hybrid/hello', Buffer.from('written on bare metal')), tls);
+    const read = await withZooKeeper(`${box.address}:${box.port}`, (zk) => eventually('the znode in the container', async () => (await zk.getData('/hybrid/hello'))?.toString()), tls);
     assert.equal(read, 'written on bare metal');
+
+    // The containerised server speaks TLS only, with a certificate for its node's address whose key is on that node.
+    const certificate = await presentedCertificate(box.address, box.port, tls);
+    assert.match(certificate.subjectAltName ?? '', new RegExp(`IP Address:${box.address.replaceAll('.', '\\.')}(,|$)`));
+    assert.ok(existsSync(join(containerNode().root, 'pods', box.pod.metadata.uid!, 'volumes', 'tls-server', 'tls.key')), 'the server key is on the container node');
+    await assert.rejects(ZooKeeperSession.connect(`${box.address}:${box.port}`, 3_000), /could not connect/, 'a plain-text client gets no session');
   });
 
   test('the containerised server killed comes back with the same id and data', async () => {
@@ -113,7 +138,7 @@ spec:
     process.kill(pid, 'SIGKILL');
     await eventually('the server restarted in a new container', async () => {
       const now = pidListeningOn(box.address, box.port);
-      return now !== undefined && now !== pid && (await serverState(box.address, box.port)).serving ? true : undefined;
+      return now !== undefined && now !== pid && (await serverState(box.address, box.port, tls)).serving ? true : undefined;
     }, WAIT_MS, 500);
     // The pod's status is written after the run starts (at once, on the runtime's run event), not with it.
     const again = await eventually('the restart counted in the pod\'s status', async () => {
@@ -123,13 +148,13 @@ spec:
     assert.equal(again.pod.metadata.uid, box.pod.metadata.uid, 'the same pod');
     const dataDir = join(containerNode().root, 'volumes', 'zookeeper', 'default', CLUSTER, `server-${box.id}`);
     assert.equal(readFileSync(join(dataDir, 'myid'), 'utf8').trim(), String(box.id), 'the same id, on the node');
-    const read = await withZooKeeper(`${box.address}:${box.port}`, async (zk) => (await zk.getData('/hybrid/hello'))?.toString());
+    const read = await withZooKeeper(`${box.address}:${box.port}`, async (zk) => (await zk.getData('/hybrid/hello'))?.toString(), tls);
     assert.equal(read, 'written on bare metal', 'and the same data');
   });
 
   test('a rolling Restart across both kinds keeps a quorum; a client writing throughout loses nothing', async () => {
     const before = new Map((await serverPods()).map((p) => [p.metadata.name, p.metadata.uid]));
-    const session = await ZooKeeperSession.connect(await connect());
+    const session = await ZooKeeperSession.connect(await connect(), 10_000, tls);
     const acknowledged: string[] = [];
     let attempts = 0;
     let writing = true;
@@ -154,7 +179,7 @@ spec:
     }
     for (const pod of await serverPods()) assert.notEqual(pod.metadata.uid, before.get(pod.metadata.name), `${pod.metadata.name} was restarted`);
     await settled();
-    const written = new Set(await withZooKeeper(await connect(), (zk) => zk.children('/hybrid/roll')));
+    const written = new Set(await withZooKeeper(await connect(), (zk) => zk.children('/hybrid/roll'), tls));
     const lost = acknowledged.filter((p) => !written.has(p.split('/').pop()!));
     assert.ok(acknowledged.length > 10, `the client kept writing (${acknowledged.length} of ${attempts} acknowledged)`);
     assert.deepEqual(lost, [], 'every acknowledged write is there');
@@ -174,6 +199,6 @@ spec:
     assert.equal(still?.id, running.id, 'the same container');
     assert.equal(pidListeningOn(box.address, box.port), pid, 'the same process');
     assert.equal((await containerServer()).pod.status?.containerStatuses?.[0]?.restartCount, box.pod.status?.containerStatuses?.[0]?.restartCount, 'not restarted');
-    assert.equal((await serverState(box.address, box.port)).serving, true);
+    assert.equal((await serverState(box.address, box.port, tls)).serving, true);
   });
 });
