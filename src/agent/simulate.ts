@@ -5,11 +5,14 @@ import type { Pod } from '../api/kinds/core.ts';
 import type { KubeClient } from '../client/client.ts';
 import { isConflict, isNotFound } from '../client/errors.ts';
 import type { Logger } from '../common/log.ts';
+import { forEachLimited } from '../common/for-each-limited.ts';
 import { WorkQueue } from '../runtime/queue.ts';
 import { watcher } from '../runtime/watcher.ts';
 import { NodeRegistration, type Capacity } from './node.ts';
 import { allRunning, nowRfc3339 } from './pod-status.ts';
 
+/** The port a kubelet announces; nothing listens there, but Prometheus' node discovery gives a target per node. */
+const SIMULATED_KUBELET_PORT = 10250;
 const SIMULATED_CAPACITY: Capacity = { cpu: '32', memory: '134217728Ki', 'ephemeral-storage': '1073741824Ki', pods: '110' };
 
 export interface SimulationOptions {
@@ -32,7 +35,7 @@ export async function runSimulation(opts: SimulationOptions, signal: AbortSignal
   const concurrency = opts.concurrency ?? 32;
   const nodes = Array.from({ length: opts.count }, (_, i) => {
     const name = `${opts.prefix}-${i}`;
-    return new NodeRegistration(opts.client, { name, ip: simulatedAddress(i), port: 0, labels: { ...opts.labels, 'granary.dev/simulated': 'true' }, runtime: 'simulated://granary' }, () => SIMULATED_CAPACITY, opts.log.child({ node: name }));
+    return new NodeRegistration(opts.client, { name, ip: simulatedAddress(i), port: SIMULATED_KUBELET_PORT, labels: { ...opts.labels, 'granary.dev/simulated': 'true' }, runtime: 'simulated://granary' }, () => SIMULATED_CAPACITY, opts.log.child({ node: name }));
   });
   const byName = new Map(nodes.map((n, i) => [n.name, simulatedAddress(i)]));
   await forEachLimited(nodes, concurrency, async (n) => {
@@ -95,13 +98,6 @@ export async function runSimulation(opts: SimulationOptions, signal: AbortSignal
     queue.add(key);
   }
   await Promise.all([...workers, heartbeats]);
-}
-
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
 }
 
 function sleepUntil(ms: number, signal: AbortSignal): Promise<void> {

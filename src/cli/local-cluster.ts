@@ -1,7 +1,7 @@
 // The machine `granary up` runs on: its data directory, its three local nodes (one agent each on
 // its own loopback address), which runtime their services get, and stopping those services.
 import { homedir } from 'node:os';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { sleep, type KubeClient } from '../client/client.ts';
@@ -37,17 +37,45 @@ export function useSystemdRuntime(): boolean {
   }
 }
 
+/** Listens on host:port for a moment: the port it got (any free one for port 0), or why it could not. */
+function probePort(host: string, port: number): Promise<{ port: number } | { error: NodeJS.ErrnoException }> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => done({ error }));
+    probe.listen(port, host, () => {
+      const got = (probe.address() as { port: number }).port;
+      probe.close(() => done({ port: got }));
+    });
+  });
+}
+
 /** Fails, before anything starts, when another process holds a local node's agent address. */
 export async function checkAgentAddressesFree(): Promise<void> {
   for (const node of LOCAL_NODES) {
-    await new Promise<void>((done, fail) => {
-      const probe = createServer();
-      probe.once('error', (err: NodeJS.ErrnoException) => fail(new UsageError(err.code === 'EADDRINUSE'
-        ? `${node.ip}:${AGENT_PORT} (node ${node.name}'s agent) is in use: another \`granary up\` (with another data directory) or a granary agent runs on this machine; stop it first`
-        : `cannot listen on ${node.ip}:${AGENT_PORT} for node ${node.name}: ${err.message}`)));
-      probe.listen(AGENT_PORT, node.ip, () => probe.close(() => done()));
-    });
+    const probed = await probePort(node.ip, AGENT_PORT);
+    if (!('error' in probed)) continue;
+    throw new UsageError(probed.error.code === 'EADDRINUSE'
+      ? `${node.ip}:${AGENT_PORT} (node ${node.name}'s agent) is in use: another \`granary up\` (with another data directory) or a granary agent runs on this machine; stop it first`
+      : `cannot listen on ${node.ip}:${AGENT_PORT} for node ${node.name}: ${probed.error.message}`);
   }
+}
+
+/** Where the operators serve their metrics and the monitoring stack's discovery. */
+export const OPERATORS_HOST = '127.0.0.1';
+
+/**
+ * The port of the operators' endpoint (metrics, and the monitoring stack's discovery) on
+ * 127.0.0.1: the same on every run while it is free, since the stack's Prometheus is configured
+ * with it; a new free one, remembered, otherwise.
+ */
+export async function operatorsPort(dataDir: string): Promise<number> {
+  const file = join(dataDir, 'operators.port');
+  const kept = existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : 0;
+  if (Number.isInteger(kept) && kept > 0 && kept <= 65535 && !('error' in await probePort(OPERATORS_HOST, kept))) return kept;
+  const probed = await probePort(OPERATORS_HOST, 0);
+  if ('error' in probed) throw new Error(`cannot listen on ${OPERATORS_HOST} for the operators: ${probed.error.message}`);
+  writeFileSync(file, `${probed.port}\n`);
+  return probed.port;
 }
 
 export async function ensureDefaultRepository(client: KubeClient): Promise<boolean> {

@@ -12,7 +12,7 @@ import { isAlreadyExists, isNotFound } from '../client/errors.ts';
 import { createLogger, type Logger } from '../common/log.ts';
 import { clientSource, SharedCache } from '../runtime/cache.ts';
 import { LeaderElector } from '../runtime/leader.ts';
-import { OPERATORS, type Operator, type OperatorContext } from '../operators/index.ts';
+import { OPERATORS, productAlertRules, type Operator, type OperatorContext } from '../operators/index.ts';
 import { metricsRoute, startSecureEndpoint } from '../runtime/secure-endpoint.ts';
 import { UsageError } from './process.ts';
 
@@ -116,10 +116,10 @@ export async function operatorCommand(argv: string[]): Promise<void> {
       ...operators.flatMap((o) => o.routes ?? []),
     ],
   });
-  let context: OperatorContext = {};
+  const context: OperatorContext = { alertRules: productAlertRules() };
   if (metrics && listen) {
     const host = values['advertise-address'] ?? (['0.0.0.0', '::', ''].includes(listen.host) ? hostname() : listen.host);
-    context = { endpoint: `https://${host.includes(':') ? `[${host}]` : host}:${(metrics.address() as { port: number }).port}` };
+    context.endpoint = `https://${host.includes(':') ? `[${host}]` : host}:${(metrics.address() as { port: number }).port}`;
     log.info({ address: metrics.address(), endpoint: context.endpoint }, 'serving metrics');
   }
   try {

@@ -1,6 +1,7 @@
-// What `granary up` tells while it comes up: nodes that became Ready, the demo applied once every
-// node is Ready, demo objects that became available, what it still waits for; then the summary
-// (kubeconfig, operators' summaries, how to reach the demo), and what becomes ready after it.
+// What `granary up` tells while it comes up: nodes that became Ready, the platform's parts (the
+// monitoring stack) and the demo applied once every node is Ready, those objects once available,
+// what it still waits for; then the summary (kubeconfig, operators' summaries with the firing
+// alerts, how to reach the demo), and what becomes ready after it.
 import type { Node } from '../api/kinds/core.ts';
 import type { KubeObject } from '../api/meta.ts';
 import { sleep, type KubeClient } from '../client/client.ts';
@@ -12,10 +13,12 @@ import { applyDemo } from './operator.ts';
 export const isReady = (n: Node | undefined) => isConditionTrue(n?.status?.conditions, 'Ready');
 /** A demo object is there once Available (a workload) or Ready (e.g. a SecretClass with its CA). */
 const isAvailable = (o: KubeObject | undefined) => isConditionTrue(conditionsOf(o), 'Available') || isConditionTrue(conditionsOf(o), 'Ready');
-const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+export const describe = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 /** What is not there yet, and why. */
 type NotYet = [string, string][];
+/** An object `granary up` applies, with what it is for (`monitoring`, `demo`) in its progress lines. */
+export interface Applied { label: string; object: KubeObject }
 
 /** Every operator's summary lines; an operator whose summary fails says so instead. */
 export async function summaries(client: KubeClient, operators: Operator[] = OPERATORS): Promise<string[]> {
@@ -31,7 +34,7 @@ export async function summaries(client: KubeClient, operators: Operator[] = OPER
   return lines;
 }
 
-/** What is not there yet: nodes not Ready and demo objects not Available, each with why. */
+/** What is not there yet: nodes not Ready and applied objects (platform, demo) not Available, each with why. */
 async function pending(client: KubeClient, demo: KubeObject[]): Promise<{ nodes: Map<string, string>; demo: Map<string, string> }> {
   const nodes = new Map<string, string>();
   const listed = (await client.resource<Node>('v1', 'Node').list(undefined, { labelSelector: `${LOCAL_NODE_LABEL}=true` })).items;
@@ -82,36 +85,37 @@ Ctrl-C stops everything; running \`granary up\` again resumes the same cluster.
 }
 
 /**
- * Looks at the cluster: announces each node once it is Ready and each demo object once it is
- * available, and applies the demo once every node is Ready (so that operators can spread it over
- * them). Each look returns what is not there yet.
+ * Looks at the cluster: announces each node once it is Ready and each applied object once it is
+ * available, and applies the objects once every node is Ready (so that operators can spread them
+ * over the nodes). Each look returns what is not there yet.
  */
 class Lookout {
   private readonly client: KubeClient;
-  private readonly demo: KubeObject[];
+  private readonly wanted: Applied[];
   private readonly report: (line: string) => void;
   private readonly announced = new Set<string>();
-  private demoApplied: boolean;
+  private applied: boolean;
 
-  constructor(client: KubeClient, demo: KubeObject[], report: (line: string) => void) {
+  constructor(client: KubeClient, wanted: Applied[], report: (line: string) => void) {
     this.client = client;
-    this.demo = demo;
+    this.wanted = wanted;
     this.report = report;
-    this.demoApplied = demo.length === 0;
+    this.applied = wanted.length === 0;
   }
 
   async look(): Promise<NotYet> {
     try {
       for (;;) {
-        const seen = await pending(this.client, this.demoApplied ? this.demo : []);
+        const seen = await pending(this.client, this.applied ? this.wanted.map((w) => w.object) : []);
         for (const { name, ip } of LOCAL_NODES) if (!seen.nodes.has(name)) this.announce(name, `node ${name} is Ready (${ip})`);
-        if (!this.demoApplied && seen.nodes.size === 0) {
-          for (const { object, created } of await applyDemo(this.client, OPERATORS, this.demo)) this.report(`demo ${describe(object)} ${created ? 'created' : 'exists; kept as it is'}`);
-          this.demoApplied = true;
+        if (!this.applied && seen.nodes.size === 0) {
+          const results = await applyDemo(this.client, OPERATORS, this.wanted.map((w) => w.object));
+          for (const [i, { object, created }] of results.entries()) this.report(`${this.wanted[i].label} ${describe(object)} ${created ? 'created' : 'exists; kept as it is'}`);
+          this.applied = true;
           continue;
         }
-        if (!this.demoApplied) return [...seen.nodes, ...this.demo.map((o): [string, string] => [`demo ${describe(o)}`, 'applied once every node is Ready'])];
-        for (const object of this.demo) if (!seen.demo.has(describe(object))) this.announce(describe(object), `demo ${describe(object)} is available`);
+        if (!this.applied) return [...seen.nodes, ...this.wanted.map(({ label, object }): [string, string] => [`${label} ${describe(object)}`, 'applied once every node is Ready'])];
+        for (const { label, object } of this.wanted) if (!seen.demo.has(describe(object))) this.announce(describe(object), `${label} ${describe(object)} is available`);
         return [...seen.nodes, ...seen.demo];
       }
     } catch (err) {
@@ -130,6 +134,8 @@ export interface ProgressOptions {
   client: KubeClient;
   kubeconfig: string;
   dataDir: string;
+  /** The platform's objects (the monitoring stack) to apply once every node is Ready. */
+  platform: Applied[];
   /** The demo objects to apply once every node is Ready. */
   demo: KubeObject[];
   /** When to print the summary even though something is still starting. */
@@ -139,12 +145,12 @@ export interface ProgressOptions {
 }
 
 /**
- * Progress until every node is Ready and the demo is available, or until the deadline; then the
+ * Progress until every node is Ready and the platform and demo are available, or until the deadline; then the
  * summary. What is still starting then is followed until it is there, and said when it is.
  */
 export async function reportProgress(opts: ProgressOptions): Promise<void> {
   const { client, signal } = opts;
-  const lookout = new Lookout(client, opts.demo, opts.report);
+  const lookout = new Lookout(client, [...opts.platform, ...opts.demo.map((object) => ({ label: 'demo', object }))], opts.report);
   const access = async (notYet: NotYet) => (notYet.length === 0 && opts.demo.length > 0 ? await demoAccess(client, opts.dataDir) : []);
 
   if (signal.aborted) return;

@@ -2,9 +2,10 @@
 // command. `granary up` runs the embedded control plane in its own process and supervises the rest
 // as child processes, each with its own event loop: three node agents (granary-node-1..3 on
 // 127.0.0.2..4, systemd runtime when systemd is the init system and we are root, supervised
-// processes otherwise) and the operators (`granary operator all`). It installs the CRDs and the default package
-// repository, applies the operators' demo objects once, and reports progress until the nodes are
-// Ready and the demo is available. Ctrl-C stops operators, agents and the pods' services, in that
+// processes otherwise) and the operators (`granary operator all`). It installs the CRDs and the
+// default package repository, applies the platform's own stacks (monitoring, unless
+// --no-monitoring) and the operators' demo objects once, and reports progress until the nodes are
+// Ready and those are available. Ctrl-C stops operators, agents and the pods' services, in that
 // order; the state stays in the data directory, so running it again resumes the same cluster.
 import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,17 +13,28 @@ import { join } from 'node:path';
 import type { Node, Pod } from '../api/kinds/core.ts';
 import { KubeClient, sleep } from '../client/client.ts';
 import { createLogger } from '../common/log.ts';
-import { OPERATORS } from '../operators/index.ts';
+import type { KubeObject } from '../api/meta.ts';
+import { OPERATORS, type Operator } from '../operators/index.ts';
 import { installCrds, installRuntimeClasses } from './crds.ts';
 import {
-  checkAgentAddressesFree, dataDirOf, ensureDefaultRepository, LOCAL_NODES, startLocalAgents, stopLocalServices, useSystemdRuntime, type LocalRuntime,
+  checkAgentAddressesFree, dataDirOf, ensureDefaultRepository, LOCAL_NODES, OPERATORS_HOST, operatorsPort, startLocalAgents, stopLocalServices, useSystemdRuntime, type LocalRuntime,
 } from './local-cluster.ts';
 import { UsageError } from './process.ts';
 import { Supervised } from './supervisor.ts';
 import { runningPid, writePidFile } from './up-pid-file.ts';
-import { isReady, reportProgress, summaries } from './up-progress.ts';
+import { describe, isReady, reportProgress, summaries } from './up-progress.ts';
 
 const DATA_DIR_HELP = 'where granary keeps its state (default: $GRANARY_HOME or ~/.granary)';
+/** The operators with a part of the platform `granary up` runs (--no-NAME leaves it out). */
+const PLATFORM = OPERATORS.filter((o) => o.platform);
+
+/** With --no-NAME, the operator's part of the platform is not applied; one left from an earlier run is pointed out. */
+async function noteLeftOut(client: KubeClient, operator: Operator, nodes: readonly string[], step: (line: string) => void): Promise<void> {
+  for (const object of operator.platform!(nodes)) {
+    const exists = await client.resource<KubeObject>(object.apiVersion, object.kind).get(object.metadata.name!, object.metadata.namespace).then(() => true, () => false);
+    if (exists) step(`${operator.name} left out (--no-${operator.name}), but ${describe(object)} from an earlier run is there and keeps running; \`kubectl delete ${object.kind.toLowerCase()} ${object.metadata.name}\` removes it`);
+  }
+}
 
 export async function upCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -30,6 +42,7 @@ export async function upCommand(argv: string[]): Promise<void> {
     options: {
       'data-dir': { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:6443' }, wait: { type: 'string', default: '300' }, 'no-demo': { type: 'boolean', default: false },
       hybrid: { type: 'boolean', default: false }, registry: { type: 'string' },
+      ...Object.fromEntries(PLATFORM.map((o) => [`no-${o.name}`, { type: 'boolean' as const, default: false }])),
     },
   });
   const waitSeconds = Number(values.wait);
@@ -112,15 +125,21 @@ export async function upCommand(argv: string[]): Promise<void> {
 
     if (interrupted()) return;
     if (OPERATORS.length > 0) {
-      const operators = new Supervised('operators', ['operator', 'all', '--kubeconfig', server.kubeconfigPath, '--metrics-bind-address', '127.0.0.1:0'], join(logs, 'operators.log'), step);
+      const metricsAddress = `${OPERATORS_HOST}:${await operatorsPort(dataDir)}`;
+      const operators = new Supervised('operators', ['operator', 'all', '--kubeconfig', server.kubeconfigPath, '--metrics-bind-address', metricsAddress], join(logs, 'operators.log'), step);
       operators.start();
       cleanups.push(() => operators.stop());
       step(`started the operators: ${OPERATORS.map((o) => o.name).join(', ')} (log: ${operators.logFile})`);
     }
 
     // Granary keeps running after the summary, whether or not everything came up in time.
+    // The platform's parts (the monitoring stack) are applied with the demo, once every node is Ready.
+    const nodeNames = LOCAL_NODES.map((n) => n.name);
+    const leftOut = PLATFORM.filter((o) => (values as Record<string, unknown>)[`no-${o.name}`] === true);
+    for (const operator of leftOut) await noteLeftOut(client, operator, nodeNames, step);
+    const platform = PLATFORM.filter((o) => !leftOut.includes(o)).flatMap((o) => o.platform!(nodeNames).map((object) => ({ label: o.name, object })));
     const demo = values['no-demo'] ? [] : OPERATORS.flatMap((o) => (hybrid && o.hybridDemo ? o.hybridDemo(registryAddress) : o.demo ?? []));
-    await reportProgress({ client, kubeconfig: server.kubeconfigPath, dataDir, demo, deadline: Date.now() + waitSeconds * 1000, report: step, signal: stop.signal });
+    await reportProgress({ client, kubeconfig: server.kubeconfigPath, dataDir, platform, demo, deadline: Date.now() + waitSeconds * 1000, report: step, signal: stop.signal });
     await new Promise((r) => (stop.signal.aborted ? r(undefined) : stop.signal.addEventListener('abort', r, { once: true })));
   } finally {
     for (const cleanup of cleanups.reverse()) {
@@ -181,11 +200,11 @@ export async function statusCommand(argv: string[]): Promise<void> {
   }
 }
 
-export const UP_USAGE = `  up [--data-dir DIR] [--listen HOST:PORT] [--wait SECONDS] [--no-demo] [--hybrid [--registry HOST:PORT]]
+export const UP_USAGE = `  up [--data-dir DIR] [--listen HOST:PORT] [--wait SECONDS] [--no-demo]${PLATFORM.map((o) => ` [--no-${o.name}]`).join('')} [--hybrid [--registry HOST:PORT]]
                                                   bring granary up on this machine: control plane, three local
-                                                  node agents, operators and their demo (--data-dir: ${DATA_DIR_HELP};
-                                                  --wait: seconds to wait for nodes and demo before the summary, default 300;
+                                                  node agents, operators, ${PLATFORM.map((o) => `the ${o.name} stack`).join(', ') || 'the platform'} and the demo (--data-dir: ${DATA_DIR_HELP};
+                                                  --wait: seconds to wait for nodes, stacks and demo before the summary, default 300;
                                                   --hybrid: the third node runs containers, with a local registry at
                                                   --registry, default 127.0.0.1:5000, and images built the first time)
   down [--data-dir DIR]                           stop a running \`granary up\`
-  status [--data-dir DIR]                         summarise the running cluster: nodes, pods, stacks`;
+  status [--data-dir DIR]                         summarise the running cluster: nodes, pods, stacks, firing alerts`;

@@ -58,8 +58,8 @@ function alive(pid: number): boolean {
 
 interface Up { child: ChildProcess; exited: Promise<number | null>; ready: Promise<void>; output(): string }
 
-function startUp(home: string, listen: string): Up {
-  const child = spawn(GRANARY, ['up', '--listen', listen, '--wait', '240'], { env: { ...process.env, GRANARY_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startUp(home: string, listen: string, extra: string[] = []): Up {
+  const child = spawn(GRANARY, ['up', '--listen', listen, '--wait', '240', ...extra], { env: { ...process.env, GRANARY_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -93,7 +93,7 @@ async function usageError(args: string[], env: NodeJS.ProcessEnv): Promise<strin
   return result.stderr;
 }
 
-test('granary up: control plane, three Ready local nodes, the debian repository, operators and demo; status; Ctrl-C leaves nothing running; a rerun resumes', async (t) => {
+test('granary up: control plane, three Ready local nodes, the debian repository, operators, the monitoring stack and demo; status with firing alerts; Ctrl-C leaves nothing running; a rerun resumes, without monitoring when asked', async (t) => {
   t.after(await lockLocalNodes());
   const home = tempDir('up');
   const env = { ...process.env, GRANARY_HOME: home };
@@ -130,6 +130,15 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   assert.deepEqual(await eventually('three Ready local nodes', readyNodes, 120_000), NODES);
   for (const [name] of NODES) assert.match(out, new RegExp(`node ${name} is Ready`));
   assert.equal(await kubectl.ok(['get', 'packagerepository', 'debian', '-o', 'jsonpath={.spec.os.packageManager}']), 'apt');
+  // The monitoring stack, by default: Prometheus finds every agent, the API server and the operators.
+  assert.match(out, /monitoring MonitoringStack default\/monitoring created/);
+  assert.match(out, /MonitoringStack default\/monitoring: available, Prometheus at http:\/\/127\.0\.0\.2:9090, Alertmanager at http:\/\/127\.0\.0\.2:9093\n {4}(no alerts firing|\d+ alerts? firing:)/);
+  const jobs = await eventually('Prometheus to discover its targets', async () => {
+    const targets = (await (await fetch('http://127.0.0.2:9090/api/v1/targets')).json() as { data: { activeTargets: { labels: { job: string } }[] } }).data.activeTargets;
+    const count = (job: string) => targets.filter((t) => t.labels.job === job).length;
+    return count('granary-agents') === 3 && count('pods') === 3 ? targets.map((t) => t.labels.job).sort() : undefined;
+  }, 60_000);
+  assert.deepEqual([...new Set(jobs)], ['alertmanager', 'granary-agents', 'granary-apiserver', 'granary-operators', 'pods', 'prometheus']);
   for (const object of DEMO) {
     assert.match(out, new RegExp(`demo ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name} created`));
     await kubectl.ok(['get', `${object.kind!.toLowerCase()}.${object.apiVersion!.split('/')[0]}`, object.metadata.name!, ...(object.metadata.namespace ? ['-n', object.metadata.namespace] : [])]);
@@ -143,6 +152,7 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   assert.match(status, /nodes: 3 \(3 ready\)/);
   assert.match(status, /pods: \d+/);
   for (const object of DEMO.filter((o) => o.metadata.namespace)) assert.match(status, new RegExp(`${object.kind} default/${object.metadata.name}`), `status summarises the demo:\n${status}`);
+  assert.match(status, /^MonitoringStack default\/monitoring: available, Prometheus at http:\/\/127\.0\.0\.2:9090.*\n {2}(no alerts firing|\d+ alerts? firing:)$/m, 'status shows the firing alerts');
 
   // The demo ensemble speaks TLS to clients with a certificate: up wrote one, and the printed zkCli.sh command works.
   if (out.includes('demo ZookeeperCluster default/demo is available')) {
@@ -167,6 +177,10 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   await usageError(['operator', 'all', '--no-such-flag'], env);
   assert.match(await usageError(['up', '--listen', listen], env), /already up/);
 
+  // The rerun leaves monitoring out; a stack from before would stay, so it goes now.
+  await kubectl.ok(['delete', 'monitoringstack', 'monitoring', '--wait=true', '--timeout=60s']);
+  await eventually('the monitoring pods gone', async () => ((await kubectl.ok(['get', 'pods', '-o', 'name'])).includes('monitoring-') ? undefined : true), 60_000);
+
   // Everything this cluster runs: agents and operators (children of granary up) and the pods' services.
   const children = childrenOf(first.child.pid!);
   assert.equal(children.length, 3 + (OPERATORS.length > 0 ? 1 : 0), `three agents and the operators run as child processes of granary up: ${children}`);
@@ -183,9 +197,11 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   assert.equal((stopped as { code: number }).code, 3);
 
   // The rerun resumes the same cluster: same Node objects, the user's ConfigMap, the demo kept as it is.
-  const second = startUp(home, listen);
+  const second = startUp(home, listen, ['--no-monitoring']);
   started.push(second);
   await second.ready;
+  assert.doesNotMatch(second.output(), /MonitoringStack/, `--no-monitoring leaves the stack out:\n${second.output()}`);
+  assert.equal(await kubectl.ok(['get', 'monitoringstacks', '-o', 'name']), '');
   assert.match(second.output(), /package repository "debian" \(the host's apt\) kept as it is/);
   for (const object of DEMO) assert.match(second.output(), new RegExp(`demo ${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name} exists; kept as it is`));
   assert.deepEqual(await eventually('three Ready local nodes after the rerun', readyNodes, 120_000), NODES);

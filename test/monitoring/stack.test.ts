@@ -15,6 +15,7 @@ import { eventually } from '../support/eventually.ts';
 import { startZookeeperStack, type ZookeeperStack } from '../support/zookeeper-stack.ts';
 import { processesMentioning } from '../../src/agent/runtimes/host.ts';
 import { MONITORING_STACK_CRD } from '../../src/operators/monitoring/crd.ts';
+import { monitoringOperator } from '../../src/operators/monitoring/index.ts';
 
 const SUBNET = '127.0.13';
 
@@ -97,6 +98,9 @@ spec:
       assert.equal(targets.length, 10);
       const exporterNodes = new Set(targets.filter((x) => x.labels.job === 'pods').map((x) => x.labels.node));
       assert.deepEqual([...exporterNodes].sort(), ['zk-node-1', 'zk-node-2', 'zk-node-3']);
+      const events = await stack.kubectl.ok(['get', 'events', '--field-selector', 'involvedObject.kind=MonitoringStack,involvedObject.name=mon', '-o', 'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}']);
+      for (const pod of ['mon-prometheus', 'mon-alertmanager', 'mon-node-exporter-zk-node-1']) assert.match(events, new RegExp(`^SuccessfulCreate: created pod ${pod} on node `, 'm'));
+      assert.match(events, /^Running: Available is True: Prometheus and Alertmanager are ready$/m);
     } catch (err) {
       const logs = await stack.kubectl.run(['logs', 'mon-prometheus', '--tail=30']);
       throw new Error(`${(err as Error).message}: ${JSON.stringify(seen.map((x) => [x.labels.job, x.scrapeUrl, x.health, x.lastError]))}\n${logs.stdout}\n${operatorOutput.slice(-3000)}`);
@@ -144,6 +148,10 @@ spec:
     assert.equal(received.labels.cluster, 'zk');
     assert.equal(received.labels.pod, 'zk-server-default-3');
     assert.equal(received.labels.severity, 'critical');
+    // `granary status` shows it, from the operator's summary.
+    const summary = await monitoringOperator.summary!(stack.client);
+    assert.equal(summary[0], `MonitoringStack default/mon: available, Prometheus at ${prometheus}, Alertmanager at ${alertmanager}`);
+    assert.ok(summary.some((l) => /^ {4}ZooKeeperServerDown \(critical\) since \S+: ZooKeeper server 3 of default\/zk is down$/.test(l)), summary.join('\n'));
     // Left alone, the server is started again; the alert resolves in Prometheus and Alertmanager.
     await eventually('ZooKeeperServerDown to resolve', async () => {
       const firing = (await getJson<{ data: { alerts: { labels: Record<string, string> }[] } }>(`${prometheus}/api/v1/alerts`)).data.alerts

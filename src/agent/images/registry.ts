@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { request, type Dispatcher } from 'undici';
 import { ImageError } from './reference.ts';
+import { BodyTooLargeError, readBounded as readAtMost } from '../../common/bounded-body.ts';
 
 export const MEDIA_TYPES = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
@@ -47,17 +48,11 @@ export const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').
 const pullError = (message: string) => new ImageError('ErrImagePull', message);
 
 async function readBounded(body: Dispatcher.ResponseData['body'], limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      throw pullError(`${what} is larger than ${limit} bytes; refusing it`);
-    }
-    chunks.push(chunk as Buffer);
+  try {
+    return await readAtMost(body, limit);
+  } catch (err) {
+    throw err instanceof BodyTooLargeError ? pullError(`${what} is larger than ${limit} bytes; refusing it`) : err;
   }
-  return Buffer.concat(chunks);
 }
 
 /** Parameters of a WWW-Authenticate challenge: Bearer realm="...",service="...",scope="...". */

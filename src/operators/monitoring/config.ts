@@ -2,6 +2,7 @@
 // scrape jobs, with targets from the operator's HTTP discovery), the shipped alert rules, and
 // alertmanager.yml. Pure functions of the stack and the addresses it runs at.
 import { stringify } from 'yaml';
+import type { AlertRule, ProductAlertRules } from '../../runtime/alert-rules.ts';
 import type { MonitoringStack } from './crd.ts';
 
 export interface StackAddresses {
@@ -23,45 +24,37 @@ export interface StackFiles {
   caFile: string;
 }
 
-const DEFAULT_FOR = { nodeNotReady: '5m', agentDown: '5m', zookeeperServerDown: '2m', quorumLost: '1m', apiErrors: '10m', certificate: '1h' };
+/** The platform's own rules: what an operator of Granary itself must hear about. */
+export const PLATFORM_ALERT_RULES: AlertRule[] = [
+  {
+    alert: 'GranaryNodeNotReady', expr: 'kube_node_status_condition{condition="Ready",status="true"} == 0', for: '5m',
+    labels: { severity: 'warning' },
+    annotations: { summary: 'Node {{ $labels.node }} is not Ready', description: 'Node {{ $labels.node }} has not been Ready for a while: its agent stopped renewing its lease or reports a problem (kubectl describe node {{ $labels.node }}).' },
+  },
+  {
+    alert: 'GranaryAgentDown', expr: 'up{job="granary-agents"} == 0', for: '5m',
+    labels: { severity: 'critical' },
+    annotations: { summary: 'The agent of node {{ $labels.node }} cannot be scraped', description: 'Prometheus cannot reach the agent of node {{ $labels.node }} at {{ $labels.instance }}: the agent or its host is down.' },
+  },
+  {
+    alert: 'GranaryApiServerErrorRateHigh',
+    expr: 'sum(rate(apiserver_request_total{code=~"5.."}[5m])) / sum(rate(apiserver_request_total[5m])) > 0.05', for: '10m',
+    labels: { severity: 'warning' },
+    annotations: { summary: 'The API server fails more than 5% of requests', description: 'Over the last 5 minutes {{ $value | humanizePercentage }} of requests ended with a 5xx code.' },
+  },
+  {
+    alert: 'GranaryNodeCertificateExpiring', expr: 'kubelet_certificate_manager_client_ttl_seconds < 7 * 86400', for: '1h',
+    labels: { severity: 'warning' },
+    annotations: { summary: 'The client certificate of node {{ $labels.node }} expires within a week', description: 'It expires in {{ $value | humanizeDuration }}; with --rotate-certificates the agent renews it, otherwise issue a new one (granary node-credential).' },
+  },
+];
 
-/** The shipped alert rules: what an operator of the platform must hear about. */
-export function alertRules(stack: MonitoringStack): string {
-  const forOf = (rule: keyof typeof DEFAULT_FOR) => stack.spec.alerts?.for ?? DEFAULT_FOR[rule];
-  const rules = [
-    {
-      alert: 'GranaryNodeNotReady', expr: 'kube_node_status_condition{condition="Ready",status="true"} == 0', for: forOf('nodeNotReady'),
-      labels: { severity: 'warning' },
-      annotations: { summary: 'Node {{ $labels.node }} is not Ready', description: 'Node {{ $labels.node }} has not been Ready for a while: its agent stopped renewing its lease or reports a problem (kubectl describe node {{ $labels.node }}).' },
-    },
-    {
-      alert: 'GranaryAgentDown', expr: 'up{job="granary-agents"} == 0', for: forOf('agentDown'),
-      labels: { severity: 'critical' },
-      annotations: { summary: 'The agent of node {{ $labels.node }} cannot be scraped', description: 'Prometheus cannot reach the agent of node {{ $labels.node }} at {{ $labels.instance }}: the agent or its host is down.' },
-    },
-    {
-      alert: 'ZooKeeperServerDown', expr: 'zookeeper_up == 0', for: forOf('zookeeperServerDown'),
-      labels: { severity: 'critical' },
-      annotations: { summary: 'ZooKeeper server {{ $labels.server_id }} of {{ $labels.namespace }}/{{ $labels.cluster }} is down', description: 'Server {{ $labels.server_id }} (pod {{ $labels.pod }}) does not answer mntr.' },
-    },
-    {
-      alert: 'ZooKeeperQuorumLost', expr: 'sum by (namespace, cluster) (zookeeper_up) <= count by (namespace, cluster) (zookeeper_up) / 2', for: forOf('quorumLost'),
-      labels: { severity: 'critical' },
-      annotations: { summary: 'ZooKeeper {{ $labels.namespace }}/{{ $labels.cluster }} has lost its quorum', description: 'Half or more of the servers are down: the ensemble cannot serve writes.' },
-    },
-    {
-      alert: 'GranaryApiServerErrorRateHigh',
-      expr: 'sum(rate(apiserver_request_total{code=~"5.."}[5m])) / sum(rate(apiserver_request_total[5m])) > 0.05', for: forOf('apiErrors'),
-      labels: { severity: 'warning' },
-      annotations: { summary: 'The API server fails more than 5% of requests', description: 'Over the last 5 minutes {{ $value | humanizePercentage }} of requests ended with a 5xx code.' },
-    },
-    {
-      alert: 'GranaryNodeCertificateExpiring', expr: 'kubelet_certificate_manager_client_ttl_seconds < 7 * 86400', for: forOf('certificate'),
-      labels: { severity: 'warning' },
-      annotations: { summary: 'The client certificate of node {{ $labels.node }} expires within a week', description: 'It expires in {{ $value | humanizeDuration }}; with --rotate-certificates the agent renews it, otherwise issue a new one (granary node-credential).' },
-    },
-  ];
-  return stringify({ groups: [{ name: 'granary', rules }] });
+/** rules.yml: the platform's rules and each product's, one group each; spec.alerts.for, when set, is every rule's `for`. */
+export function alertRules(stack: MonitoringStack, products: readonly ProductAlertRules[]): string {
+  const groups = [{ product: 'granary', rules: PLATFORM_ALERT_RULES }, ...products];
+  return stringify({
+    groups: groups.map((g) => ({ name: g.product, rules: g.rules.map((rule) => ({ ...rule, for: stack.spec.alerts?.for ?? rule.for })) })),
+  });
 }
 
 export function prometheusConfig(stack: MonitoringStack, at: StackAddresses, files: StackFiles): string {

@@ -9,6 +9,7 @@ import type { ReadStore } from '../../runtime/store.ts';
 import type { Operator } from '../index.ts';
 import { API_VERSION, MONITORING_STACK_CRD, type MonitoringStack } from './crd.ts';
 import { nodeTargets, podTargets } from './discovery.ts';
+import { alertLines, firingAlerts } from './alerts.ts';
 import { stackController } from './stack.ts';
 
 /** The caches discovery answers from: set while this process leads. */
@@ -47,7 +48,10 @@ export const monitoringOperator: Operator = {
   routes: [discoveryRoute('nodes'), discoveryRoute('pods')],
   async run(client, log, signal, context) {
     if (!context?.endpoint) log.warn('no operators\' endpoint (--metrics-bind-address 0): MonitoringStacks get no targets from discovery');
-    const controller = stackController({ client, cache: context?.cache, log: log.child({ controller: 'monitoringstack' }), operatorEndpoint: context?.endpoint ?? 'https://discovery.invalid:8443' });
+    const controller = stackController({
+      client, cache: context?.cache, log: log.child({ controller: 'monitoringstack' }), operatorEndpoint: context?.endpoint ?? 'https://discovery.invalid:8443',
+      productAlerts: context?.alertRules ?? [],
+    });
     caches = { nodes: controller.storeOf<Node>('v1', 'Node'), pods: controller.storeOf<Pod>('v1', 'Pod') };
     try {
       await controller.run(signal);
@@ -55,11 +59,21 @@ export const monitoringOperator: Operator = {
       caches = undefined;
     }
   },
+  // On one machine, a week or a gigabyte of samples is plenty.
+  platform: (nodes) => [{
+    apiVersion: API_VERSION, kind: 'MonitoringStack', metadata: { name: 'monitoring', namespace: 'default' },
+    spec: { prometheus: { nodeName: nodes[0], retention: '7d', retentionSize: '1GB' } },
+  }],
   async summary(client) {
     const stacks = await client.resource<MonitoringStack>(API_VERSION, 'MonitoringStack').list();
-    return stacks.items.map((s) => {
+    const lines: string[] = [];
+    for (const s of stacks.items) {
       const ready = s.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True');
-      return `MonitoringStack ${s.metadata.namespace}/${s.metadata.name}: ${ready ? 'available' : 'not available yet'}${s.status?.prometheusUrl ? `, Prometheus at ${s.status.prometheusUrl}, Alertmanager at ${s.status.alertmanagerUrl}` : ''}`;
-    });
+      lines.push(`MonitoringStack ${s.metadata.namespace}/${s.metadata.name}: ${ready ? 'available' : 'not available yet'}${s.status?.prometheusUrl ? `, Prometheus at ${s.status.prometheusUrl}, Alertmanager at ${s.status.alertmanagerUrl}` : ''}`);
+      if (ready && s.status?.prometheusUrl) {
+        lines.push(...await firingAlerts(s.status.prometheusUrl).then(alertLines, (err: Error) => [`  alerts unknown: Prometheus cannot be asked (${err.message})`]));
+      }
+    }
+    return lines;
   },
 };

@@ -6,21 +6,24 @@
 //   Pods <stack>-prometheus and <stack>-alertmanager on the chosen nodes, data in hostPath volumes
 //     under the node's volume root (kept across restarts and pod deletions); a pod built from an
 //     older configuration is replaced
-//   Pods <stack>-node-exporter-<node>, one on every Granary node, following nodes as they come and go
+//   Pods <stack>-node-exporter-<node>, one on every Granary node that runs packages, following nodes
+//     as they come and go
 // Cluster-scoped objects cannot be owned by a namespaced stack: a finalizer removes them.
 import { createHash } from 'node:crypto';
 import type { Condition, KubeObject } from '../../api/meta.ts';
 import type { Node, Pod, Secret } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
-import { isNotFound } from '../../client/errors.ts';
+import { isAlreadyExists, isNotFound } from '../../client/errors.ts';
+import { forEachLimited } from '../../common/for-each-limited.ts';
 import type { Logger } from '../../common/log.ts';
-import { available, degraded, setCondition } from '../../runtime/conditions.ts';
+import { available, conditionChanges, degraded, setCondition } from '../../runtime/conditions.ts';
 import type { SharedCache } from '../../runtime/cache.ts';
 import { Controller, generationChanged } from '../../runtime/controller.ts';
 import { EventRecorder } from '../../runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../runtime/finalizer.ts';
-import { appLabels, resourceName } from '../../runtime/labels.ts';
+import { appLabels, resourceName, RUNTIME_LABEL_PREFIX } from '../../runtime/labels.ts';
 import { controllerReference, GRANARY_TOLERATIONS, isPodReady } from '../../runtime/pods.ts';
+import type { ProductAlertRules } from '../../runtime/alert-rules.ts';
 import type { ReadStore } from '../../runtime/store.ts';
 import { alertmanagerConfig, alertRules, prometheusConfig, type StackAddresses } from './config.ts';
 import { API_VERSION, DEFAULT_VERSIONS, MANAGER, PRODUCT, type MonitoringStack } from './crd.ts';
@@ -32,6 +35,7 @@ const TOKEN_SECONDS = 24 * 3600;
 const CONFIG_DIR = '{{configroot}}/config';
 const TOKEN_DIR = '{{configroot}}/token';
 const GRANARY_OS = 'granary-linux';
+const POD_WRITES_IN_FLIGHT = 16;
 
 
 export interface StackControllerOptions {
@@ -40,6 +44,8 @@ export interface StackControllerOptions {
   log: Logger;
   /** https://host:port where Prometheus reaches this operator process (metrics, discovery). */
   operatorEndpoint: string;
+  /** The products' alert rules, shipped beside the platform's. */
+  productAlerts: readonly ProductAlertRules[];
 }
 
 const apply = { fieldManager: MANAGER, force: true };
@@ -80,7 +86,7 @@ export function stackController(opts: StackControllerOptions): Controller<Monito
       if (!hasFinalizer(stack, FINALIZER)) stack = await addFinalizer(stacks, stack, FINALIZER);
       const nodes = controller.storeOf<Node>('v1', 'Node');
       const pods = controller.storeOf<Pod>('v1', 'Pod');
-      return reconcileStack({ client, stack, nodes, pods: pods.byOwner(stack.metadata.uid!), podApi, stacks, events, operatorEndpoint: opts.operatorEndpoint });
+      return reconcileStack({ client, stack, nodes, pods: pods.byOwner(stack.metadata.uid!), podApi, stacks, events, operatorEndpoint: opts.operatorEndpoint, productAlerts: opts.productAlerts });
     },
   })
     // Every pod: the stack's own, and all the others for discovery (one watch of the kind).
@@ -102,6 +108,7 @@ interface StackContext {
   stacks: ReturnType<KubeClient['resource']>;
   events: EventRecorder;
   operatorEndpoint: string;
+  productAlerts: readonly ProductAlertRules[];
 }
 
 async function reconcileStack(ctx: StackContext): Promise<{ requeueAfterMs: number } | undefined> {
@@ -144,7 +151,7 @@ async function reconcileStack(ctx: StackContext): Promise<{ requeueAfterMs: numb
   const amConfigMap = resourceName(name, 'alertmanager');
   const promData = {
     'prometheus.yml': prometheusConfig(stack, at, { configDir: CONFIG_DIR, tokenFile: `${TOKEN_DIR}/token`, caFile: `${CONFIG_DIR}/ca.crt` }),
-    'rules.yml': alertRules(stack),
+    'rules.yml': alertRules(stack, ctx.productAlerts),
     'ca.crt': client.connection.ca ?? '',
   };
   const amData = { 'alertmanager.yml': alertmanagerConfig(stack) };
@@ -194,7 +201,9 @@ async function reconcileStack(ctx: StackContext): Promise<{ requeueAfterMs: numb
   const exporterVersion = stack.spec.nodeExporter?.version ?? DEFAULT_VERSIONS.nodeExporter;
   for (const node of ctx.nodes.list()) {
     const ip = nodeAddress(node);
-    if (!ip || node.metadata.labels?.['kubernetes.io/os'] !== GRANARY_OS || node.metadata.deletionTimestamp) continue;
+    // Granary nodes that run packages: the exporter is Debian's package (a container node has no image of it).
+    const nodeLabels = node.metadata.labels ?? {};
+    if (!ip || nodeLabels['kubernetes.io/os'] !== GRANARY_OS || nodeLabels[`${RUNTIME_LABEL_PREFIX}container`] === 'true' || node.metadata.deletionTimestamp) continue;
     wanted.push(serverPod({
       name: resourceName(name, 'node-exporter', node.metadata.name!), namespace, node: node.metadata.name!, labels: labels('node-exporter'), owner, port: exporterPort, data: {},
       scrape: true,
@@ -207,32 +216,42 @@ async function reconcileStack(ctx: StackContext): Promise<{ requeueAfterMs: numb
     }));
   }
 
-  let changed = false;
+  // What to do about each pod, done a few at a time (a stack has a node exporter per node).
+  const writes: (() => Promise<void>)[] = [];
+  let waiting = false;
   const byName = new Map(ctx.pods.map((p) => [p.metadata.name!, p]));
   for (const pod of wanted) {
     const current = byName.get(pod.metadata.name!);
     byName.delete(pod.metadata.name!);
     if (current?.metadata.deletionTimestamp) {
-      changed = true;
+      waiting = true;
       continue;
     }
     if (current && current.metadata.annotations?.[CONFIG_HASH] === pod.metadata.annotations![CONFIG_HASH] && current.spec?.nodeName === pod.spec?.nodeName) continue;
-    changed = true;
-    if (current) {
-      await ctx.podApi.delete(current.metadata.name!, namespace, { preconditions: { uid: current.metadata.uid } }).catch(ignoreNotFound);
-      void ctx.events.publish(stack, { type: 'Normal', reason: 'Restarting', action: 'Restart', note: `replacing pod ${current.metadata.name}: its configuration or node changed` });
-    } else {
-      await ctx.podApi.create(pod);
-      void ctx.events.publish(stack, { type: 'Normal', reason: 'Created', action: 'Create', note: `created pod ${pod.metadata.name} on node ${pod.spec?.nodeName}` });
-    }
+    writes.push(current
+      ? async () => {
+        await ctx.podApi.delete(current.metadata.name!, namespace, { preconditions: { uid: current.metadata.uid } }).catch(ignoreNotFound);
+        void ctx.events.publish(stack, { type: 'Normal', reason: 'Restarting', action: 'Restart', note: `replacing pod ${current.metadata.name}: its configuration or node changed` });
+      }
+      : async () => {
+        // Already there: the cache had not seen the pod of an earlier pass yet.
+        const created = await ctx.podApi.create(pod).then(() => true, (err) => (isAlreadyExists(err) ? false : Promise.reject(err)));
+        if (created) void ctx.events.publish(stack, { type: 'Normal', reason: 'SuccessfulCreate', action: 'Create', note: `created pod ${pod.metadata.name} on node ${pod.spec?.nodeName}` });
+      });
   }
   // Pods nothing wants any more: node exporters of nodes that are gone, a server that moved.
   for (const stale of byName.values()) {
-    if (stale.metadata.deletionTimestamp) continue;
-    changed = true;
-    await ctx.podApi.delete(stale.metadata.name!, namespace, { preconditions: { uid: stale.metadata.uid } }).catch(ignoreNotFound);
-    void ctx.events.publish(stack, { type: 'Normal', reason: 'Deleted', action: 'Delete', note: `deleted pod ${stale.metadata.name}: its node ${stale.spec?.nodeName} is gone or no longer wanted` });
+    // With its node gone, no agent will ever confirm that the pod stopped: it goes at once, as
+    // Kubernetes' pod garbage collector removes the pods of deleted nodes.
+    const nodeGone = !ctx.nodes.get({ name: stale.spec?.nodeName ?? '' });
+    if (stale.metadata.deletionTimestamp && !nodeGone) continue;
+    writes.push(async () => {
+      await ctx.podApi.delete(stale.metadata.name!, namespace, { preconditions: { uid: stale.metadata.uid }, ...(nodeGone ? { gracePeriodSeconds: 0 } : {}) }).catch(ignoreNotFound);
+      void ctx.events.publish(stack, { type: 'Normal', reason: 'SuccessfulDelete', action: 'Delete', note: `deleted pod ${stale.metadata.name}: ${nodeGone ? `its node ${stale.spec?.nodeName} is gone` : 'no longer wanted'}` });
+    });
   }
+  await forEachLimited(writes, POD_WRITES_IN_FLIGHT, (write) => write());
+  const changed = waiting || writes.length > 0;
 
   const ready = (podName: string) => ctx.pods.some((p) => p.metadata.name === podName && isPodReady(p));
   const serversReady = ready(wanted[0].metadata.name!) && ready(wanted[1].metadata.name!);
@@ -322,6 +341,7 @@ async function writeStatus(ctx: StackContext, s: { problem?: { reason: string; m
     ...(s.prometheusUrl ? { prometheusUrl: s.prometheusUrl, alertmanagerUrl: s.alertmanagerUrl, nodeExporters: s.nodeExporters } : {}),
   };
   if (JSON.stringify({ ...stack.status, ...status }) === JSON.stringify(stack.status)) return;
+  for (const change of conditionChanges(stack.status?.conditions as Condition[] | undefined, conditions)) void ctx.events.publish(stack, change);
   await ctx.stacks.apply({ apiVersion: API_VERSION, kind: 'MonitoringStack', metadata: { name: stack.metadata.name, namespace: stack.metadata.namespace }, status } as KubeObject,
     { ...apply, subresource: 'status' });
 }

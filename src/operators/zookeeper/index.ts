@@ -14,6 +14,7 @@ import { znodeController } from './znode.ts';
 import { runningServers, serverNodes } from './config.ts';
 import { registerZookeeperMetrics, type ServerTarget } from './metrics.ts';
 import { SERVER_ROLE } from './crd.ts';
+import { ZOOKEEPER_ALERT_RULES } from './alerts.ts';
 
 /** The servers of every cluster the cluster controller of this process manages (none unless it leads). */
 let clusters: Controller<ZookeeperCluster> | undefined;
@@ -75,6 +76,7 @@ export const zookeeperOperator: Operator = {
   demoAccess: (client, dataDir) => writeDemoClient(client, dataDir, DEMO_CLUSTER),
   hybridDemo: (imageRegistry) => [hybridDemoCluster(imageRegistry)],
   hybridImages: [`zookeeper:${DEFAULT_ZOOKEEPER_VERSION}`],
+  alertRules: ZOOKEEPER_ALERT_RULES,
   async run(client, log, signal, context) {
     const cache = context?.cache;
     const clientTls = new OperatorClientTls(client, log.child({ part: 'client-tls' }));
