@@ -9,7 +9,7 @@
 //      the operator.
 //   3. 100 nodes more, then deleted: time from the change until Prometheus has (or no longer has)
 //      their targets. Prometheus' log: error and warning lines.
-// Addresses: 127.0.13.20 (operators) and .21 (the real node).
+// Addresses: 127.0.13.40 (operators) and .41 (the real node), beside the discovery test's .20 and .21.
 import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { startDiscoveryStack, type DiscoveryStack, type Target } from '../test/support/discovery-stack.ts';
@@ -124,7 +124,7 @@ async function discoveryLatency(stack: DiscoveryStack, role: 'nodes' | 'pods'): 
 
 async function main(): Promise<void> {
   console.log(`bench:monitoring — ${NODES} simulated nodes, ${MORE} added and removed; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  const stack = await startDiscoveryStack({ subnet: '127.0.13' });
+  const stack = await startDiscoveryStack({ subnet: '127.0.13', firstHost: 40 });
   try {
     let started = Date.now();
     await stack.simulate('sim', NODES);

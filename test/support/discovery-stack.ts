@@ -59,8 +59,9 @@ export interface DiscoveryStack {
   stop(): Promise<void>;
 }
 
-/** `subnet`: the real node gets SUBNET.21 and the operators' endpoint SUBNET.20. */
-export async function startDiscoveryStack(opts: { subnet: string }): Promise<DiscoveryStack> {
+/** The operators' endpoint gets SUBNET.FIRSTHOST (default 20) and the real node the address after it. */
+export async function startDiscoveryStack(opts: { subnet: string; firstHost?: number }): Promise<DiscoveryStack> {
+  const first = opts.firstHost ?? 20;
   const server = await startApiServer();
   const client = KubeClient.fromKubeconfig(server.kubeconfig);
   const kubectl = new Kubectl('1.33', server.kubeconfig);
@@ -91,9 +92,9 @@ export async function startDiscoveryStack(opts: { subnet: string }): Promise<Dis
     } as KubeObject);
     const node = 'discovery-node';
     const nodeKubeconfig = await writeNodeKubeconfig(server.dataDir, node, server.url);
-    const agent = granary(['agent', '--kubeconfig', nodeKubeconfig, '--node-name', node, '--node-ip', `${opts.subnet}.21`, '--port', '0', '--runtime', 'process', '--root', root]);
+    const agent = granary(['agent', '--kubeconfig', nodeKubeconfig, '--node-name', node, '--node-ip', `${opts.subnet}.${first + 1}`, '--port', '0', '--runtime', 'process', '--root', root]);
     processes.push(agent);
-    const operator = granary(['operator', 'monitoring', '--kubeconfig', server.kubeconfig, '--metrics-bind-address', `${opts.subnet}.20:0`, '--lease-namespace', 'default'], 'info');
+    const operator = granary(['operator', 'monitoring', '--kubeconfig', server.kubeconfig, '--metrics-bind-address', `${opts.subnet}.${first}:0`, '--lease-namespace', 'default'], 'info');
     processes.push(operator);
     const operatorEndpoint = await eventually('the operator\'s endpoint', async () => /"endpoint":"(https:[^"]+)"/.exec(operator.output())?.[1], 30_000);
     return {
