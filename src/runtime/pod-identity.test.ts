@@ -87,3 +87,23 @@ test('desiredPods plans from the role\'s groups, one pod for a group without rep
   const plan = desiredPods(role, [pod('ssd', 1), pod('default', 2)]);
   assert.deepEqual(plan.desired, [{ roleGroup: 'ssd', id: 1 }, { roleGroup: 'default', id: 2 }, { roleGroup: 'ssd', id: 3 }]);
 });
+
+test('a remembered identity whose pod is gone comes back under its number, also in the middle of a scale-down', () => {
+  const remembered = [1, 2, 3, 4, 5].map((id) => ({ roleGroup: 'a', id }));
+  // 5 → 3 while server 2 is being restarted: 2 comes back, 4 and 5 go.
+  const plan = planPodIds([pod('a', 1), pod('a', 3), pod('a', 4), pod('a', 5)], { a: 3 }, remembered);
+  assert.deepEqual(plan.create, [{ roleGroup: 'a', id: 2 }]);
+  assert.deepEqual(plan.keep.map((p) => p.id), [1, 3]);
+  assert.deepEqual(plan.delete.map((p) => p.id), [5, 4]);
+  assert.deepEqual(plan.desired.map((d) => d.id), [1, 2, 3]);
+  // Without the record the gap would go to a number that is being scaled away.
+  assert.deepEqual(planPodIds([pod('a', 1), pod('a', 3), pod('a', 4), pod('a', 5)], { a: 3 }).desired.map((d) => d.id), [1, 3, 4]);
+  // A number another group's pod holds is not taken back; the group's next remembered one is.
+  const other = planPodIds([pod('b', 2), pod('a', 1)], { a: 2, b: 1 }, [{ roleGroup: 'a', id: 2 }, { roleGroup: 'a', id: 7 }, { roleGroup: 'a', id: 8 }]);
+  assert.deepEqual(other.create, [{ roleGroup: 'a', id: 7 }]);
+  assert.deepEqual(other.delete, []);
+  // Another group's records are not this group's.
+  assert.deepEqual(planPodIds([pod('a', 1)], { a: 2 }, [{ roleGroup: 'b', id: 9 }]).create, [{ roleGroup: 'a', id: 2 }]);
+  // A scale-down with every pod present removes the highest numbers, records or not.
+  assert.deepEqual(planPodIds([1, 2, 3, 4, 5].map((id) => pod('a', id)), { a: 3 }, remembered).delete.map((p) => p.id), [5, 4]);
+});

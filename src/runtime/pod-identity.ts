@@ -54,8 +54,8 @@ export function existingPod(pod: KubeObject): ExistingPod {
 }
 
 /** The id plan for `role` given its pods now: `planPodIds` with each group's desired replicas. */
-export function desiredPods<T>(role: Role<T>, existing: readonly ExistingPod[] = []): IdPlan {
-  return planPodIds(existing, desiredReplicas(role));
+export function desiredPods<T>(role: Role<T>, existing: readonly ExistingPod[] = [], remembered: readonly PodIdentity[] = []): IdPlan {
+  return planPodIds(existing, desiredReplicas(role), remembered);
 }
 
 /**
@@ -66,8 +66,14 @@ export function desiredPods<T>(role: Role<T>, existing: readonly ExistingPod[] =
  *
  * A terminating pod counts as one of its group's pods: when it is within the group's count, its
  * number is kept for its replacement, and no extra pod is created meanwhile.
+ *
+ * `remembered` are identities the role had before (the owner's status records them). One whose
+ * pod is gone (restarted, crashed, deleted by hand) still belongs to its group: a group keeps the
+ * lowest numbers among those its pods hold and those it remembers, so a pod restarted in the
+ * middle of a scale-down comes back under its own number instead of leaving its place to a
+ * higher one that is on its way out.
  */
-export function planPodIds(existing: readonly ExistingPod[], replicas: Readonly<Record<string, number>>): IdPlan {
+export function planPodIds(existing: readonly ExistingPod[], replicas: Readonly<Record<string, number>>, remembered: readonly PodIdentity[] = []): IdPlan {
   const wanted = (group: string) => Object.hasOwn(replicas, group) && replicas[group] > 0;
   const held = new Set<number>();
   const byGroup = new Map<string, ExistingPod[]>();
@@ -93,11 +99,17 @@ export function planPodIds(existing: readonly ExistingPod[], replicas: Readonly<
   const create: PodIdentity[] = [];
   let nextFree = 1;
   for (const group of Object.keys(replicas).sort(compare)) {
-    const members = (byGroup.get(group) ?? []).sort((a, b) => a.id! - b.id!);
+    const members = byGroup.get(group) ?? [];
     const count = Math.max(0, Math.floor(replicas[group]));
-    keep.push(...members.slice(0, count));
-    toDelete.push(...members.slice(count));
-    for (let missing = count - members.length; missing > 0; missing--) {
+    const absent = new Set(remembered.filter((r) => r.roleGroup === group && !held.has(r.id)).map((r) => r.id));
+    const kept = new Set([...members.map((m) => m.id!), ...absent].sort((a, b) => a - b).slice(0, count));
+    for (const m of members) (kept.has(m.id!) ? keep : toDelete).push(m);
+    for (const id of absent) {
+      if (!kept.has(id)) continue;
+      held.add(id);
+      create.push({ roleGroup: group, id });
+    }
+    for (let missing = count - kept.size; missing > 0; missing--) {
       while (held.has(nextFree)) nextFree++;
       held.add(nextFree);
       create.push({ roleGroup: group, id: nextFree });

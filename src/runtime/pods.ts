@@ -84,7 +84,8 @@ export interface PodSet {
   nodes: readonly NodeInfo[];
   /**
    * Per role, where identities ran before (e.g. as recorded in the owner's status), so that a
-   * recreated pod goes back to its node. The nodes of existing pods are added and win.
+   * recreated pod goes back to its node and keeps its number (see planPodIds). The nodes of
+   * existing pods are added and win.
    */
   previousPlacements?: Readonly<Record<string, readonly PreviousPlacement[]>>;
   buildPod: PodBuilder;
@@ -267,7 +268,7 @@ export async function deleteExcessPods(ctx: PodContext): Promise<PodStepResult> 
   const byName = new Map(owned.map((p) => [p.metadata.name ?? '', p]));
   const excess: Pod[] = [];
   for (const [roleName, role] of sortedEntries(ctx.roles)) {
-    const plan = desiredPods(role, podsOfRole(owned, roleName).map(existingPod));
+    const plan = desiredPods(role, podsOfRole(owned, roleName).map(existingPod), ctx.previousPlacements?.[roleName]);
     for (const doomed of plan.delete) excess.push(byName.get(doomed.name)!);
   }
   if (excess.length === 0) return reported(Continue, []);
@@ -319,7 +320,7 @@ export async function createMissingPods(ctx: PodContext): Promise<PodStepResult>
   const problems: PodProblem[] = [];
   for (const [roleName, role] of sortedEntries(ctx.roles)) {
     const rolePods = podsOfRole(owned, roleName);
-    const plan = desiredPods(role, rolePods.map(existingPod));
+    const plan = desiredPods(role, rolePods.map(existingPod), ctx.previousPlacements?.[roleName]);
     if (plan.create.length === 0) continue;
     const previous: PreviousPlacement[] = [...(ctx.previousPlacements?.[roleName] ?? [])];
     for (const pod of rolePods) {

@@ -146,7 +146,7 @@ export function validateCluster(cluster: ZookeeperCluster): Validated {
  */
 export function planServers(cluster: ZookeeperCluster, nodes: readonly ServerNode[], pods: readonly Pod[]): { servers: ServerPlan[]; unplaced: { roleGroup: string; id: number; reason: string }[] } {
   const role = effectiveRole(cluster);
-  const plan = desiredPods(role, pods.map(existingPod));
+  const plan = desiredPods(role, pods.map(existingPod), cluster.status?.servers);
   const previous: PreviousPlacement[] = [...(cluster.status?.servers ?? [])];
   for (const pod of pods) {
     const { roleGroup, id } = existingPod(pod);

@@ -214,3 +214,16 @@ test('client authentication needs a TLS client port', () => {
   assert.ok(!result.ok);
   assert.match(result.problems.join(), /authentication.tls needs TLS on the client port/);
 });
+
+test('a server restarted in the middle of a scale-down keeps its id; the servers beyond the replicas are the ones that go', async () => {
+  const five = cluster({ servers: { roleGroups: { default: { replicas: 5 } } } });
+  const fivePlan = planOf(five, [], [...NODES, node('n4', '10.0.0.4'), node('n5', '10.0.0.5')]);
+  const pods = await Promise.all([1, 2, 3, 4, 5].map((id) => serverPod(fivePlan, id)));
+  const recorded = { servers: fivePlan.status.servers };
+  // Scaled to three; server 2 was deleted to restart it and is not back yet.
+  const three = cluster({ servers: { roleGroups: { default: { replicas: 3 } } } }, recorded);
+  const plan = planOf(three, pods.filter((p) => p.metadata.name !== 'zk-server-default-2'), [...NODES, node('n4', '10.0.0.4'), node('n5', '10.0.0.5')]);
+  assert.deepEqual(plan.servers.map((s) => s.id), [1, 2, 3]);
+  assert.equal(plan.servers.find((s) => s.id === 2)?.node, 'n2');
+  assert.deepEqual(plan.outdated.map((p) => p.metadata.name).sort(), ['zk-server-default-1', 'zk-server-default-3']);
+});
