@@ -258,12 +258,10 @@ export function waitForRunningAndReadyPods(ctx: PodSet): PodStepResult {
 }
 
 /**
- * Deletes the pods beyond each role group's replicas, the highest pod ids first (as the id plan
- * of pod-identity.ts says). With `ctx.quorum`, one pod per pass, and only while no pod is
- * terminating and every pod that stays is Running and Ready; a pod that blocks this and will not
- * get better is reported.
+ * The owner's pods beyond their role groups' replicas, not yet terminating, in the order
+ * deleteExcessPods removes them (per role, highest pod id first).
  */
-export async function deleteExcessPods(ctx: PodContext): Promise<PodStepResult> {
+export function excessPods(ctx: PodSet): Pod[] {
   const owned = ownedPods(ctx);
   const byName = new Map(owned.map((p) => [p.metadata.name ?? '', p]));
   const excess: Pod[] = [];
@@ -271,6 +269,18 @@ export async function deleteExcessPods(ctx: PodContext): Promise<PodStepResult> 
     const plan = desiredPods(role, podsOfRole(owned, roleName).map(existingPod), ctx.previousPlacements?.[roleName]);
     for (const doomed of plan.delete) excess.push(byName.get(doomed.name)!);
   }
+  return excess;
+}
+
+/**
+ * Deletes the pods beyond each role group's replicas, the highest pod ids first (as the id plan
+ * of pod-identity.ts says). With `ctx.quorum`, one pod per pass, and only while no pod is
+ * terminating and every pod that stays is Running and Ready; a pod that blocks this and will not
+ * get better is reported.
+ */
+export async function deleteExcessPods(ctx: PodContext): Promise<PodStepResult> {
+  const owned = ownedPods(ctx);
+  const excess = excessPods(ctx);
   if (excess.length === 0) return reported(Continue, []);
   const removeExcess = async (pod: Pod) => {
     ctx.log?.info({ pod: pod.metadata.name }, 'deleting a pod beyond its role group\'s replicas');

@@ -61,9 +61,13 @@ for (const runtime of ['systemd', 'process'] as const) {
           return cluster;
         }, WAIT_MS, 500);
       } catch (err) {
-        // The servers' own words say best why they do not come up.
-        const logs = await Promise.all((await serverPods()).map(async (p) =>
-          `--- ${p.metadata.name}:\n${(await stack.kubectl.run(['logs', p.metadata.name!, '-c', 'zookeeper', '--previous', '--tail=15'])).stdout}`));
+        // The servers' own words say best why they do not come up: the running container's
+        // log, and the one before it for a server that has restarted.
+        const logs = await Promise.all((await serverPods()).map(async (p) => {
+          const restarted = (p.status?.containerStatuses?.[0]?.restartCount ?? 0) > 0;
+          const log = async (previous: boolean) => (await stack.kubectl.run(['logs', p.metadata.name!, '-c', 'zookeeper', ...(previous ? ['--previous'] : []), '--tail=15'])).stdout;
+          return `--- ${p.metadata.name}:\n${restarted ? `${await log(true)}--- (restarted)\n` : ''}${await log(false)}`;
+        }));
         throw new Error(`${(err as Error).message}; last seen: ${seen}\n${logs.join('\n')}`);
       }
     };

@@ -2,14 +2,15 @@
 //
 //   plan (plan.ts, no I/O) → role group ConfigMaps and the discovery ConfigMap → ask the
 //   ensemble for its quorum → pods, all missing ones at once → wait until every server is
-//   Running and Ready → roll servers whose configuration changed, one at a time, each only while
-//   ZooKeeper reports a quorum → remove servers beyond the replicas, one at a time → status
+//   Running and Ready → remove servers beyond the replicas, one at a time → roll servers whose
+//   configuration changed, one at a time, each only while ZooKeeper reports a quorum → status
 //   (status.ts: Available from ZooKeeper itself, Progressing, Degraded).
 //
 // Membership changes (scaling) change every server's zoo.cfg, so they roll through the servers
-// like any configuration change; new servers join the running leader meanwhile. Deleting a
-// cluster stops its servers, then removes their data directories with a short-lived pod per node
-// unless spec.retainDataOnDelete says to keep them.
+// like any configuration change; new servers join the running leader meanwhile, and leaving
+// servers go before the roll (nextRestart in plan.ts says why). Deleting a cluster stops its
+// servers, then removes their data directories with a short-lived pod per node unless
+// spec.retainDataOnDelete says to keep them.
 import type { ConfigMap, Node, Pod } from '../../api/kinds/core.ts';
 import type { KubeClient } from '../../client/client.ts';
 import type { ResourceApi } from '../../client/resource.ts';
@@ -130,14 +131,14 @@ class ClusterReconciler {
     if (waitingForCertificates) return chain(ctx).then(async () => Requeue(FAST_REQUEUE_MS));
     if (plan.cluster.spec.stopped) return chain(ctx).then(deleteIllegalPods).then(deleteExcessPods).then(waitForTerminatingPods);
     return chain(ctx).then(deleteIllegalPods).then(waitForTerminatingPods).then(createMissingPods)
-      .then(waitForRunningAndReadyPods).then(this.restartOutdatedServer(plan, health)).then(deleteExcessPods);
+      .then(waitForRunningAndReadyPods).then(deleteExcessPods).then(this.restartOutdatedServer(plan, health));
   }
 
   /** Restarts (deletes, for createMissingPods to recreate) the next server whose configuration is out of date. */
   private restartOutdatedServer(plan: ClusterPlan, health: QuorumHealth | undefined): Step<PodContext> {
     return async () => {
-      const next = nextRestart(plan.outdated, health);
-      if (next === 'none') return Continue;
+      const next = nextRestart(plan.outdated, health, plan.leaving);
+      if (next === 'none' || next === 'later') return Continue;
       if (next === 'wait') return Requeue(FAST_REQUEUE_MS);
       const cluster = plan.cluster;
       this.log.info({ cluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, pod: next.metadata.name }, 'restarting a server to apply the new configuration');

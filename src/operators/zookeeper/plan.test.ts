@@ -82,12 +82,12 @@ test('servers built from another configuration are outdated; the leader is resta
 
   const changed = planOf(cluster({ servers: { config: { tickTime: 500 }, roleGroups: { default: { replicas: 3 } } } }), pods);
   assert.deepEqual(changed.outdated.map((p) => p.metadata.name), ['zk-server-default-1', 'zk-server-default-2', 'zk-server-default-3']);
-  assert.equal(nextRestart(changed.outdated, health(3)), changed.outdated[1], 'the highest id that does not lead');
-  assert.equal(nextRestart(changed.outdated, health(2)), changed.outdated[2]);
-  assert.equal(nextRestart([changed.outdated[2]], health(3)), changed.outdated[2], 'the leader when it is the last one');
-  assert.equal(nextRestart(changed.outdated, health(3, false)), 'wait');
-  assert.equal(nextRestart(changed.outdated, undefined), 'wait');
-  assert.equal(nextRestart([], health(1)), 'none');
+  assert.equal(nextRestart(changed.outdated, health(3), []), changed.outdated[1], 'the highest id that does not lead');
+  assert.equal(nextRestart(changed.outdated, health(2), []), changed.outdated[2]);
+  assert.equal(nextRestart([changed.outdated[2]], health(3), []), changed.outdated[2], 'the leader when it is the last one');
+  assert.equal(nextRestart(changed.outdated, health(3, false), []), 'wait');
+  assert.equal(nextRestart(changed.outdated, undefined, []), 'wait');
+  assert.equal(nextRestart([], health(1), []), 'none');
 });
 
 test('a stopped cluster wants no servers and asks none, but discovery names where they will be', async () => {
@@ -203,7 +203,7 @@ test('servers are restarted for new certificates once 60% of the shortest lifeti
   assert.deepEqual(outdated(created + 59_000), []);
   assert.deepEqual(outdated(created + 60_000), ['zk-server-default-1']);
   assert.deepEqual(outdated(created + 90_000), ['zk-server-default-1', 'zk-server-default-2', 'zk-server-default-3']);
-  const next = nextRestart(planOf(cluster({ clusterConfig: {} }), pods, NODES, classes, created + 90_000).outdated, health(2));
+  const next = nextRestart(planOf(cluster({ clusterConfig: {} }), pods, NODES, classes, created + 90_000).outdated, health(2), []);
   assert.equal((next as Pod).metadata.name, 'zk-server-default-1', 'the oldest first, so that none waits until its certificates expire');
   // Plain text: no certificates, no such restarts.
   assert.deepEqual(planOf(cluster(), pods, NODES, classes, created + 3_600_000).outdated.length, 3, 'the plain-text pods differ in configuration, not age');
@@ -226,4 +226,33 @@ test('a server restarted in the middle of a scale-down keeps its id; the servers
   assert.deepEqual(plan.servers.map((s) => s.id), [1, 2, 3]);
   assert.equal(plan.servers.find((s) => s.id === 2)?.node, 'n2');
   assert.deepEqual(plan.outdated.map((p) => p.metadata.name).sort(), ['zk-server-default-1', 'zk-server-default-3']);
+});
+
+test('a scale-down removes the leaving servers, highest id first, before any staying server restarts with the smaller server list', async () => {
+  const fiveNodes = [...NODES, node('n4', '10.0.0.4'), node('n5', '10.0.0.5')];
+  const five = cluster({ servers: { roleGroups: { default: { replicas: 5 } } } });
+  const fivePlan = planOf(five, [], fiveNodes);
+  const pods = await Promise.all([1, 2, 3, 4, 5].map((id) => serverPod(fivePlan, id)));
+  assert.deepEqual(planOf(five, pods, fiveNodes).leaving, [], 'nothing leaves an ensemble of its own size');
+  const three = cluster({ servers: { roleGroups: { default: { replicas: 3 } } } }, { servers: fivePlan.status.servers });
+
+  // After the scale-up server 5 leads (ties go to the highest id). Restarting server 1 with
+  // server.1-3 only would leave it ignoring its leader, never serving again.
+  const scaledDown = planOf(three, pods, fiveNodes);
+  assert.deepEqual(scaledDown.outdated.map((p) => p.metadata.name), ['zk-server-default-1', 'zk-server-default-2', 'zk-server-default-3']);
+  assert.deepEqual(scaledDown.leaving.map((p) => p.metadata.name), ['zk-server-default-5', 'zk-server-default-4']);
+  assert.equal(nextRestart(scaledDown.outdated, health(5), scaledDown.leaving), 'later');
+  assert.equal(nextRestart(scaledDown.outdated, health(3), scaledDown.leaving), 'later', 'whoever leads');
+
+  const oneLeft = planOf(three, pods.filter((p) => p.metadata.name !== 'zk-server-default-5'), fiveNodes);
+  assert.deepEqual(oneLeft.leaving.map((p) => p.metadata.name), ['zk-server-default-4']);
+  assert.equal(nextRestart(oneLeft.outdated, health(4), oneLeft.leaving), 'later');
+
+  // A leaving server already terminating is waited for by the pod steps, not counted again.
+  const terminating = pods.slice(0, 4).map((p) => p.metadata.name === 'zk-server-default-4' ? { ...p, metadata: { ...p.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } } : p);
+  assert.deepEqual(planOf(three, terminating, fiveNodes).leaving, []);
+
+  const staying = planOf(three, pods.slice(0, 3), fiveNodes);
+  assert.deepEqual(staying.leaving, []);
+  assert.equal((nextRestart(staying.outdated, health(3), staying.leaving) as Pod).metadata.name, 'zk-server-default-2', 'then the roll, the leader last');
 });

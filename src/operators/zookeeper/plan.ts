@@ -6,7 +6,7 @@
 import type { ConfigMap, Pod } from '../../api/kinds/core.ts';
 import { appLabels, LABEL_COMPONENT } from '../../runtime/labels.ts';
 import { existingPod } from '../../runtime/pod-identity.ts';
-import { controllerReference, type PodProblem, type PodSet } from '../../runtime/pods.ts';
+import { controllerReference, excessPods, type PodProblem, type PodSet } from '../../runtime/pods.ts';
 import { MANAGER, PRODUCT, SERVER_ROLE, type ServerPlacement, type ZookeeperCluster } from './crd.ts';
 import {
   configHash, connectionString, effectiveRole, groupFiles, placementsToRecord, planServers, runningServers, serverImage, serverPaths,
@@ -32,6 +32,8 @@ export interface ClusterPlan {
   ensemble?: ServerAddress[];
   /** Pods of servers that stay but were built from an older configuration, to be restarted one at a time. */
   outdated: Pod[];
+  /** Pods of servers beyond the replicas (a scale-down), removed before any outdated server restarts. */
+  leaving: Pod[];
   /** What planning found wrong (servers no node fits). */
   problems: PodProblem[];
   /** The status fields the plan decides. */
@@ -72,21 +74,23 @@ export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nod
 
   const serverById = new Map(servers.map((s) => [s.id, s]));
   const serverPods = pods.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
+  const podSet: PodSet = {
+    owner: cluster, product: PRODUCT, manager: MANAGER, version,
+    roles: { [SERVER_ROLE]: effectiveRole(cluster) }, pods, nodes,
+    previousPlacements: { [SERVER_ROLE]: servers.map((s) => ({ roleGroup: s.roleGroup, id: s.id, node: s.node })) },
+    buildPod: (input) => serverPod(cluster, serverById.get(input.id)!, validated.groups[input.roleGroup], hashes[input.roleGroup]),
+    quorum: !cluster.spec.stopped,
+    requeueAfterMs: FAST_REQUEUE_MS,
+  };
   return {
     ok: true,
     plan: {
       cluster, servers, configMaps,
-      pods: {
-        owner: cluster, product: PRODUCT, manager: MANAGER, version,
-        roles: { [SERVER_ROLE]: effectiveRole(cluster) }, pods, nodes,
-        previousPlacements: { [SERVER_ROLE]: servers.map((s) => ({ roleGroup: s.roleGroup, id: s.id, node: s.node })) },
-        buildPod: (input) => serverPod(cluster, serverById.get(input.id)!, validated.groups[input.roleGroup], hashes[input.roleGroup]),
-        quorum: !cluster.spec.stopped,
-        requeueAfterMs: FAST_REQUEUE_MS,
-      },
+      pods: podSet,
       // The ensemble as it runs, not as it will be: mid-change, its leader may be a server about to go.
       ensemble: !cluster.spec.stopped && serverPods.length > 0 ? runningServers(serverPods, nodes) : undefined,
       outdated: outdatedServers(pods, servers, hashes, shortestLifetimeSeconds(tls, classes), now),
+      leaving: excessPods(podSet),
       problems: [
         ...unplaced.map((u) => ({ pod: `${SERVER_ROLE} ${u.id}`, reason: 'NoEligibleNode', message: `server ${u.id} (group ${u.roleGroup}) has no node: ${u.reason}` })),
         ...secretClassesOf(tls).filter((c) => !classes.get(c)?.status?.trustBundle)
@@ -125,11 +129,23 @@ function discoveryTls(tls: TlsSettings, classes: ReadonlyMap<string, SecretClass
 }
 
 /**
- * What to do about outdated servers: nothing when there are none, wait while the ensemble has no
- * quorum, else restart this one. The leader goes last: every other restart then costs no election.
+ * What to do about outdated servers: nothing when there are none; nothing yet while servers beyond
+ * the replicas still run ('later': they are removed first); wait while the ensemble has no quorum;
+ * else restart this one. The leader goes last: every other restart then costs no election.
+ *
+ * Why removals come first: ZooKeeper's leader election counts only votes for members of a server's
+ * own configuration, and after a scale-up the leader is usually the highest id (a tie on the zxid
+ * goes to the highest id), i.e. a server a scale-down removes. A staying server restarted with the
+ * smaller server list would ignore that leader and never serve again, its readiness check would
+ * fail, and the roll (and the removals behind it) would wait forever. Removed first, one at a time
+ * while the others are Ready, the leaving servers hand the lead to a staying one; as long as the
+ * new size is a majority of the old, the staying servers keep a quorum of their old configuration,
+ * and each one restarted with the new list votes in both, so every restart ends in a quorum. And
+ * no two quorums can form: the servers already on the new list are a minority of the old one's.
  */
-export function nextRestart(outdated: readonly Pod[], health: QuorumHealth | undefined): 'none' | 'wait' | Pod {
+export function nextRestart(outdated: readonly Pod[], health: QuorumHealth | undefined, leaving: readonly Pod[]): 'none' | 'later' | 'wait' | Pod {
   if (outdated.length === 0) return 'none';
+  if (leaving.length > 0) return 'later';
   if (!health?.healthy) return 'wait';
   // Then the oldest pod first: servers restarted for their certificates come due again in turn,
   // and none may wait behind them until its own certificates expire.
