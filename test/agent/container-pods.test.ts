@@ -3,9 +3,11 @@
 // on 127.0.12.2. Volumes of every kind bind-mounted at real paths, env, init containers, exec
 // probes inside the container, `kubectl logs`, adoption after an agent restart, clean removal,
 // and the pull failures a user must be able to read: a wrong digest, an unreachable registry.
+// A second registry on 127.0.12.3 wants a password: pods pull from it with their imagePullSecrets
+// only. `granary image list` shows what a registry holds.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from '../../src/api/kinds/core.ts';
@@ -14,7 +16,8 @@ import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.t
 import { KubeClient } from '../../src/client/client.ts';
 import { installRuntimeClasses } from '../../src/cli/crds.ts';
 import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from '../support/apiserver.ts';
-import { containersUnavailable, PAUSE_REPOSITORY, startContainerHost, type ContainerHost } from '../support/containers.ts';
+import { pushImageLayout } from '../../src/agent/images/oci-layout.ts';
+import { containersUnavailable, PAUSE_REPOSITORY, PAUSE_TAG, pauseImageLayout, startContainerHost, startRegistry, type ContainerHost } from '../support/containers.ts';
 import { eventually } from '../support/eventually.ts';
 import { Kubectl } from '../support/kubectl.ts';
 import { freePort } from '../support/net.ts';
@@ -195,5 +198,52 @@ spec:
     }, 30_000, 200);
     assert.match(backOff.message!, /^Back-off pulling image/);
     await kubectl.ok(['delete', 'pod', ...cases.map((c) => c.name), '--wait=true', '--timeout=60s']);
+  });
+
+  test('a registry that wants a password: refused without the pod\'s imagePullSecrets or with a wrong one, pulled with the right one', async () => {
+    const credentials = { username: 'puller', password: 'pull-pass-12' };
+    const secured = await startRegistry('127.0.12.3', { htpasswd: credentials });
+    try {
+      await pushImageLayout(await pauseImageLayout(), secured.client, 'private/pause', PAUSE_TAG);
+      const image = `${secured.address}/private/pause:${PAUSE_TAG}`;
+      // The Secrets a user makes with kubectl (type kubernetes.io/dockerconfigjson).
+      const secret = (name: string, password: string) => kubectl.ok(['create', 'secret', 'docker-registry', name, `--docker-server=${secured.address}`, `--docker-username=${credentials.username}`, `--docker-password=${password}`]);
+      await secret('pull', credentials.password);
+      await secret('wrong-pull', 'not-the-password');
+      const run = (name: string, pullSecret?: string) => kubectl.ok(['run', name, `--image=${image}`, '--restart=Never',
+        `--overrides=${JSON.stringify({ spec: { nodeName: NODE, ...(pullSecret ? { imagePullSecrets: [{ name: pullSecret }] } : {}) } })}`, '--command', '--', 'sleep', '300']);
+      await run('no-secret');
+      await run('wrong-secret', 'wrong-pull');
+      await run('with-secret', 'pull');
+      const refused = await waiting('no-secret');
+      assert.match(refused.reason!, /^(ErrImagePull|ImagePullBackOff)$/);
+      assert.match(refused.message ?? '', /requires a user name and password \(an imagePullSecret/, refused.message);
+      const wrong = await waiting('wrong-secret');
+      assert.match(wrong.reason!, /^(ErrImagePull|ImagePullBackOff)$/);
+      assert.match(wrong.message ?? '', /HTTP 401 \(access denied: check the imagePullSecrets\)/, wrong.message);
+      await eventually('the pod with the right Secret running', async () => {
+        const status = (await pods().get('with-secret', 'default')).status?.containerStatuses?.[0];
+        return status?.state?.running ? status : undefined;
+      }, 60_000, 200);
+      await kubectl.ok(['delete', 'pod', 'no-secret', 'wrong-secret', 'with-secret', '--wait=true', '--timeout=60s']);
+      await kubectl.ok(['delete', 'secret', 'pull', 'wrong-pull']);
+    } finally {
+      await secured.stop();
+    }
+  });
+
+  test('granary image list shows each image of a registry with its digest and size; an empty registry says so', async () => {
+    const list = (registry: string) => execFileSync(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'image', 'list', registry], { encoding: 'utf8', timeout: 60_000 });
+    const lines = list(host.registry.address).trimEnd().split('\n');
+    assert.match(lines[0], /^IMAGE\s+DIGEST\s+SIZE$/);
+    const pushed = await host.registry.client.getManifest(PAUSE_REPOSITORY, PAUSE_TAG);
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[1], new RegExp(`^${host.registry.address}/${PAUSE_REPOSITORY}:${PAUSE_TAG}\\s+${pushed.digest}\\s+\\d+(\\.\\d+)? MiB$`));
+    const empty = await startRegistry('127.0.12.3');
+    try {
+      assert.match(list(empty.address), new RegExp(`\\(registry ${empty.address} holds no images\\)`));
+    } finally {
+      await empty.stop();
+    }
   });
 });

@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { buildBusyboxRootfs } from '../../src/cli/image/busybox.ts';
 import { extractDebianPackage } from '../../src/cli/image/debian-package.ts';
 import { pushImageLayout, writeImageLayout } from '../../src/agent/images/oci-layout.ts';
-import { RegistryClient } from '../../src/agent/images/registry.ts';
+import bcrypt from 'bcryptjs';
+import { RegistryClient, type RegistryCredentials } from '../../src/agent/images/registry.ts';
 import { startContainerd, type RunningContainerd } from '../../src/agent/runtimes/containerd-daemon.ts';
 import { CriClient } from '../../src/agent/runtimes/cri/client.ts';
 import { REPO_ROOT, tempDir } from './apiserver.ts';
@@ -68,17 +69,23 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
-/** A registry on `host` (a free port unless given), storage in a temp directory unless given. */
-export async function startRegistry(host: string, options: { port?: number; storage?: string } = {}): Promise<TestRegistry> {
+/**
+ * A registry on `host` (a free port unless given), storage in a temp directory unless given;
+ * with `htpasswd`, it wants that user name and password (Basic authentication) for every request.
+ */
+export async function startRegistry(host: string, options: { port?: number; storage?: string; htpasswd?: RegistryCredentials } = {}): Promise<TestRegistry> {
   const binary = await registryBinary();
   const dir = tempDir('registry');
   const port = options.port ?? await freePort(host);
   const address = `${host}:${port}`;
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: ${options.storage ?? join(dir, 'data')}}, delete: {enabled: true}}\nhttp: {addr: "${address}"}\n`);
+  // docker-registry reads bcrypt hashes only.
+  if (options.htpasswd) writeFileSync(join(dir, 'htpasswd'), `${options.htpasswd.username}:${bcrypt.hashSync(options.htpasswd.password, 10)}\n`);
+  const auth = options.htpasswd ? `auth: {htpasswd: {realm: granary-test, path: ${join(dir, 'htpasswd')}}}\n` : '';
+  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: ${options.storage ?? join(dir, 'data')}}, delete: {enabled: true}}\nhttp: {addr: "${address}"}\n${auth}`);
   const log = openSync(join(dir, 'registry.log'), 'a');
   const child: ChildProcess = spawn(binary, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', log, log] });
   closeSync(log);
-  const client = new RegistryClient({ registry: address, insecure: true });
+  const client = new RegistryClient({ registry: address, insecure: true, ...(options.htpasswd ? { credentials: options.htpasswd } : {}) });
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (await client.catalog().then(() => true, () => false)) break;
