@@ -200,7 +200,7 @@ spec:
     await kubectl.ok(['delete', 'pod', ...cases.map((c) => c.name), '--wait=true', '--timeout=60s']);
   });
 
-  test('a registry that wants a password: refused without the pod\'s imagePullSecrets or with a wrong one, pulled with the right one', async () => {
+  test('a registry that wants a password: refused without the pod\'s imagePullSecrets or with a wrong one, pulled with the right one; the cached image is not handed to pods without it', async () => {
     const credentials = { username: 'puller', password: 'pull-pass-12' };
     const secured = await startRegistry('127.0.12.3', { htpasswd: credentials });
     try {
@@ -225,7 +225,12 @@ spec:
         const status = (await pods().get('with-secret', 'default')).status?.containerStatuses?.[0];
         return status?.state?.running ? status : undefined;
       }, 60_000, 200);
-      await kubectl.ok(['delete', 'pod', 'no-secret', 'wrong-secret', 'with-secret', '--wait=true', '--timeout=60s']);
+      // The image is now on the node, pulled with the Secret: a pod without it still cannot run it.
+      await run('late-no-secret');
+      const late = await waiting('late-no-secret');
+      assert.match(late.reason!, /^(ErrImagePull|ImagePullBackOff)$/);
+      assert.match(late.message ?? '', /requires a user name and password/, late.message);
+      await kubectl.ok(['delete', 'pod', 'no-secret', 'wrong-secret', 'with-secret', 'late-no-secret', '--wait=true', '--timeout=60s']);
       await kubectl.ok(['delete', 'secret', 'pull', 'wrong-pull']);
     } finally {
       await secured.stop();

@@ -6,6 +6,13 @@
 // Before the CRI runtime pulls anything, the agent asks the registry itself what the reference
 // names and checks the manifest (manifest.ts), then has the runtime pull exactly that digest.
 // The cache (tag → digest, last use) is kept in <root>/images.json across agent restarts.
+//
+// An image pulled with credentials is private: a pod may run it from the cache only with the same
+// credentials (or once the registry has let the pod's own credentials read it, or none if it is
+// public), as Kubernetes' KubeletEnsureSecretPulledImages does; otherwise any pod on the node could
+// run a private image another pod pulled. Pulls in flight and their back-off are shared only by
+// pods with the same credentials, so a pod without them does not put one with them in back-off.
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../../common/log.ts';
@@ -31,7 +38,12 @@ export interface ImageManagerOptions {
   log?: Logger;
 }
 
-interface CacheEntry { pinned: string; lastUsed: string }
+interface CacheEntry {
+  pinned: string;
+  lastUsed: string;
+  /** Keys (credentialsKey) of the credentials the registry let read this image; "" when it needed none. */
+  pulledWith?: string[];
+}
 interface Failure { count: number; retryAt: number; message: string }
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
@@ -70,6 +82,11 @@ export function credentialsFor(registry: string, secrets: Secret[]): RegistryCre
   return undefined;
 }
 
+/** Identifies credentials without keeping them: "" for none. */
+function credentialsKey(credentials: RegistryCredentials | undefined): string {
+  return credentials ? createHash('sha256').update(`${credentials.username}\0${credentials.password}`).digest('hex') : '';
+}
+
 export class ImageManager {
   private readonly options: ImageManagerOptions;
   private readonly insecure: Set<string>;
@@ -105,40 +122,46 @@ export class ImageManager {
   async ensure(image: string, policy: PullPolicy | undefined, secrets: Secret[]): Promise<string> {
     const ref = parseImageReference(image);
     const effective = policy ?? defaultPullPolicy(ref);
+    const credentials = credentialsFor(ref.registry, secrets);
+    const key = credentialsKey(credentials);
     const cached = this.cache.get(image);
-    if (effective !== 'Always' && cached && (await this.options.cri.imageStatus(cached.pinned))) {
-      await this.touch(image, cached.pinned);
+    const mayUse = cached?.pulledWith?.some((k) => k === '' || k === key) ?? false;
+    if (effective !== 'Always' && cached && mayUse && (await this.options.cri.imageStatus(cached.pinned))) {
+      await this.touch(image, cached.pinned, key);
       return cached.pinned;
     }
     if (effective === 'Never') {
-      throw new ImageError('ErrImagePull', `image ${image} is not present on this node and its pull policy is Never (ErrImageNeverPull)`);
+      throw new ImageError('ErrImagePull', cached && !mayUse
+        ? `image ${image} was pulled with credentials this pod does not have, and its pull policy is Never (ErrImageNeverPull)`
+        : `image ${image} is not present on this node and its pull policy is Never (ErrImageNeverPull)`);
     }
-    const failure = this.failures.get(image);
+    const attempt = `${image}\0${key}`;
+    const failure = this.failures.get(attempt);
     if (failure && Date.now() < failure.retryAt) {
       throw new ImageError('ImagePullBackOff', `Back-off pulling image "${image}": ${failure.message}`);
     }
-    // One pull per image at a time, shared by the pods that wait for it.
-    let pull = this.pulls.get(image);
+    // One pull per image and credentials at a time, shared by the pods that wait for it.
+    let pull = this.pulls.get(attempt);
     if (!pull) {
-      pull = this.pull(image, ref, secrets).finally(() => this.pulls.delete(image));
-      this.pulls.set(image, pull);
+      pull = this.pull(image, ref, credentials).finally(() => this.pulls.delete(attempt));
+      this.pulls.set(attempt, pull);
     }
     try {
       const pinned = await pull;
-      this.failures.delete(image);
+      this.failures.delete(attempt);
       return pinned;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const count = (failure?.count ?? 0) + 1;
       const { initialSeconds, maxSeconds } = this.options.backOff ?? { initialSeconds: 10, maxSeconds: 300 };
-      this.failures.set(image, { count, retryAt: Date.now() + Math.min(maxSeconds, initialSeconds * 2 ** (count - 1)) * 1000, message });
+      this.failures.set(attempt, { count, retryAt: Date.now() + Math.min(maxSeconds, initialSeconds * 2 ** (count - 1)) * 1000, message });
       this.options.log?.warn({ image, err: message }, 'pulling an image failed');
       throw err instanceof ImageError ? err : new ImageError('ErrImagePull', message);
     }
   }
 
-  private async pull(image: string, ref: ImageReference, secrets: Secret[]): Promise<string> {
-    const credentials = credentialsFor(ref.registry, secrets);
+  /** Asks the registry with these credentials (so a cached image is also checked against them), then pulls what is missing. */
+  private async pull(image: string, ref: ImageReference, credentials: RegistryCredentials | undefined): Promise<string> {
     const client = new RegistryClient({ registry: ref.registry, insecure: this.isInsecure(ref.registry), credentials });
     const resolved = await resolveImage(client, ref, this.options.limits ?? DEFAULT_IMAGE_LIMITS);
     if (!(await this.options.cri.imageStatus(resolved.pinned))) {
@@ -151,12 +174,15 @@ export class ImageManager {
       }
       this.options.log?.info({ image, pinned: resolved.pinned, bytes: resolved.size, ms: Date.now() - began }, 'image pulled');
     }
-    await this.touch(image, resolved.pinned);
+    await this.touch(image, resolved.pinned, credentialsKey(credentials));
     return resolved.pinned;
   }
 
-  private async touch(image: string, pinned: string): Promise<void> {
-    this.cache.set(image, { pinned, lastUsed: new Date().toISOString() });
+  /** Records a use of the image, by a pod the registry let read it with credentials `key`. */
+  private async touch(image: string, pinned: string, key: string): Promise<void> {
+    const earlier = this.cache.get(image);
+    const pulledWith = earlier?.pinned === pinned ? earlier.pulledWith ?? [] : [];
+    this.cache.set(image, { pinned, lastUsed: new Date().toISOString(), pulledWith: pulledWith.includes(key) ? pulledWith : [...pulledWith, key] });
     await this.save();
   }
 
