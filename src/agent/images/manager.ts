@@ -166,7 +166,9 @@ export class ImageManager {
     const resolved = await resolveImage(client, ref, this.options.limits ?? DEFAULT_IMAGE_LIMITS);
     if (!(await this.options.cri.imageStatus(resolved.pinned))) {
       const began = Date.now();
-      const auth: AuthConfig | undefined = credentials ? { username: credentials.username, password: credentials.password, server_address: ref.registry } : undefined;
+      // containerd parses the server address as a URL: "host:port" alone does not parse.
+      const serverAddress = `${this.isInsecure(ref.registry) ? 'http' : 'https'}://${ref.registry}`;
+      const auth: AuthConfig | undefined = credentials ? { username: credentials.username, password: credentials.password, server_address: serverAddress } : undefined;
       try {
         await this.options.cri.pullImage(resolved.pinned, auth, this.options.pullTimeoutMs ?? 15 * 60_000);
       } catch (err) {
