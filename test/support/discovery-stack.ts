@@ -13,6 +13,7 @@ import { KubeClient } from '../../src/client/client.ts';
 import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from './apiserver.ts';
 import { eventually } from './eventually.ts';
 import { Kubectl } from './kubectl.ts';
+import { killListeners } from './listening.ts';
 
 const CLI = join(REPO_ROOT, 'src/cli/main.ts');
 
@@ -62,6 +63,7 @@ export interface DiscoveryStack {
 /** The operators' endpoint gets SUBNET.FIRSTHOST (default 20) and the real node the address after it. */
 export async function startDiscoveryStack(opts: { subnet: string; firstHost?: number }): Promise<DiscoveryStack> {
   const first = opts.firstHost ?? 20;
+  const nodeIp = `${opts.subnet}.${first + 1}`;
   const server = await startApiServer();
   const client = KubeClient.fromKubeconfig(server.kubeconfig);
   const kubectl = new Kubectl('1.33', server.kubeconfig);
@@ -70,7 +72,8 @@ export async function startDiscoveryStack(opts: { subnet: string; firstHost?: nu
   chmodSync(root, 0o755);
   const stop = async () => {
     for (const p of [...processes].reverse()) await p.stop();
-    // The pods' services (Prometheus, Alertmanager, the real node's exporter) outlive their agent.
+    // The pods' services (Prometheus, Alertmanager, the real node's exporter) outlive their agent;
+    // the exporter's command line names no node root, but it listens on the node's address.
     for (const pid of processesMentioning(`${root}/`)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -78,6 +81,7 @@ export async function startDiscoveryStack(opts: { subnet: string; firstHost?: nu
         // Gone meanwhile.
       }
     }
+    killListeners([nodeIp]);
     await client.close();
     await server.stop();
   };
@@ -92,7 +96,7 @@ export async function startDiscoveryStack(opts: { subnet: string; firstHost?: nu
     } as KubeObject);
     const node = 'discovery-node';
     const nodeKubeconfig = await writeNodeKubeconfig(server.dataDir, node, server.url);
-    const agent = granary(['agent', '--kubeconfig', nodeKubeconfig, '--node-name', node, '--node-ip', `${opts.subnet}.${first + 1}`, '--port', '0', '--runtime', 'process', '--root', root]);
+    const agent = granary(['agent', '--kubeconfig', nodeKubeconfig, '--node-name', node, '--node-ip', nodeIp, '--port', '0', '--runtime', 'process', '--root', root]);
     processes.push(agent);
     const operator = granary(['operator', 'monitoring', '--kubeconfig', server.kubeconfig, '--metrics-bind-address', `${opts.subnet}.${first}:0`, '--lease-namespace', 'default'], 'info');
     processes.push(operator);

@@ -16,6 +16,7 @@ import { secretsOperator } from '../../src/operators/secrets/index.ts';
 import { zookeeperOperator } from '../../src/operators/zookeeper/index.ts';
 import { REPO_ROOT, startApiServer, tempDir, type RunningApiServer } from './apiserver.ts';
 import { eventually } from './eventually.ts';
+import { killListeners } from './listening.ts';
 import { Kubectl } from './kubectl.ts';
 import type { TestSystemd } from './systemd.ts';
 import { clientSource, SharedCache } from '../../src/runtime/cache.ts';
@@ -130,6 +131,9 @@ export async function startZookeeperStack(opts: {
           // already gone
         }
       }
+      // And services whose command line names no node root (a node exporter): whatever still
+      // listens on a process node's address.
+      killListeners(nodes.filter((n) => n.runtime === 'process').map((n) => n.address));
       await client.close();
       await server.stop();
     },
