@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../../src/api/meta.ts';
+import type { Node } from '../../src/api/kinds/core.ts';
+import type { MonitoringStack } from '../../src/operators/monitoring/crd.ts';
 import { writeNodeKubeconfig } from '../../src/apiserver/auth/node-credentials.ts';
 import { processesMentioning } from '../../src/agent/runtimes/host.ts';
 import { KubeClient } from '../../src/client/client.ts';
@@ -110,9 +112,9 @@ export async function startDiscoveryStack(opts: { subnet: string; firstHost?: nu
             spec: { prometheus: { nodeName: node, ...spec } },
           }),
         });
-        const stacks = client.resource('monitoring.granary.dev/v1alpha1', 'MonitoringStack');
+        const stacks = client.resource<MonitoringStack>('monitoring.granary.dev/v1alpha1', 'MonitoringStack');
         prometheusUrl = await eventually('the stack to be available', async () => {
-          const stack = await stacks.get('mon', 'default') as KubeObject & { status?: { prometheusUrl?: string; conditions?: { type: string; status: string }[] } };
+          const stack = await stacks.get('mon', 'default');
           return stack.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ? stack.status.prometheusUrl : undefined;
         }, 180_000, 500).catch((err: Error) => Promise.reject(new Error(`${err.message}\noperator:\n${operator.output().slice(-3000)}\nagent:\n${agent.output().slice(-3000)}`)));
         return prometheusUrl!;
@@ -121,7 +123,7 @@ export async function startDiscoveryStack(opts: { subnet: string; firstHost?: nu
         const simulator = granary(['agent', '--kubeconfig', server.kubeconfig, '--simulate', String(count), '--node-name', prefix, '--label', `granary.dev/sim-group=${prefix}`]);
         processes.push(simulator);
         await eventually(`${count} simulated nodes Ready`, async () => {
-          const nodes = (await client.resource('v1', 'Node').list(undefined, { labelSelector: `granary.dev/sim-group=${prefix}` })).items as (KubeObject & { status?: { conditions?: { type: string; status: string }[] } })[];
+          const nodes = (await client.resource<Node>('v1', 'Node').list(undefined, { labelSelector: `granary.dev/sim-group=${prefix}` })).items;
           return nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === count ? true : undefined;
         }, 120_000, 500);
         return simulator;
