@@ -9,14 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect as connectTls } from 'node:tls';
-import type { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import type { Pod } from '../../src/api/kinds/core.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { pushImageLayout } from '../../src/agent/images/oci-layout.ts';
 import type { ZookeeperCluster } from '../../src/operators/zookeeper/crd.ts';
 import { serverState, type ClientTls } from '../../src/operators/zookeeper/four-letter.ts';
+import { presentedCertificate } from '../support/net.ts';
 import { ZooKeeperSession, withZooKeeper } from '../../src/operators/zookeeper/zk-client.ts';
 import { containersUnavailable, startContainerHost, zookeeperImageLayout, type ContainerHost } from '../support/containers.ts';
 import { eventually } from '../support/eventually.ts';
@@ -25,17 +24,6 @@ import { startZookeeperStack, type ZookeeperStack } from '../support/zookeeper-s
 
 const CLUSTER = 'hybrid';
 const WAIT_MS = 240_000;
-
-/** The certificate a server presents on its client port. */
-function presentedCertificate(host: string, port: number, tls: ClientTls): Promise<X509Certificate> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTls({ host, port, ...tls }, () => {
-      resolve(socket.getPeerX509Certificate()!);
-      socket.destroy();
-    });
-    socket.on('error', reject);
-  });
-}
 
 describe('one ZooKeeper ensemble on bare metal and in a container', { skip: systemdUnavailable() ?? containersUnavailable() }, () => {
   let systemd: TestSystemd;

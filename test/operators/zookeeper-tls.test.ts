@@ -8,8 +8,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { connect as connectTls } from 'node:tls';
-import { X509Certificate } from 'node:crypto';
 import { register } from 'prom-client';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +22,7 @@ import type { ZookeeperCluster } from '../../src/operators/zookeeper/crd.ts';
 import { isAvailable } from '../../src/operators/zookeeper/status.ts';
 import { ZooKeeperSession, withZooKeeper } from '../../src/operators/zookeeper/zk-client.ts';
 import type { ClientTls } from '../../src/operators/zookeeper/four-letter.ts';
+import { presentedCertificate } from '../support/net.ts';
 import { eventually } from '../support/eventually.ts';
 import { startZookeeperStack, type ZookeeperStack } from '../support/zookeeper-stack.ts';
 
@@ -39,17 +38,6 @@ function plainTextAnswer(host: string, port: number, payload: Buffer): Promise<{
     socket.on('data', (d) => chunks.push(d));
     socket.on('error', () => undefined);
     socket.on('close', () => (clearTimeout(timer), resolve({ bytes: Buffer.concat(chunks), closed: true })));
-  });
-}
-
-/** The certificate a server presents on its client port. */
-function presentedCertificate(host: string, port: number, tls: ClientTls): Promise<X509Certificate> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTls({ host, port, ...tls }, () => {
-      resolve(socket.getPeerX509Certificate()!);
-      socket.destroy();
-    });
-    socket.on('error', reject);
   });
 }
 
