@@ -70,3 +70,15 @@ test('a body sent too slowly is cut off at the request timeout', async () => {
   clearInterval(dribble);
   assert.ok(ms < 5000, `open ${ms} ms`);
 });
+
+test('a request answered before its body is read (here a 404) ends its connection at once, not at the request timeout', async () => {
+  const started = Date.now();
+  const socket = await tls();
+  const closed = watched(socket, started);
+  socket.write('POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
+  const { ms, received } = await closed;
+  assert.match(received, /^HTTP\/1\.1 404 /);
+  assert.match(received, /^connection: close\r$/im);
+  // The request timeout is 2 s: a connection kept to read the rest of the body would stay that long.
+  assert.ok(ms < 1500, `open ${ms} ms`);
+});

@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { collectDefaultMetrics, register } from 'prom-client';
 import type { KubeClient } from '../client/client.ts';
 import type { Logger } from '../common/log.ts';
+import { closeUnlessBodyRead } from '../common/unread-body.ts';
 import { DelegatedAuth, type AccessAttributes } from './delegated-auth.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as ReturnType<typeof x509.cryptoProvider.get>);
@@ -96,6 +97,7 @@ export async function startSecureEndpoint(opts: SecureEndpointOptions): Promise<
     handshakeTimeout: timeouts.handshakeMs, headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs,
     connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
   }, (req, res) => {
+    closeUnlessBodyRead(req, res);
     void handle(opts, auth, req, res).catch((err) => {
       opts.log.warn({ err: String(err), path: req.url }, 'request failed');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });

@@ -5,6 +5,7 @@
 // that sends slowly holds nothing another client needs.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../common/log.ts';
+import { closeUnlessBodyRead } from '../../common/unread-body.ts';
 import type { AuditLog } from '../audit.ts';
 import type { Identity } from '../auth/user.ts';
 import { readBody } from './codec.ts';
@@ -58,19 +59,5 @@ export function requestEntry(deps: EntryDeps): (req: IncomingMessage, res: Serve
       return;
     }
     await deps.handler(req, res);
-  });
-}
-
-/**
- * A response sent before its request's body has been read (a 401, a refused or bad request, a
- * health check or a GET that came with a body) ends the connection: reading the rest, as Node does
- * to reuse it, would let anyone hold a connection until the request timeout.
- */
-function closeUnlessBodyRead(req: IncomingMessage, res: ServerResponse): void {
-  const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-  if (!hasBody) return;
-  res.setHeader('Connection', 'close');
-  req.once('end', () => {
-    if (!res.headersSent) res.removeHeader('Connection');
   });
 }
