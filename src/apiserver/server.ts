@@ -175,7 +175,7 @@ export class ApiServer {
       // client keep its connection up to 30 s past them.
       connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
     }, requestEntry({
-      log, audit, overload, metrics, handler,
+      log, audit, overload, metrics, handler, requestTimeoutMs: timeouts.requestMs,
       authorize: (req) => access.check(req),
       identityOf: (req) => access.identityOf(req),
     }));

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Dispatcher } from 'undici';
 import { startApiServer, type RunningApiServer } from '../support/apiserver.ts';
 import { apiCaller } from '../support/http-api.ts';
+import { rawConnection } from '../support/raw-https.ts';
 import { readKubeconfig, tlsAgent } from '../../bench/support.ts';
 
 const NS = '/api/v1/namespaces/default';
@@ -71,6 +72,22 @@ describe('query parameters and headers, as Kubernetes reads them', () => {
     assert.equal((await call('GET', `${NS}/configmaps/a?timeout=1m30s`)).status, 200);
     const bad = await call('GET', `${NS}/configmaps/a?timeout=90`);
     assert.deepEqual([bad.status, bad.body.message], [400, 'invalid timeout specified in the request URL: time: invalid duration "90"']);
+  });
+
+  test('the timeout parameter is the request\'s deadline: a write whose body has not come by then is 504 Timeout', async () => {
+    const body = JSON.stringify(cm('late'));
+    const c = await rawConnection(readKubeconfig(server.kubeconfig));
+    // Half the body, then nothing: the server waits for the rest until the client's deadline.
+    c.socket.write(`POST ${NS}/configmaps?timeout=1s HTTP/1.1\r\nHost: granary\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    const open = await c.closed;
+    const text = c.received();
+    assert.match(text, /^HTTP\/1\.1 504 /);
+    const status = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+    assert.deepEqual([status.reason, status.code, status.message], ['Timeout', 504, 'Timeout: request did not complete within requested timeout - context deadline exceeded']);
+    assert.ok(open >= 1000 && open < 5000, `answered after ${open} ms, not at the 1 s deadline`);
+    assert.equal((await call('GET', `${NS}/configmaps/late`)).status, 404);
+    // A deadline longer than the server's own request timeout (60 s), zero or negative changes nothing.
+    for (const timeout of ['2m', '0s', '-1s']) assert.equal((await call('GET', `${NS}/configmaps?timeout=${timeout}`)).status, 200, timeout);
   });
 
   test('option combinations Kubernetes refuses are 422 Invalid, naming the option kind', async () => {

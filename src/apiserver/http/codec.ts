@@ -176,7 +176,8 @@ const MAX_WARNING_BYTES = 4096;
 
 /** Warning headers in the form kubectl prints: `299 - "message"`; a flood of them is cut short, saying how many were left out. */
 export function setWarnings(res: ServerResponse, warnings: string[]): void {
-  if (warnings.length === 0) return;
+  // Headers already sent: the request was answered already (its deadline passed, see request-deadline.ts).
+  if (warnings.length === 0 || res.headersSent) return;
   const unique = [...new Set(warnings)];
   const kept: string[] = [];
   let bytes = 0;

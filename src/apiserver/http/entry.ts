@@ -12,6 +12,7 @@ import { readBody } from './codec.ts';
 import { guarded } from './guard.ts';
 import { isHealthPath } from './handler.ts';
 import type { OverloadGuard } from './overload.ts';
+import { answerAtDeadline } from './request-deadline.ts';
 import { requestInfoOf, requestUrl } from './request-info.ts';
 
 export interface EntryDeps {
@@ -24,6 +25,8 @@ export interface EntryDeps {
   overload: OverloadGuard;
   metrics: { render(): Promise<string>; contentType: string };
   handler(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** The server's own deadline for a whole request; a client's `timeout` counts only when shorter. */
+  requestTimeoutMs: number;
 }
 
 export function requestEntry(deps: EntryDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -41,6 +44,8 @@ export function requestEntry(deps: EntryDeps): (req: IncomingMessage, res: Serve
       throw err;
     }
     deps.audit?.track(req, res, identity);
+    // The client's deadline runs from here: reading the body counts against it.
+    answerAtDeadline(req, res, info, deps.requestTimeoutMs);
     const watch = info.kind === 'resource' && info.verb === 'watch';
     deps.overload.admitUser(res, identity.user, watch);
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -14,7 +14,7 @@ import { acceptsGzip, decodeBody, mediaType, readBody, sendError, sendJson, send
 import { negotiateOutput, type Endpoint, type OutputForm } from './negotiation.ts';
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { requestInfoOf, requestUrl, type ResourceRequest } from './request-info.ts';
-import { deleteOptions, includeObject, listOptions, Query, requestTimeout, writeOptions as parseWriteOptions, type ListQuery } from './query.ts';
+import { deleteOptions, includeObject, listOptions, Query, writeOptions as parseWriteOptions, type ListQuery } from './query.ts';
 import { serveWatch, type OpenWatches } from './watch.ts';
 import type { HeavyWrites } from './heavy.ts';
 import { CRD_DECODE_LIMITS, DEFAULT_DECODE_LIMITS } from '../decode/limits.ts';
@@ -183,7 +183,6 @@ async function serveResource(ctx: HandlerContext, req: IncomingMessage, res: Ser
   if (!def) throw notFoundPath();
   if (def.namespaced === false && info.namespace !== undefined) throw notFoundPath();
   if (info.subresource && !def.subresources.includes(info.subresource)) throw notFoundPath();
-  requestTimeout(query);
   const computed = ctx.computedResources?.get(`${def.group}/${def.plural}`);
   if (computed) return computed({ req, res, info, body: async () => (await decodeBody(await readBody(req), req.headers['content-type'])).value });
   const store = ctx.storeFor(def);
@@ -312,6 +311,8 @@ async function serveList(res: ServerResponse, def: ResourceDefinition, store: Re
   const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
   if (result.continueToken) metadata.continue = result.continueToken;
   if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
+  // Answered meanwhile: the request's deadline passed (request-deadline.ts).
+  if (res.headersSent) return;
   const req = res.req as IncomingMessage;
   if (form.as || form.format !== 'json' || wantsPretty(req)) {
     return sendObject(res, 200, transformedList(def, result.items.map((e) => store.present(e)), metadata, form, query), form);
