@@ -58,7 +58,14 @@ export function pauseImageLayout(): Promise<string> {
 /** The ZooKeeper product image, built once per run by `granary image build zookeeper:3.8.0`. */
 export function zookeeperImageLayout(): Promise<string> {
   return runArtifact(ARTIFACTS.zookeeper, async (dir) => {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'image', 'build', 'zookeeper:3.8.0', '--output', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // Not execFileSync: the build takes a minute or more, and a test starts systemd and containerd
+    // beside it, whose start-up deadlines ran out while the event loop was blocked.
+    const build = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'image', 'build', 'zookeeper:3.8.0', '--output', dir], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve, reject) => {
+      build.once('error', reject);
+      build.once('exit', (c, s) => resolve([c, s]));
+    });
+    if (code !== 0) throw new Error(`granary image build zookeeper:3.8.0 failed (${signal ?? `exit ${code}`})`);
   });
 }
 
