@@ -19,7 +19,7 @@ import { RUNTIME_HANDLERS } from '../runtime/runtime-classes.ts';
 import type { PackageManager } from './packages/manager.ts';
 import type { Container, Pod } from './pod-types.ts';
 import { podStatus, type ContainerStateView, type PodPhase } from './pod-status.ts';
-import { ContainerProber } from './probes.ts';
+import { ContainerProber, type ProberResume } from './probes.ts';
 import { containerServiceSpec, DEFAULT_GRACE_PERIOD_SECONDS } from './runtimes/container-spec.ts';
 import { serviceName, type ContainerRuntime, type ServiceSpec, type ServiceStatus } from './runtimes/runtime.ts';
 import type { PodCertificates } from './volumes/certificates.ts';
@@ -306,7 +306,7 @@ export class PodWorkers {
         this.started.delete(pod.metadata.uid!);
         void this.deps.runtime.stop(spec.name, spec.stopTimeoutSec).then(() => this.deps.wake(pod), () => this.deps.wake(pod));
       },
-    });
+    }, existing ? undefined : reportedRun(pod, c, status));
     this.probers.set(spec.name, { prober, startedAt: run });
     prober.start();
   }
@@ -420,6 +420,16 @@ export class PodWorkers {
 }
 
 const probeName = (kind: string) => kind[0].toUpperCase() + kind.slice(1);
+
+/**
+ * What the pod's status last said of this very run (same start, same restart count) — a run this
+ * agent adopts after a restart, whose prober picks up where the last agent's left off.
+ */
+function reportedRun(pod: Pod, c: Container, status: ServiceStatus): ProberResume | undefined {
+  const reported = pod.status?.containerStatuses?.find((s) => s.name === c.name);
+  if (!status.startedAt || reported?.state?.running?.startedAt !== iso(status.startedAt) || reported.restartCount !== status.restartCount) return undefined;
+  return { ready: reported.ready === true, started: reported.started ?? reported.ready === true, runningSeconds: Math.max(0, (Date.now() - status.startedAt.getTime()) / 1000) };
+}
 
 function terminatedView(t: NonNullable<ServiceStatus['termination']>) {
   return {

@@ -143,3 +143,29 @@ test('a startup probe that keeps failing asks for a restart', async (t) => {
   assert.deepEqual(unhealthy, ['startup']);
   assert.equal(prober.started, false);
 });
+
+test('a run adopted after an agent restart keeps its reported readiness until its probes say otherwise; initial delays count from its start', async (t) => {
+  let healthy = true;
+  const port = await listen(t, createHttpServer((_req, res) => res.writeHead(healthy ? 200 : 500).end()));
+  const readinessProbe: Probe = { httpGet: { port }, periodSeconds: 0.02, failureThreshold: 2 };
+  const changes: boolean[] = [];
+  const adopted = new ContainerProber({ readinessProbe, startupProbe: { exec: { command: ['false'] } } }, target,
+    { onReadinessChange: (ready) => changes.push(ready) }, { ready: true, started: true, runningSeconds: 60 });
+  t.after(() => adopted.stop());
+  assert.equal(adopted.ready, true, 'ready before its first probe, as reported');
+  assert.equal(adopted.started, true, 'its startup probe passed before: not run again');
+  adopted.start();
+  await until('probes', () => adopted.status('readiness').consecutiveSuccesses >= 2);
+  assert.equal(adopted.status('startup').last, undefined);
+  healthy = false;
+  await until('unreadiness', () => !adopted.ready);
+  assert.deepEqual(changes, [false]);
+
+  // One reported unready stays unready until a probe succeeds; a delay that ran out before the restart is not waited again.
+  healthy = true;
+  const unready = new ContainerProber({ readinessProbe: { ...readinessProbe, initialDelaySeconds: 30 } }, target, {}, { ready: false, started: true, runningSeconds: 45 });
+  t.after(() => unready.stop());
+  assert.equal(unready.ready, false);
+  unready.start();
+  await until('readiness', () => unready.ready);
+});

@@ -143,8 +143,15 @@ export interface ProberEvents {
 }
 
 /**
- * The probes of one run of a container. Create it when the run starts; stop() it when the run
- * ends; a new run gets a new prober.
+ * What was known of a run before this prober: a run adopted after an agent restart keeps the
+ * readiness its pod reported (a kubelet's restart turned ready pods unready until the next
+ * probe, kubernetes#100277), and its probes' initial delays count from the run's start.
+ */
+export interface ProberResume { ready: boolean; started: boolean; runningSeconds: number }
+
+/**
+ * The probes of one run of a container. Create it when the run starts (or is adopted, with
+ * `resume`); stop() it when the run ends; a new run gets a new prober.
  */
 export class ContainerProber {
   private readonly probes: Partial<Record<ProbeKind, Probe>>;
@@ -155,16 +162,19 @@ export class ContainerProber {
   private readyState: boolean;
   private startedState: boolean;
   private stopped = false;
+  /** How long the run had been running when this prober took it over (0 for a new run). */
+  private readonly runningSeconds: number;
 
-  constructor(container: Pick<Container, 'startupProbe' | 'livenessProbe' | 'readinessProbe'>, target: ProbeTarget, events: ProberEvents = {}) {
+  constructor(container: Pick<Container, 'startupProbe' | 'livenessProbe' | 'readinessProbe'>, target: ProbeTarget, events: ProberEvents = {}, resume?: ProberResume) {
     this.probes = { startup: container.startupProbe, liveness: container.livenessProbe, readiness: container.readinessProbe };
     this.target = target;
     this.events = events;
     const fresh = (): ProbeStatus => ({ consecutiveSuccesses: 0, consecutiveFailures: 0 });
     this.statuses = { startup: fresh(), liveness: fresh(), readiness: fresh() };
-    this.startedState = !this.probes.startup;
+    this.startedState = !this.probes.startup || (resume?.started ?? false);
     // Without a readiness probe a started container is ready.
-    this.readyState = !this.probes.readiness && this.startedState;
+    this.readyState = this.startedState && (!this.probes.readiness || (resume?.ready ?? false));
+    this.runningSeconds = resume?.runningSeconds ?? 0;
   }
 
   /** True once the startup probe succeeded (or there is none). */
@@ -181,7 +191,7 @@ export class ContainerProber {
   }
 
   start(): void {
-    if (this.probes.startup) this.schedule('startup', this.probes.startup.initialDelaySeconds ?? 0);
+    if (!this.startedState) this.schedule('startup', this.initialDelay(this.probes.startup!));
     else this.startOthers();
   }
 
@@ -194,8 +204,12 @@ export class ContainerProber {
   private startOthers(): void {
     for (const kind of ['liveness', 'readiness'] as const) {
       const probe = this.probes[kind];
-      if (probe) this.schedule(kind, probe.initialDelaySeconds ?? 0);
+      if (probe) this.schedule(kind, this.initialDelay(probe));
     }
+  }
+
+  private initialDelay(probe: Probe): number {
+    return Math.max(0, (probe.initialDelaySeconds ?? 0) - this.runningSeconds);
   }
 
   private schedule(kind: ProbeKind, delaySeconds: number): void {
