@@ -2,7 +2,7 @@
 // for programs Granary runs itself but must not install as the package would (Debian's
 // docker-registry starts a system service on port 5000 when installed) and for image contents.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +22,8 @@ export async function extractDebianPackage(name: string, dir: string): Promise<s
     }
     const deb = (await readdir(work)).find((f) => f.endsWith('.deb'));
     if (!deb) throw new Error(`apt-get download ${name} left no .deb file`);
+    // dpkg-deb makes the directory itself, but not its parents.
+    await mkdir(dir, { recursive: true });
     await run('dpkg-deb', ['-x', join(work, deb), dir]);
     return deb;
   } finally {
