@@ -8,7 +8,9 @@
 //
 // Membership changes (scaling) change every server's zoo.cfg, so they roll through the servers
 // like any configuration change; new servers join the running leader meanwhile, and leaving
-// servers go before the roll (nextRestart in plan.ts says why). Deleting a cluster stops its
+// servers go before the roll (nextRestart in plan.ts says why). Turning TLS on or off goes
+// through stages (tls-stages.ts), each a roll begun only when the one before is done and the
+// ensemble has a quorum. Deleting a cluster stops its
 // servers, then removes their data directories with a short-lived pod per node unless
 // spec.retainDataOnDelete says to keep them.
 import type { ConfigMap, Node, Pod } from '../../api/kinds/core.ts';
@@ -64,7 +66,7 @@ export function clusterController({ client, cache, log, namespace, clientTls }: 
     .watches('v1', 'Node', () => controller.store.list().map((c) => ({ namespace: c.metadata.namespace, name: c.metadata.name! })))
     // A class's CA (trust bundle) that appears or changes: servers wait for it, or roll onto it.
     .watches(SECRET_CLASS_API_VERSION, 'SecretClass', (secretClass) => controller.store.list()
-      .filter((c) => secretClassesOf(tlsSettings(c)).includes(secretClass.metadata.name!))
+      .filter((c) => [...secretClassesOf(tlsSettings(c)), c.status?.tls?.serverSecretClass, c.status?.tls?.quorumSecretClass].includes(secretClass.metadata.name!))
       .map((c) => ({ namespace: c.metadata.namespace, name: c.metadata.name! })));
   const reconciler = new ClusterReconciler(client, controller, clientTls, log);
   return controller;
@@ -114,7 +116,15 @@ class ClusterReconciler {
     const { action, problems: found } = await this.podSteps(plan, health, waitingForCertificates).report();
     const problems = [...plan.problems, ...found];
 
-    await this.writeStatus(cluster, plan.status, clusterConditions(cluster, { settled: action === undefined, health, problems, remaining: plan.pods.pods.length }));
+    // A TLS change moves on a stage only once every server runs the current one and there is a quorum.
+    const nextTls = action === undefined && health?.healthy ? plan.nextTls : undefined;
+    if (nextTls) {
+      this.log.info({ cluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, from: plan.status.tls, to: nextTls }, 'next TLS stage');
+      await this.events.publish(cluster, { type: 'Normal', reason: 'TlsStage', action: 'Roll', note: `TLS stage client ${nextTls.client}, quorum ${nextTls.quorum}: rolling every server onto it` });
+    }
+    await this.writeStatus(cluster, { ...plan.status, tls: nextTls ?? plan.status.tls },
+      clusterConditions(cluster, { settled: action === undefined && !nextTls, health, problems, remaining: plan.pods.pods.length }));
+    if (nextTls) return { requeueAfterMs: 1_000 };
     if (action) return action;
     return { requeueAfterMs: health && !health.healthy ? FAST_REQUEUE_MS : HEALTH_REQUEUE_MS };
   }

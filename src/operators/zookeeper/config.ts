@@ -12,7 +12,7 @@ import { groupNodeSelector, mergedConfig, validateRole, type GroupRuntime, type 
 import { nodeOfPod } from '../../runtime/pods.ts';
 import { DEFAULT_ZOOKEEPER_VERSION, SERVER_ROLE, serversRole, type ServerConfig, type ServerPlacement, type ZookeeperCluster } from './crd.ts';
 import { LOG4J_PROPERTIES, serverConfigProperties, ZOO_CFG, ZOOKEEPER_CATALOGUE } from './properties.ts';
-import { tlsDirectory, tlsProblems, tlsProperties, type TlsSettings } from './tls.ts';
+import { tlsDirectory, tlsProblems, tlsProperties, usesSecureClientPort, type TlsSettings } from './tls.ts';
 import { secretClassOfVolume } from '../../runtime/secret-class.ts';
 
 export const DEFAULT_CLIENT_PORT = 2181;
@@ -187,12 +187,12 @@ export function connectionString(servers: readonly ServerPlan[]): string {
 }
 
 /**
- * The configuration file a server runs with: zoo.cfg, or with TLS on the client port its own
+ * The configuration file a server runs with: zoo.cfg, or with a TLS-only client port its own
  * zoo-<id>.cfg, since the secure client port and address are per server (the plain client
  * address is in the server list instead).
  */
 export function serverConfigFile(id: number, tls: TlsSettings): string {
-  return tls.server ? `zoo-${id}.cfg` : ZOO_CFG;
+  return usesSecureClientPort(tls) ? `zoo-${id}.cfg` : ZOO_CFG;
 }
 
 /**
@@ -203,12 +203,13 @@ export function serverConfigFile(id: number, tls: TlsSettings): string {
 export function groupFiles(properties: MergedProperties, servers: readonly ServerPlan[], paths: ServerPaths, tls: TlsSettings = {}, group?: string): Record<string, string> {
   const zoo: Record<string, string> = { ...tlsProperties(tls, paths.tls), ...properties.files[ZOO_CFG] };
   zoo.dataDir = paths.data;
+  const secure = usesSecureClientPort(tls);
   for (const s of servers) {
-    // With client TLS there is no plain client port, so no client address in the server list.
-    zoo[`server.${s.id}`] = `${s.address}:${s.quorumPort}:${s.electionPort}${tls.server ? '' : `;${s.address}:${s.clientPort}`}`;
+    // With a TLS-only client port there is no plain one, so no client address in the server list.
+    zoo[`server.${s.id}`] = `${s.address}:${s.quorumPort}:${s.electionPort}${secure ? '' : `;${s.address}:${s.clientPort}`}`;
   }
   const files: Record<string, string> = { [ZOO_CFG]: writeJavaProperties(zoo) };
-  if (tls.server) {
+  if (secure) {
     for (const s of servers.filter((x) => group === undefined || x.roleGroup === group)) {
       files[serverConfigFile(s.id, tls)] = writeJavaProperties({ ...zoo, secureClientPort: String(s.clientPort), secureClientPortAddress: s.address });
     }

@@ -55,6 +55,15 @@ export const ClusterConfigSchema = Type.Object({
 }, { description: 'Cluster-wide settings: security.' });
 export type ClusterConfig = Static<typeof ClusterConfigSchema>;
 
+const TlsStagesSchema = Type.Object({
+  client: Type.Union([Type.Literal('plain'), Type.Literal('unified'), Type.Literal('tls')], { description: 'Client port: plain text, both (a transition), or TLS only.' }),
+  quorum: Type.Union([Type.Literal('plain'), Type.Literal('unified-plain'), Type.Literal('unified-tls'), Type.Literal('tls')], {
+    description: 'Quorum and election: plain text; taking both and connecting in plain text; taking both and connecting with TLS (transitions); TLS only.',
+  }),
+  serverSecretClass: Type.Optional(Type.String({ description: 'The class of the client-port certificates the servers use now.' })),
+  quorumSecretClass: Type.Optional(Type.String({ description: 'The class of the quorum certificates the servers use now.' })),
+}, { description: 'The TLS stage the servers are built with: turning TLS on or off goes through stages, one rolling restart each, so the quorum holds (docs/zookeeper.md).' });
+
 export const ZookeeperClusterSchema = kindSchema('A ZooKeeper ensemble: its servers, their configuration and where they run.', {
   spec: Type.Object({
     version: Type.Optional(Type.String({ description: `ZooKeeper version (default ${DEFAULT_ZOOKEEPER_VERSION}, the version in Debian's packages).` })),
@@ -70,6 +79,7 @@ export const ZookeeperClusterSchema = kindSchema('A ZooKeeper ensemble: its serv
     version: Type.Optional(Type.String({ description: 'The ZooKeeper version the servers run.' })),
     connectionString: Type.Optional(Type.String({ description: 'host:port,host:port,... of every server.' })),
     servers: Type.Optional(Type.Array(PlacementSchema, { description: 'Where each server id runs; a recreated server goes back to its node and data.' })),
+    tls: Type.Optional(TlsStagesSchema),
   })),
 }, ['spec']);
 export type ZookeeperCluster = Static<typeof ZookeeperClusterSchema>;

@@ -6,6 +6,7 @@ import type { ZookeeperCluster } from './crd.ts';
 import type { QuorumHealth } from './four-letter.ts';
 import { nextRestart, nodesHoldingData, planCluster, type ClusterPlan } from './plan.ts';
 import { CONFIG_HASH_ANNOTATION } from './pods.ts';
+import { nextStages, targetStages, type TlsStages } from './tls-stages.ts';
 import type { SecretClass } from '../../runtime/secret-class.ts';
 
 const node = (name: string, address: string, ready = true, labels: Record<string, string> = {}): ServerNode => ({ name, address, labels, ready, unschedulable: false, volumeRoot: `/srv/${name}/volumes` });
@@ -38,7 +39,7 @@ async function serverPod(plan: ClusterPlan, id: number, hash?: string): Promise<
     metadata: {
       name: `zk-server-default-${id}`, namespace: 'default', uid: `pod-${id}`,
       labels: { 'app.kubernetes.io/component': 'server', 'app.kubernetes.io/role-group': server.roleGroup, 'granary.dev/pod-id': String(id) },
-      annotations: { [CONFIG_HASH_ANNOTATION]: hash ?? template.metadata!.annotations![CONFIG_HASH_ANNOTATION] },
+      annotations: { ...template.metadata!.annotations, ...(hash ? { [CONFIG_HASH_ANNOTATION]: hash } : {}) },
       ownerReferences: [{ apiVersion: plan.cluster.apiVersion, kind: 'ZookeeperCluster', name: 'zk', uid: 'u1', controller: true }],
     },
     spec: { ...template.spec, nodeName: server.node },
@@ -59,7 +60,9 @@ test('a new cluster: a ConfigMap per role group, the discovery ConfigMap, every 
   assert.deepEqual(plan.status, {
     version: '3.8.0', connectionString: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181',
     servers: [1, 2, 3].map((id) => ({ roleGroup: 'default', id, node: `n${id}` })),
+    tls: { client: 'plain', quorum: 'plain' },
   });
+  assert.equal(plan.nextTls, undefined, 'a new cluster starts as its spec says, without stages');
   assert.equal(plan.ensemble, undefined, 'no server runs, so none is asked');
   assert.deepEqual(plan.outdated, []);
   assert.deepEqual(plan.problems, []);
@@ -189,6 +192,113 @@ test('TLS by default: TLS-only client port per server, TLS quorum, certificate v
   assert.deepEqual(planOf(tlsCluster, pods, NODES, classes).outdated, []);
   const rotated = new Map([...classes, ['tls', secretClass('tls', 'CA-1 CA-2')]]);
   assert.equal(planOf(tlsCluster, pods, NODES, rotated).outdated.length, 3);
+});
+
+/** Pods of every server as the plan builds them: the servers after a finished roll. */
+const rolled = (plan: ClusterPlan) => Promise.all([1, 2, 3].map((id) => serverPod(plan, id)));
+const zooCfg = (plan: ClusterPlan, id: number) => plan.configMaps[0].data![`zoo-${id}.cfg`] ?? plan.configMaps[0].data!['zoo.cfg'];
+
+test('turning TLS on for a running plain-text ensemble: three rolls through the unified stages, discovery switching once every server takes TLS', async () => {
+  const classes = new Map([['tls', secretClass('tls', 'CA-1')]]);
+  const plain = cluster();
+  let pods = await rolled(planOf(plain));
+  // The spec turns TLS on (the default); the status says the servers run plain text.
+  const on = (stages: NonNullable<ZookeeperCluster['status']>['tls']) => cluster({ clusterConfig: {} }, { tls: stages });
+  const stage0 = planOf(on({ client: 'plain', quorum: 'plain' }), pods, NODES, classes);
+  assert.deepEqual(stage0.status.tls, { client: 'plain', quorum: 'plain' });
+  assert.deepEqual(stage0.outdated, [], 'nothing changes before the first stage is recorded');
+  assert.equal(stage0.configMaps[1].data!.ZOOKEEPER_TLS, 'false');
+  assert.deepEqual(stage0.nextTls, { client: 'unified', quorum: 'unified-plain', serverSecretClass: 'tls', quorumSecretClass: 'tls' });
+
+  // Stage 1: ports take both; peers still connect in plain text; clients still told plain text.
+  const stage1 = planOf(on(stage0.nextTls), pods, NODES, classes);
+  assert.equal(stage1.outdated.length, 3, 'every server rolls onto stage 1');
+  const cfg1 = zooCfg(stage1, 2);
+  assert.match(cfg1, /^portUnification=true$/m);
+  assert.match(cfg1, /^sslQuorum=false$/m);
+  assert.match(cfg1, /^client.portUnification=true$/m);
+  assert.match(cfg1, /^server\.2=10.0.0.2\\:2888\\:3888;10.0.0.2\\:2181$/m, 'the plain client port stays, taking TLS too');
+  assert.doesNotMatch(cfg1, /^secureClientPort=/m);
+  assert.equal(stage1.configMaps[1].data!.ZOOKEEPER_TLS, 'false', 'clients keep plain text while a server takes only that');
+  assert.equal(stage1.nextTls!.quorum, 'unified-tls');
+  const pod1 = await serverPod(stage1, 2);
+  assert.deepEqual(pod1.spec!.volumes!.filter((v) => v.csi).map((v) => v.name), ['tls-server', 'tls-quorum']);
+  assert.equal(pod1.metadata.annotations!['zookeeper.granary.dev/client-tls'], 'unified');
+  pods = await rolled(stage1);
+  const stage1Done = planOf(on(stage0.nextTls), pods, NODES, classes);
+  assert.deepEqual(stage1Done.outdated, []);
+  assert.equal(stage1Done.configMaps[1].data!.ZOOKEEPER_TLS, 'true', 'every server takes TLS: clients are told to use it');
+  assert.equal(stage1Done.configMaps[1].data!['ca.crt'], 'CA-1');
+
+  // Stage 2: peers connect with TLS, still taking both; the client port becomes TLS only.
+  const stage2 = planOf(on(stage1.nextTls), pods, NODES, classes);
+  assert.equal(stage2.outdated.length, 3);
+  assert.match(zooCfg(stage2, 2), /^sslQuorum=true$/m);
+  assert.match(zooCfg(stage2, 2), /^portUnification=true$/m);
+  assert.match(zooCfg(stage2, 2), /^secureClientPort=2181$/m);
+  assert.doesNotMatch(zooCfg(stage2, 2), /^client.portUnification=/m);
+  assert.equal(stage2.configMaps[1].data!.ZOOKEEPER_TLS, 'true');
+  assert.deepEqual(stage2.nextTls, { client: 'tls', quorum: 'tls', serverSecretClass: 'tls', quorumSecretClass: 'tls' });
+
+  // Stage 3: TLS only; the end.
+  pods = await rolled(stage2);
+  const stage3 = planOf(on(stage2.nextTls), pods, NODES, classes);
+  assert.equal(stage3.outdated.length, 3);
+  assert.doesNotMatch(zooCfg(stage3, 2), /^portUnification=/m);
+  assert.match(zooCfg(stage3, 2), /^sslQuorum=true$/m);
+  assert.equal(stage3.nextTls, undefined);
+  // The same servers as a cluster made with TLS from the start.
+  const fresh = planOf(cluster({ clusterConfig: {} }), [], NODES, classes);
+  assert.deepEqual(stage3.configMaps, fresh.configMaps);
+});
+
+test('turning TLS off walks back through the same stages, keeping the classes in use until plain text', async () => {
+  const classes = new Map([['tls', secretClass('tls', 'CA-1')]]);
+  let pods = await rolled(planOf(cluster({ clusterConfig: {} }), [], NODES, classes));
+  const full = { client: 'tls', quorum: 'tls', serverSecretClass: 'tls', quorumSecretClass: 'tls' } as const;
+  const off = (stages: NonNullable<ZookeeperCluster['status']>['tls']) => cluster({}, { tls: stages });
+  const stage0 = planOf(off(full), pods, NODES, classes);
+  assert.deepEqual(stage0.outdated, []);
+  assert.deepEqual(stage0.nextTls, { client: 'unified', quorum: 'unified-tls', serverSecretClass: 'tls', quorumSecretClass: 'tls' });
+  const stage1 = planOf(off(stage0.nextTls), pods, NODES, classes);
+  assert.equal(stage1.outdated.length, 3);
+  assert.match(zooCfg(stage1, 1), /^portUnification=true$/m);
+  assert.match(zooCfg(stage1, 1), /^client.portUnification=true$/m);
+  assert.equal(stage1.configMaps[1].data!.ZOOKEEPER_TLS, 'true', 'clients keep TLS while a server takes only that');
+  pods = await rolled(stage1);
+  assert.equal(planOf(off(stage0.nextTls), pods, NODES, classes).configMaps[1].data!.ZOOKEEPER_TLS, 'false', 'every server takes plain text: clients are told to use it');
+  const stage2 = planOf(off(stage1.nextTls), pods, NODES, classes);
+  assert.deepEqual(stage2.status.tls, { client: 'plain', quorum: 'unified-plain', quorumSecretClass: 'tls' });
+  assert.match(zooCfg(stage2, 1), /^sslQuorum=false$/m);
+  assert.match(zooCfg(stage2, 1), /^ssl.quorum.keyStore.location=/m, 'quorum certificates stay while TLS peers may connect');
+  pods = await rolled(stage2);
+  const stage3 = planOf(off(stage2.nextTls), pods, NODES, classes);
+  assert.deepEqual(stage3.status.tls, { client: 'plain', quorum: 'plain' });
+  assert.equal(stage3.nextTls, undefined);
+  assert.deepEqual(stage3.configMaps, planOf(cluster(), [], NODES, classes).configMaps);
+  assert.equal((await serverPod(stage3, 1)).spec!.volumes!.some((v) => v.csi), false);
+});
+
+test('TLS stages: no servers, no stages; a stopped cluster starts as its spec says; a quorum class with another CA changes where peers connect in plain text', async () => {
+  const classes = new Map([['tls', secretClass('tls', 'CA-1')]]);
+  const recorded = { tls: { client: 'plain', quorum: 'plain' } } as const;
+  // Status says plain text, but no server runs: the servers are made with TLS at once.
+  assert.equal(planOf(cluster({ clusterConfig: {} }, recorded), [], NODES, classes).nextTls, undefined);
+  const pods = await rolled(planOf(cluster()));
+  assert.equal(planOf(cluster({ clusterConfig: {}, stopped: true }, recorded), pods, NODES, classes).nextTls, undefined);
+  // A cluster from before stages (no status.tls) runs what its spec says.
+  assert.equal(planOf(cluster({ clusterConfig: {} }), pods, NODES, classes).nextTls, undefined);
+
+  // Quorum class A → B: down to unified-plain, switch there, up again; the client class switches in one roll.
+  const walk: TlsStages[] = [];
+  let at: TlsStages = { client: 'tls', quorum: 'tls', serverSecretClass: 'a', quorumSecretClass: 'a' };
+  const target: TlsStages = { client: 'tls', quorum: 'tls', serverSecretClass: 'b', quorumSecretClass: 'b' };
+  for (let next = nextStages(at, target); next; next = nextStages(at, target)) walk.push(at = next);
+  assert.deepEqual(walk.map((w) => `${w.quorum}/${w.quorumSecretClass} ${w.client}/${w.serverSecretClass}`),
+    ['unified-tls/a tls/b', 'unified-plain/a tls/b', 'unified-plain/b tls/b', 'unified-tls/b tls/b', 'tls/b tls/b']);
+  // A change of mind mid-way turns back from where the servers are.
+  assert.deepEqual(nextStages({ client: 'unified', quorum: 'unified-tls', serverSecretClass: 'a', quorumSecretClass: 'a' }, targetStages({})),
+    { client: 'plain', quorum: 'unified-plain', quorumSecretClass: 'a' });
 });
 
 test('servers are restarted for new certificates once 60% of the shortest lifetime has passed since their pod was made', async () => {

@@ -13,9 +13,10 @@ import {
   validateCluster, zookeeperVersion, type ServerAddress, type ServerNode, type ServerPlan,
 } from './config.ts';
 import type { QuorumHealth } from './four-letter.ts';
-import { CONFIG_HASH_ANNOTATION, configMapName, javaArgs, serverPod } from './pods.ts';
+import { CONFIG_HASH_ANNOTATION, configMapName, javaArgs, podClientStage, serverPod } from './pods.ts';
 import type { SecretClass } from '../../runtime/secret-class.ts';
 import { RESTART_AT_LIFETIME_FRACTION, secretClassesOf, shortestLifetimeSeconds, tlsSettings, type TlsSettings } from './tls.ts';
+import { clientsUseTls, currentStages, nextStages, stageSettings, targetStages, type TlsStages } from './tls-stages.ts';
 
 /** Delay of the pod steps' requeues while servers are created, started or removed. */
 export const FAST_REQUEUE_MS = 2_000;
@@ -36,8 +37,10 @@ export interface ClusterPlan {
   leaving: Pod[];
   /** What planning found wrong (servers no node fits). */
   problems: PodProblem[];
-  /** The status fields the plan decides. */
-  status: { version: string; connectionString: string; servers: ServerPlacement[] };
+  /** The status fields the plan decides; `tls`: the TLS stages the servers are built with now. */
+  status: { version: string; connectionString: string; servers: ServerPlacement[]; tls: TlsStages };
+  /** The next TLS stages (tls-stages.ts), to move to once every server runs the current ones and there is a quorum; undefined: the servers are where the spec wants them. */
+  nextTls?: TlsStages;
 }
 
 export type PlanResult = { ok: true; plan: ClusterPlan } | { ok: false; problems: string[] };
@@ -50,8 +53,13 @@ export type PlanResult = { ok: true; plan: ClusterPlan } | { ok: false; problems
 export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nodes: readonly ServerNode[], classes: ReadonlyMap<string, SecretClass> = new Map(), now = Date.now()): PlanResult {
   const validated = validateCluster(cluster);
   if (!validated.ok) return { ok: false, problems: validated.problems };
-  const tls = tlsSettings(cluster);
   const { servers, unplaced } = planServers(cluster, nodes, pods);
+  const serverPods = pods.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
+  // What the servers are built with now: a step of the way from what they ran to what the spec wants.
+  const wanted = tlsSettings(cluster);
+  const target = targetStages(wanted);
+  const stages = currentStages(cluster, target, serverPods.length > 0 && !cluster.spec.stopped);
+  const tls = stageSettings(stages, wanted.client);
   const name = cluster.metadata.name!;
   const namespace = cluster.metadata.namespace!;
   const version = zookeeperVersion(cluster);
@@ -70,15 +78,15 @@ export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nod
   // Discovery: what clients read to find the ensemble. While stopped it names where the servers will be.
   const everyServer = cluster.spec.stopped ? planServers({ ...cluster, spec: { ...cluster.spec, stopped: false } }, nodes, pods).servers : servers;
   const connect = connectionString(everyServer);
-  configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: labels(), ownerReferences }, data: { ZOOKEEPER: connect, ...discoveryTls(tls, classes) } });
+  const useTls = clientsUseTls(target.client, serverPods.map(podClientStage));
+  configMaps.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: labels(), ownerReferences }, data: { ZOOKEEPER: connect, ...discoveryTls(useTls ? tls : {}, classes) } });
 
   const serverById = new Map(servers.map((s) => [s.id, s]));
-  const serverPods = pods.filter((p) => p.metadata.labels?.[LABEL_COMPONENT] === SERVER_ROLE);
   const podSet: PodSet = {
     owner: cluster, product: PRODUCT, manager: MANAGER, version,
     roles: { [SERVER_ROLE]: effectiveRole(cluster) }, pods, nodes,
     previousPlacements: { [SERVER_ROLE]: servers.map((s) => ({ roleGroup: s.roleGroup, id: s.id, node: s.node })) },
-    buildPod: (input) => serverPod(cluster, serverById.get(input.id)!, validated.groups[input.roleGroup], hashes[input.roleGroup]),
+    buildPod: (input) => serverPod(cluster, serverById.get(input.id)!, validated.groups[input.roleGroup], hashes[input.roleGroup], tls),
     quorum: !cluster.spec.stopped,
     requeueAfterMs: FAST_REQUEUE_MS,
   };
@@ -96,7 +104,8 @@ export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nod
         ...secretClassesOf(tls).filter((c) => !classes.get(c)?.status?.trustBundle)
           .map((c) => ({ pod: SERVER_ROLE, reason: 'SecretClassNotReady', message: `SecretClass ${c} does not exist or has no CA yet: servers wait for their certificates` })),
       ],
-      status: { version, connectionString: connect, servers: placementsToRecord(cluster.status?.servers, servers) },
+      status: { version, connectionString: connect, servers: placementsToRecord(cluster.status?.servers, servers), tls: stages },
+      nextTls: nextStages(stages, target),
     },
   };
 }

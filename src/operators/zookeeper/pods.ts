@@ -8,12 +8,22 @@ import { RUNTIME_CLASS_NAMES } from '../../runtime/runtime-classes.ts';
 import { mergedConfig } from '../../runtime/roles.ts';
 import { API_VERSION, MANAGER, PRODUCT, serversRole, type ZookeeperCluster } from './crd.ts';
 import { clusterDataDir, DEFAULT_HEAP_MIB, groupRuntime, serverConfigFile, serverDataPath, serverImage, serverPaths, type ServerNode, type ServerPlan } from './config.ts';
-import { serverCheck, tlsSettings, tlsVolumes } from './tls.ts';
+import { serverCheck, tlsDirectory, tlsVolumes, type TlsSettings } from './tls.ts';
+import { clientStageOf, type ClientStage } from './tls-stages.ts';
 import { LOG4J_PROPERTIES, ZOO_CFG } from './properties.ts';
 import type { MergedProperties } from '../../runtime/product-config/merge.ts';
 
 /** The pod's annotation holding the configHash it was built with. */
 export const CONFIG_HASH_ANNOTATION = 'zookeeper.granary.dev/config-hash';
+/** The pod's annotation holding the client TLS stage (tls-stages.ts) it was built with: how clients may connect to it. */
+export const CLIENT_TLS_ANNOTATION = 'zookeeper.granary.dev/client-tls';
+
+/** The client stage a server's pod was built with; pods from before the annotation: TLS when they have a server certificate. */
+export function podClientStage(pod: Pod): ClientStage {
+  const annotated = pod.metadata.annotations?.[CLIENT_TLS_ANNOTATION];
+  if (annotated === 'plain' || annotated === 'unified' || annotated === 'tls') return annotated;
+  return pod.spec?.volumes?.some((v) => v.name === tlsDirectory('server')) ? 'tls' : 'plain';
+}
 
 // Where Debian's packages put ZooKeeper (the same in its image) with the netty jars its TLS
 // (NettyServerCnxnFactory) needs that zookeeper.jar's manifest leaves out, and the log4j binding.
@@ -44,11 +54,10 @@ export function javaArgs(cluster: ZookeeperCluster, roleGroup: string, propertie
  * image of the same packages) and the paths (see ServerPaths): in a container, a pod a kubelet
  * would run unchanged (host network, real mount paths, a hostPath with the node's real path).
  */
-export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, properties: MergedProperties, hash: string): PodTemplate {
+export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, properties: MergedProperties, hash: string, tls: TlsSettings): PodTemplate {
   const image = serverImage(cluster, server.roleGroup);
   const paths = serverPaths(cluster, server.roleGroup);
   const inContainer = groupRuntime(cluster, server.roleGroup) === 'container';
-  const tls = tlsSettings(cluster);
   const certificates = tlsVolumes(tls, paths.tls);
   const mounts = [{ name: 'config', mountPath: paths.config }, { name: 'data', mountPath: paths.data }, ...(inContainer ? [{ name: 'log', mountPath: paths.log }] : []), ...certificates.mounts];
   // bash's /dev/tcp (or openssl over TLS): no ZooKeeper client needed on the host. A server that is not part of a quorum answers without a Mode line.
@@ -86,7 +95,7 @@ export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, propert
       readinessProbe: { exec: { command: ['/bin/bash', '-c', serves] }, periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 2 },
     }],
   };
-  return { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: hash } }, spec };
+  return { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: hash, [CLIENT_TLS_ANNOTATION]: clientStageOf(tls) } }, spec };
 }
 
 /** The component label of the pods that remove a deleted cluster's data. */

@@ -18,8 +18,15 @@ export interface TlsSettings {
   quorum?: string;
   /** The class whose certificates clients must present; undefined: no client authentication. */
   client?: string;
+  /** Mid-transition (tls-stages.ts): the client port takes plain-text clients as well as TLS ones. */
+  clientPlainToo?: boolean;
+  /** Mid-transition: quorum and election ports take plain-text peers as well as TLS ones. */
+  quorumPlainToo?: boolean;
+  /** Mid-transition: servers connect to their peers in plain text (they have quorum certificates, to take TLS peers). */
+  quorumConnectsPlain?: boolean;
 }
 
+/** The TLS a cluster's spec asks for in the end (tls-stages.ts says what its servers run now). */
 export function tlsSettings(cluster: ZookeeperCluster): TlsSettings {
   const tls = cluster.spec.clusterConfig?.tls;
   const pick = (value: string | undefined) => (value === undefined ? DEFAULT_SECRET_CLASS : value || undefined);
@@ -37,6 +44,11 @@ export function tlsProblems(cluster: ZookeeperCluster): string[] {
 /** Every class the cluster uses, each once. */
 export function secretClassesOf(tls: TlsSettings): string[] {
   return [...new Set([tls.server, tls.quorum, tls.client].filter((c): c is string => c !== undefined))];
+}
+
+/** Whether servers serve clients on ZooKeeper's secure client port (TLS only); else on the plain one, which takes TLS too mid-transition. */
+export function usesSecureClientPort(tls: TlsSettings): boolean {
+  return tls.server !== undefined && !tls.clientPlainToo;
 }
 
 type Purpose = 'server' | 'quorum' | 'client';
@@ -67,10 +79,13 @@ export function tlsProperties(tls: TlsSettings, root: string): Record<string, st
       'ssl.trustStore.location': store(tls.client ? 'client' : 'server', 'truststore.p12'), 'ssl.trustStore.password': STORE_PASSWORD, 'ssl.trustStore.type': 'PKCS12',
       'ssl.clientAuth': tls.client ? 'need' : 'none',
     });
+    // The plain client port then takes TLS too (the secure client port is not used).
+    if (tls.clientPlainToo) props['client.portUnification'] = 'true';
   }
   if (tls.quorum) {
     Object.assign(props, {
-      sslQuorum: 'true',
+      sslQuorum: tls.quorumConnectsPlain ? 'false' : 'true',
+      ...(tls.quorumPlainToo ? { portUnification: 'true' } : {}),
       'ssl.quorum.keyStore.location': store('quorum', 'keystore.p12'), 'ssl.quorum.keyStore.password': STORE_PASSWORD, 'ssl.quorum.keyStore.type': 'PKCS12',
       'ssl.quorum.trustStore.location': store('quorum', 'truststore.p12'), 'ssl.quorum.trustStore.password': STORE_PASSWORD, 'ssl.quorum.trustStore.type': 'PKCS12',
       // Peers are authenticated by the quorum class's CA. Their certificates name nodes, and a peer
