@@ -7,7 +7,6 @@
 // node cannot get a certificate for another node's ZooKeeper pod.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { register } from 'prom-client';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,24 +21,11 @@ import type { ZookeeperCluster } from '../../src/operators/zookeeper/crd.ts';
 import { isAvailable } from '../../src/operators/zookeeper/status.ts';
 import { ZooKeeperSession, withZooKeeper } from '../../src/operators/zookeeper/zk-client.ts';
 import type { ClientTls } from '../../src/operators/zookeeper/four-letter.ts';
-import { presentedCertificate } from '../support/net.ts';
+import { plainTextAnswer, presentedCertificate, zookeeperPlainTextProbes } from '../support/net.ts';
 import { eventually } from '../support/eventually.ts';
 import { startZookeeperStack, type ZookeeperStack } from '../support/zookeeper-stack.ts';
 
 const CLUSTER = 'secure';
-
-/** What a plain-text peer gets back: everything the server sends until it closes (or 2 s pass). */
-function plainTextAnswer(host: string, port: number, payload: Buffer): Promise<{ bytes: Buffer; closed: boolean }> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => (socket.destroy(), resolve({ bytes: Buffer.concat(chunks), closed: false })), 2_000);
-    socket.on('connect', () => socket.write(payload));
-    socket.on('data', (d) => chunks.push(d));
-    socket.on('error', () => undefined);
-    socket.on('close', () => (clearTimeout(timer), resolve({ bytes: Buffer.concat(chunks), closed: true })));
-  });
-}
 
 describe('ZooKeeper with TLS and client authentication on three agents (process runtime)', () => {
   let stack: ZookeeperStack;
@@ -93,9 +79,7 @@ spec:
       const servers = (await hosts()).split(',').map((h) => ({ host: h.split(':')[0], port: Number(h.split(':')[1]) }));
       assert.deepEqual(servers.map((s) => s.host), ['127.0.14.1', '127.0.14.2', '127.0.14.3']);
       // Plain text at the socket: a four-letter word, and a ZooKeeper connect request, on the client port of each server.
-      const connectRequest = Buffer.alloc(48);
-      connectRequest.writeInt32BE(44, 0);
-      connectRequest.writeInt32BE(30_000, 16);
+      const { connectRequest, electionHello: election } = zookeeperPlainTextProbes();
       for (const s of servers) {
         for (const payload of [Buffer.from('srvr'), connectRequest]) {
           const answer = await plainTextAnswer(s.host, s.port, payload);
@@ -106,9 +90,6 @@ spec:
       }
       // Plain text to the quorum: the election port of every server, and the leader's quorum port.
       const leaderQuorumPort = 2888;
-      const election = Buffer.alloc(28);
-      election.writeBigInt64BE(-65536n, 0);
-      election.writeBigInt64BE(99n, 8);
       for (const s of servers) {
         for (const port of [3888, leaderQuorumPort]) {
           const answer = await plainTextAnswer(s.host, port, election);

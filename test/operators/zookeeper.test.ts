@@ -4,14 +4,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Pod } from '../../src/api/kinds/core.ts';
+import type { Pod, Secret } from '../../src/api/kinds/core.ts';
+import { createCertificateAuthority } from '../../src/common/x509.ts';
+import { DEFAULT_CA_NAMESPACE, defaultCaSecretName, SECRET_CLASS_API_VERSION, type SecretClass } from '../../src/runtime/secret-class.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { serverState, quorumHealth } from '../../src/operators/zookeeper/four-letter.ts';
 import type { ZookeeperCluster } from '../../src/operators/zookeeper/crd.ts';
 import { ZooKeeperSession, withZooKeeper } from '../../src/operators/zookeeper/zk-client.ts';
 import { eventually } from '../support/eventually.ts';
+import { plainTextAnswer, presentedCertificate, zookeeperPlainTextProbes } from '../support/net.ts';
 import { startSystemd, systemdUnavailable, type TestSystemd } from '../support/systemd.ts';
 import { startZookeeperStack, type ZookeeperStack } from '../support/zookeeper-stack.ts';
 
@@ -271,6 +275,166 @@ for (const runtime of ['systemd', 'process'] as const) {
       const described = await stack.kubectl.ok(['describe', 'zk', CLUSTER]);
       assert.match(described, /Events:[\s\S]*SuccessfulCreate\s+\S+\s+zookeeper-operator\s+created pod/);
     });
+
+    // Once (the process runtime is the cheaper stack): TLS turned on, then its CA rotated, each
+    // under a write load while a checker polls every server.
+    if (runtime === 'process') {
+      /** Writes /load/N one after another and polls every server, until `work` is done; the client follows the discovery ConfigMap (TLS, CA). */
+      const underLoad = async (label: string, rolls: number, t: { diagnostic(message: string): void }, work: () => Promise<void>) => {
+        const addresses = await servers();
+        const hostList = addresses.map((s) => `${s.address}:${s.clientPort}`).join(',');
+        const discovery = async () => (await stack.client.resource('v1', 'ConfigMap').get(CLUSTER, 'default') as unknown as { data: Record<string, string> }).data;
+        const tlsOf = (d: Record<string, string>) => (d.ZOOKEEPER_TLS === 'true' ? { ca: d['ca.crt'] } : undefined);
+        let tls = tlsOf(await discovery());
+        const polls: { at: number; serving: number; running: number }[] = [];
+        /** Whether a server serves, or at least runs (answers, e.g. while it elects a leader). */
+        const stateOf = async (s: ServerAddress) => {
+          let running = false;
+          // The way clients are told first; the other as well, since mid-way a server may take
+          // either (plain text to a TLS-only port is only given up on after a timeout).
+          for (const way of tls ? [tls, undefined] : [undefined]) {
+            const state = await serverState(s.address, s.clientPort, way);
+            if (state.serving) return { serving: true, running: true };
+            running ||= !/cannot be reached/.test(state.reason);
+          }
+          return { serving: false, running };
+        };
+        const acknowledged: string[] = [];
+        let retries = 0;
+        let reconnects = 0;
+        let running = true;
+        const writer = (async () => {
+          let session = await ZooKeeperSession.connect(hostList, 10_000, tls);
+          await session.mkdirp(`/load-${label}`);
+          try {
+            for (let n = 0; running; n++) {
+              if (n % 10 === 0) {
+                // A new session when discovery names another way to connect (TLS, or a new CA).
+                const now = tlsOf(await discovery());
+                if (JSON.stringify(now) !== JSON.stringify(tls)) {
+                  tls = now;
+                  session.close();
+                  session = await ZooKeeperSession.connect(hostList, 10_000, tls);
+                  reconnects++;
+                }
+              }
+              const name = String(n).padStart(6, '0');
+              for (;;) {
+                try {
+                  await session.create(`/load-${label}/${name}`, Buffer.from(name));
+                  break;
+                } catch (err) {
+                  // A write the session lost the answer to may have been applied: then it exists.
+                  if (/NODE_EXISTS/.test(String(err))) break;
+                  if (!/CONNECTION_LOSS|OPERATION_TIMEOUT/.test(String(err)) || !running) throw err;
+                  retries++;
+                  await new Promise((r) => setTimeout(r, 100));
+                }
+              }
+              acknowledged.push(name);
+            }
+          } finally {
+            session.close();
+          }
+        })();
+        const checker = (async () => {
+          while (running) {
+            const states = await Promise.all(addresses.map(stateOf));
+            polls.push({ at: Date.now(), serving: states.filter((x) => x.serving).length, running: states.filter((x) => x.running).length });
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        })();
+        const started = Date.now();
+        try {
+          await work();
+        } finally {
+          running = false;
+          await Promise.allSettled([writer, checker]);
+        }
+        await writer;
+        const seconds = (Date.now() - started) / 1000;
+        // Each roll restarts the leader last, and its followers elect a new one: for that moment no
+        // server serves, in any rolling restart. A server on a stage the others cannot talk to would
+        // instead leave them without a quorum for a whole restart (seconds) and more than once a roll.
+        const majority = Math.floor(addresses.length / 2) + 1;
+        const gaps: number[] = [];
+        for (let i = 0; i < polls.length; i++) {
+          if (polls[i].serving >= majority) continue;
+          const first = i;
+          while (i + 1 < polls.length && polls[i + 1].serving < majority) i++;
+          gaps.push((polls[i + 1]?.at ?? polls[i].at) - polls[first].at);
+        }
+        t.diagnostic(`${label}: ${seconds.toFixed(1)} s, ${rolls} roll(s); ${polls.length} polls of every server, fewest serving ${Math.min(...polls.map((p) => p.serving))}, fewest running ${Math.min(...polls.map((p) => p.running))}; `
+          + `${gaps.length} moment(s) without a serving majority (${gaps.map((g) => `${g} ms`).join(', ') || 'none'}); ${acknowledged.length} writes acknowledged (${retries} retried after a lost connection, ${reconnects} new session(s) as discovery changed)`);
+        assert.ok(polls.length > 20, 'the checker polled throughout');
+        assert.ok(polls.every((p) => p.running >= majority), 'a majority of the servers ran at every poll');
+        assert.ok(gaps.length <= rolls, `at most one leader election per roll without a serving majority, not ${gaps.length}`);
+        assert.ok(gaps.every((g) => g < 3_000), `each over within 3 s, a leader election, not a restart: ${gaps.join(', ')} ms`);
+        const stored = new Set(await withZooKeeper(hostList, (zk) => zk.children(`/load-${label}`), tls));
+        assert.deepEqual(acknowledged.filter((n) => !stored.has(n)), [], 'no acknowledged write is lost');
+        return { addresses, hostList, tls, reconnects };
+      };
+      /** Every server pod replaced since `before`, and the cluster settled. */
+      const rolledSince = async (before: Pod[]) => {
+        await eventually('every server restarted', async () => {
+          const now = await serverPods();
+          return now.length === 3 && now.every((p) => !before.some((b) => b.metadata.uid === p.metadata.uid)) ? true : undefined;
+        }, WAIT_MS, 500);
+        await settled(3);
+      };
+
+      test('turning TLS on rolls through its stages keeping a quorum (bar each roll\'s leader election) and every acknowledged write; then no plain-text port is open', async (t) => {
+        const { addresses, hostList, reconnects } = await underLoad('tls-on', 3, t, async () => {
+          await clusters().patch(CLUSTER, 'default', { spec: { clusterConfig: { tls: { serverSecretClass: 'tls', quorumSecretClass: 'tls' } } } }, 'merge');
+          await eventually('every server on the last TLS stage', async () => {
+            const status = (await clusters().get(CLUSTER, 'default')).status;
+            return status?.tls?.client === 'tls' && status.tls.quorum === 'tls' ? true : undefined;
+          }, WAIT_MS, 500);
+          await settled(3);
+        });
+        assert.equal(reconnects, 1, 'the client was told to switch to TLS mid-way');
+        // Three stages, one roll each, as the events say.
+        const stages = (await clusterEvents()).filter((e) => /^Normal TlsStage: /.test(e));
+        assert.deepEqual(stages.map((e) => /client (\S+), quorum (\S+)/.exec(e)!.slice(1).join('/')), ['unified/unified-plain', 'tls/unified-tls', 'tls/tls']);
+
+        // No plain text left: the client port, the election port of every server and the leader's quorum port refuse a plain-text peer.
+        const { connectRequest, electionHello } = zookeeperPlainTextProbes();
+        for (const s of addresses) {
+          // (Only the leader listens on 2888: the others refuse the connection, which closes it with nothing sent.)
+          for (const [port, payload] of [[s.clientPort, connectRequest], [3888, electionHello], [2888, electionHello]] as const) {
+            const answer = await plainTextAnswer(s.address, port, payload);
+            assert.ok(answer.closed, `${s.address}:${port} closes a plain-text peer`);
+            assert.ok(answer.bytes.length === 0 || answer.bytes[0] === 0x15, `${s.address}:${port} sends a plain-text peer nothing but a TLS alert`);
+          }
+        }
+        await assert.rejects(ZooKeeperSession.connect(hostList, 3_000), /could not connect/);
+      });
+
+      test('rotating the CA of the servers\' SecretClass in two steps rolls them onto certificates of the new CA, keeping a quorum (bar each roll\'s leader election)', async (t) => {
+        const secrets = stack.client.resource<Secret>('v1', 'Secret');
+        const classes = stack.client.resource<SecretClass>(SECRET_CLASS_API_VERSION, 'SecretClass');
+        const old = await secrets.get(defaultCaSecretName('tls'), DEFAULT_CA_NAMESPACE);
+        const next = await createCertificateAuthority('granary test rotated CA', 1);
+        const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+        // The secrets operator reads the Secret again every 30 s; a touched class is read at once.
+        const step = async (n: number, data: Record<string, string>) => {
+          const before = await serverPods();
+          await secrets.patch(old.metadata.name!, DEFAULT_CA_NAMESPACE, { data }, 'merge');
+          await classes.patch('tls', undefined, { metadata: { annotations: { 'test.granary.dev/rotation-step': String(n) } } }, 'merge');
+          await rolledSince(before);
+        };
+        const { addresses, tls } = await underLoad('ca-rotation', 2, t, async () => {
+          // 1: every server trusts both CAs; 2: they get certificates of the new one, still trusting the old.
+          await step(1, { 'ca.crt': b64(next.certPem) });
+          await step(2, { 'tls.crt': b64(next.certPem), 'tls.key': b64(next.keyPem), 'ca.crt': old.data!['tls.crt'] });
+        });
+        const newCa = new X509Certificate(next.certPem);
+        for (const s of addresses) {
+          const presented = await presentedCertificate(s.address, s.clientPort, tls!);
+          assert.ok(presented.checkIssued(newCa) && presented.verify(newCa.publicKey), `${s.address} presents a certificate of the new CA`);
+        }
+      });
+    }
 
     test('deleting the cluster stops every service and removes its data', async () => {
       const addresses = await servers();
