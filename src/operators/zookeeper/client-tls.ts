@@ -9,7 +9,7 @@ import { requestCertificate } from '../../runtime/certificate-requests.ts';
 import { SECRET_CLASS_API_VERSION, signerName, type SecretClass } from '../../runtime/secret-class.ts';
 import type { ZookeeperCluster } from './crd.ts';
 import type { ClientTls } from './four-letter.ts';
-import { tlsSettings } from './tls.ts';
+import { clientTlsNow } from './tls-stages.ts';
 
 const RENEW_AT = 0.6;
 const ISSUE_TIMEOUT_MS = 30_000;
@@ -26,9 +26,9 @@ export class OperatorClientTls {
     this.log = log;
   }
 
-  /** TLS options for the cluster's client port as its spec has it; undefined when it is plain text. */
+  /** TLS options for the cluster's client port as every server takes it now (mid-way through a TLS change too); undefined when it is plain text. */
   forCluster(cluster: ZookeeperCluster): Promise<ClientTls | undefined> {
-    const tls = tlsSettings(cluster);
+    const tls = clientTlsNow(cluster);
     return this.forClasses(tls.server, tls.client);
   }
 

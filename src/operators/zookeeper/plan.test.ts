@@ -6,7 +6,7 @@ import type { ZookeeperCluster } from './crd.ts';
 import type { QuorumHealth } from './four-letter.ts';
 import { nextRestart, nodesHoldingData, planCluster, type ClusterPlan } from './plan.ts';
 import { CONFIG_HASH_ANNOTATION } from './pods.ts';
-import { nextStages, targetStages, type TlsStages } from './tls-stages.ts';
+import { clientTlsNow, nextStages, targetStages, type TlsStages } from './tls-stages.ts';
 import type { SecretClass } from '../../runtime/secret-class.ts';
 
 const node = (name: string, address: string, ready = true, labels: Record<string, string> = {}): ServerNode => ({ name, address, labels, ready, unschedulable: false, volumeRoot: `/srv/${name}/volumes` });
@@ -296,6 +296,12 @@ test('TLS stages: no servers, no stages; a stopped cluster starts as its spec sa
   for (let next = nextStages(at, target); next; next = nextStages(at, target)) walk.push(at = next);
   assert.deepEqual(walk.map((w) => `${w.quorum}/${w.quorumSecretClass} ${w.client}/${w.serverSecretClass}`),
     ['unified-tls/a tls/b', 'unified-plain/a tls/b', 'unified-plain/b tls/b', 'unified-tls/b tls/b', 'tls/b tls/b']);
+  // The operator's own clients follow the stage: plain text until the tls stage when turning on, TLS until plain when turning off.
+  const on = (client: 'plain' | 'unified' | 'tls') => cluster({ clusterConfig: {} }, { tls: { client, quorum: 'plain', serverSecretClass: 'tls' } });
+  assert.deepEqual([clientTlsNow(on('plain')), clientTlsNow(on('unified')), clientTlsNow(on('tls'))], [{}, {}, { server: 'tls', client: undefined }]);
+  const off = (client: 'unified' | 'tls') => cluster({}, { tls: { client, quorum: 'plain', serverSecretClass: 'tls' } });
+  assert.deepEqual([clientTlsNow(off('tls')), clientTlsNow(off('unified'))], [{ server: 'tls', client: undefined }, { server: 'tls', client: undefined }]);
+  assert.deepEqual(clientTlsNow(cluster({ clusterConfig: {} })), { server: 'tls', client: undefined }, 'no stages recorded: as the spec says');
   // A change of mind mid-way turns back from where the servers are.
   assert.deepEqual(nextStages({ client: 'unified', quorum: 'unified-tls', serverSecretClass: 'a', quorumSecretClass: 'a' }, targetStages({})),
     { client: 'plain', quorum: 'unified-plain', quorumSecretClass: 'a' });

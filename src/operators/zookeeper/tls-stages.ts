@@ -15,7 +15,7 @@
 // Any two neighbouring stages talk to each other, so during each roll the restarted servers and
 // the others keep a quorum. Both planes step together: turning everything on or off is three rolls.
 import type { ZookeeperCluster } from './crd.ts';
-import type { TlsSettings } from './tls.ts';
+import { tlsSettings, type TlsSettings } from './tls.ts';
 
 export const QUORUM_STAGES = ['plain', 'unified-plain', 'unified-tls', 'tls'] as const;
 export const CLIENT_STAGES = ['plain', 'unified', 'tls'] as const;
@@ -113,4 +113,17 @@ export function clientsUseTls(target: ClientStage, running: readonly ClientStage
   const tls = running.every((s) => clientAccepts(s).tls);
   const plain = running.every((s) => clientAccepts(s).plain);
   return tls !== plain ? tls : target === 'tls';
+}
+
+/**
+ * How the operator's own clients (znode work, commands) reach every server now: TLS on the tls
+ * stage, and on the unified stage when TLS is being turned off (servers not rolled yet take only
+ * TLS); plain text otherwise. The server class is the one in use, which outlives the spec's.
+ */
+export function clientTlsNow(cluster: ZookeeperCluster): { server?: string; client?: string } {
+  const wanted = tlsSettings(cluster);
+  const target = targetStages(wanted);
+  const now = currentStages(cluster, target, true);
+  const tls = now.client === 'tls' || (now.client === 'unified' && target.client === 'plain');
+  return tls ? { server: now.serverSecretClass, client: wanted.client } : {};
 }
