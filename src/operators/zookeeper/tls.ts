@@ -1,7 +1,8 @@
 // TLS for a ZookeeperCluster, without I/O: which secret classes it uses, the certificate volumes of
 // its server pods (secrets.granary.dev CSI volumes the node agent fills: keystore.p12,
 // truststore.p12, tls.crt, tls.key, ca.crt), the zoo.cfg settings that make client connections
-// and quorum and election traffic TLS only, and the readiness check over TLS.
+// and quorum and election traffic TLS only (or, while TLS is turned on or off, take both: see
+// tls-stages.ts), and the readiness check over TLS.
 //
 //   client port   serverSecretClass: the server's certificate; with authentication.tls, clients must
 //                 present a certificate of clientSecretClass (the truststore is that class's)
