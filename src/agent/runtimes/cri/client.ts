@@ -105,6 +105,8 @@ export interface CriClientOptions {
 export class CriClient {
   private readonly client: grpc.Client;
   private readonly timeoutMs: number;
+  /** Calls not answered yet: close() cancels them. */
+  private readonly pending = new Set<grpc.ClientUnaryCall>();
   readonly socket: string;
 
   constructor(options: CriClientOptions) {
@@ -116,18 +118,27 @@ export class CriClient {
     });
   }
 
+  /**
+   * Closes the connection and cancels the calls still waiting (they reject with CANCELLED):
+   * grpc-js lets pending calls run to their deadline otherwise, and an exec whose command left
+   * processes holding its output waits out its deadline (timeout + 10 s) — a stopping agent
+   * stayed alive that long.
+   */
   close(): void {
+    for (const call of this.pending) call.cancel();
     this.client.close();
   }
 
   private call<Res>(service: Methods, method: string, request: object, timeoutMs = this.timeoutMs): Promise<Res> {
     const definition = service[method];
     return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request,
+      const call = this.client.makeUnaryRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request,
         { deadline: Date.now() + timeoutMs }, (err, response) => {
+          this.pending.delete(call);
           if (err) reject(new CriError(method, err.code, err.details || err.message));
           else resolve(response as Res);
         });
+      this.pending.add(call);
     });
   }
 
