@@ -67,6 +67,16 @@ export function terminationOf(status: ContainerStatus): Termination {
   };
 }
 
+/** The container's pid from a verbose status's info, if it has one. */
+function pidIn(info: { info?: string } | undefined): number | undefined {
+  try {
+    const pid = (JSON.parse(info?.info ?? '{}') as { pid?: unknown }).pid;
+    return typeof pid === 'number' && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class ContainerDriver implements ServiceDriver {
   readonly kind = 'container' as const;
   private readonly cri: CriClient;
@@ -183,19 +193,10 @@ export class ContainerDriver implements ServiceDriver {
       });
       // A program that cannot start leaves an exited container with reason StartError: observe() reports it.
       await this.cri.startContainer(id).catch(() => undefined);
-      const status = await this.cri.containerStatus(id);
-      return { runId: id, pid: await this.pidOf(id), startedAt: fromNanos(status.started_at) ?? new Date() };
+      // Verbose: the status and the process's pid in one call.
+      const status = await this.cri.containerStatus(id, true);
+      return { runId: id, pid: pidIn(status.info), startedAt: fromNanos(status.started_at) ?? new Date() };
     });
-  }
-
-  private async pidOf(id: string): Promise<number | undefined> {
-    const info = await this.cri.containerStatus(id, true).then((s) => s.info, () => undefined);
-    try {
-      const pid = (JSON.parse(info?.info ?? '{}') as { pid?: unknown }).pid;
-      return typeof pid === 'number' && pid > 0 ? pid : undefined;
-    } catch {
-      return undefined;
-    }
   }
 
   async observe(targets: { name: string; run: RunRef }[]): Promise<Map<string, Observation>> {
