@@ -93,6 +93,8 @@ export async function startHybridHost(dataDir: string, address: string, images: 
     const client = new RegistryClient({ registry: address, insecure: true });
     if (!(await hasImage(client, PAUSE))) {
       const [product, version] = PAUSE.split(':');
+      step(`building the pod sandbox image ${PAUSE} (Debian's busybox-static) and pushing it to ${address} (first time only)`);
+      mkdirSync(join(dataDir, 'images'), { recursive: true });
       const layout = join(dataDir, 'images', `${product}-${version}`);
       const tar = `${layout}.rootfs.tar`;
       const { config } = await PRODUCT_IMAGES[product].build(version, tar, step);
