@@ -116,7 +116,13 @@ export class PodCertificates implements CertificateSource {
     }
     // A certificate still valid keeps serving while its successor is on its way.
     if (entry.issued && entry.issued.notAfter > now) return this.render(entry.issued);
-    const outcome = await Promise.race([entry.pending.then(() => 'done', () => 'done'), new Promise((r) => setTimeout(r, WAIT_MS, 'waiting'))]);
+    // The wait's timer is cleared once the certificate came: left running, it kept a stopping
+    // agent alive until it fired (up to 20 s after the pod's last certificate was issued).
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      entry.pending.then(() => 'done', () => 'done'),
+      new Promise((r) => { timer = setTimeout(r, WAIT_MS, 'waiting'); }),
+    ]).finally(() => clearTimeout(timer));
     if (entry.issued && entry.issued.notAfter > Date.now()) return this.render(entry.issued);
     if (entry.refused) throw failedMount(entry.refused.message);
     throw failedMount(`volume ${volume.name}: ${outcome === 'waiting' ? 'waiting for' : 'could not get'} a certificate of secret class ${secretClass} (a CertificateSigningRequest for signer ${signerName(secretClass)})`);
