@@ -174,7 +174,11 @@ spec:
   });
 
   test('restarting the container node\'s agent leaves the container running and adopted', async () => {
-    const box = await containerServer();
+    const readyCondition = (pod: Pod) => pod.status?.conditions?.find((c) => c.type === 'Ready');
+    const box = await eventually('the container server Ready', async () => {
+      const server = await containerServer();
+      return readyCondition(server.pod)?.status === 'True' ? server : undefined;
+    }, 60_000, 500);
     const [running] = await host.cri.listContainers({ state: 'CONTAINER_RUNNING', labels: { 'io.kubernetes.pod.name': box.pod.metadata.name! } });
     const pid = pidListeningOn(box.address, box.port);
     await stack.restartAgent(containerNode().name);
@@ -188,5 +192,9 @@ spec:
     assert.equal(pidListeningOn(box.address, box.port), pid, 'the same process');
     assert.equal((await containerServer()).pod.status?.containerStatuses?.[0]?.restartCount, box.pod.status?.containerStatuses?.[0]?.restartCount, 'not restarted');
     assert.equal((await serverState(box.address, box.port, tls)).serving, true);
+    // The adopted run keeps the readiness its pod reported (probed on at once), rather than
+    // turning unready until its first probe passes.
+    const after = readyCondition((await containerServer()).pod);
+    assert.deepEqual([after?.status, after?.lastTransitionTime], ['True', readyCondition(box.pod)!.lastTransitionTime], 'Ready throughout the restart');
   });
 });
