@@ -4,11 +4,11 @@
 // probes inside the container, `kubectl logs`, adoption after an agent restart, clean removal,
 // and the pull failures a user must be able to read: a wrong digest, an unreachable registry.
 // A second registry on 127.0.12.3 wants a password: pods pull from it with their imagePullSecrets
-// only. `granary image list` shows what a registry holds.
+// only, and `granary image list --authfile` lists it. `granary image list` shows what a registry holds.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from '../../src/api/kinds/core.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
@@ -50,6 +50,7 @@ describe('pods on a container node (granary agent --runtime container, container
     agent.kill('SIGTERM');
     await exited;
   };
+  const imageList = (...args: string[]) => spawnSync(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'image', 'list', ...args], { encoding: 'utf8', timeout: 60_000 });
   const waiting = async (name: string) => eventually(`a waiting reason for ${name}`, async () => {
     const pod = await pods().get(name, 'default');
     const state = pod.status?.containerStatuses?.[0]?.state?.waiting;
@@ -230,6 +231,18 @@ spec:
       const late = await waiting('late-no-secret');
       assert.match(late.reason!, /^(ErrImagePull|ImagePullBackOff)$/);
       assert.match(late.message ?? '', /requires a user name and password/, late.message);
+      // granary image list takes the same credentials from a Docker config file: here the Secret's own .dockerconfigjson.
+      const authfile = join(root, 'auth.json');
+      writeFileSync(authfile, Buffer.from(await kubectl.ok(['get', 'secret', 'pull', '-o', 'jsonpath={.data.\\.dockerconfigjson}']), 'base64'), { mode: 0o600 });
+      const listed = imageList(secured.address, '--authfile', authfile);
+      assert.equal(listed.status, 0, listed.stderr);
+      assert.match(listed.stdout, new RegExp(`^${secured.address}/private/pause:${PAUSE_TAG}\\s+sha256:[0-9a-f]{64}\\s+\\d`, 'm'));
+      const anonymous = imageList(secured.address);
+      assert.equal(anonymous.status, 1);
+      assert.match(anonymous.stderr, /requires a user name and password \(give them with --authfile FILE/, anonymous.stderr);
+      const elsewhere = join(root, 'other-auth.json');
+      writeFileSync(elsewhere, JSON.stringify({ auths: { 'registry.example:5000': { auth: Buffer.from('a:b').toString('base64') } } }));
+      assert.match(imageList(secured.address, '--authfile', elsewhere).stderr, new RegExp(`has no credentials for ${secured.address.replaceAll('.', '\\.')}`));
       await kubectl.ok(['delete', 'pod', 'no-secret', 'wrong-secret', 'with-secret', 'late-no-secret', '--wait=true', '--timeout=60s']);
       await kubectl.ok(['delete', 'secret', 'pull', 'wrong-pull']);
     } finally {
@@ -238,7 +251,11 @@ spec:
   });
 
   test('granary image list shows each image of a registry with its digest and size; an empty registry says so', async () => {
-    const list = (registry: string) => execFileSync(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'image', 'list', registry], { encoding: 'utf8', timeout: 60_000 });
+    const list = (registry: string) => {
+      const listed = imageList(registry);
+      assert.equal(listed.status, 0, listed.stderr);
+      return listed.stdout;
+    };
     const lines = list(host.registry.address).trimEnd().split('\n');
     assert.match(lines[0], /^IMAGE\s+DIGEST\s+SIZE$/);
     const pushed = await host.registry.client.getManifest(PAUSE_REPOSITORY, PAUSE_TAG);

@@ -60,23 +60,34 @@ export function credentialsFor(registry: string, secrets: Secret[]): RegistryCre
     const encoded = secret.data?.['.dockerconfigjson'];
     const text = encoded !== undefined ? Buffer.from(encoded, 'base64').toString('utf8') : secret.stringData?.['.dockerconfigjson'];
     if (!text || text.length > 1024 * 1024) continue;
-    let auths: Record<string, unknown>;
+    let found: RegistryCredentials | undefined;
     try {
-      const parsed = JSON.parse(text) as { auths?: unknown };
-      auths = parsed.auths && typeof parsed.auths === 'object' ? parsed.auths as Record<string, unknown> : {};
+      found = dockerConfigCredentials(JSON.parse(text), registry);
     } catch {
       continue;
     }
-    for (const [key, value] of Object.entries(auths)) {
-      const host = key.replace(/^https?:\/\//, '').split('/')[0];
-      if (host !== registry || !value || typeof value !== 'object') continue;
-      const entry = value as { auth?: unknown; username?: unknown; password?: unknown };
-      if (typeof entry.username === 'string' && typeof entry.password === 'string') return { username: entry.username, password: entry.password };
-      if (typeof entry.auth === 'string') {
-        const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-        const colon = decoded.indexOf(':');
-        if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-      }
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Credentials for `registry` in a Docker config (the JSON of a dockerconfigjson Secret,
+ * ~/.docker/config.json, podman's auth.json): its "auths" entry for the registry's host, with
+ * "auth" (base64 of user:password) or "username" and "password".
+ */
+export function dockerConfigCredentials(config: unknown, registry: string): RegistryCredentials | undefined {
+  const auths = (config as { auths?: unknown } | null)?.auths;
+  if (!auths || typeof auths !== 'object') return undefined;
+  for (const [key, value] of Object.entries(auths)) {
+    const host = key.replace(/^https?:\/\//, '').split('/')[0];
+    if (host !== registry || !value || typeof value !== 'object') continue;
+    const entry = value as { auth?: unknown; username?: unknown; password?: unknown };
+    if (typeof entry.username === 'string' && typeof entry.password === 'string') return { username: entry.username, password: entry.password };
+    if (typeof entry.auth === 'string') {
+      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
     }
   }
   return undefined;

@@ -36,6 +36,8 @@ export interface RegistryClientOptions {
   /** Plain HTTP instead of HTTPS: only for registries the node or user said are insecure. */
   insecure?: boolean;
   credentials?: RegistryCredentials;
+  /** Where the user gives credentials, for the errors that ask for them (default: a pod's imagePullSecrets). */
+  credentialsHint?: { missing: string; denied: string };
   timeoutMs?: number;
   dispatcher?: Dispatcher;
 }
@@ -68,6 +70,7 @@ export class RegistryClient {
   readonly registry: string;
   private readonly base: string;
   private readonly credentials?: RegistryCredentials;
+  private readonly credentialsHint: { missing: string; denied: string };
   private readonly timeoutMs: number;
   private readonly dispatcher?: Dispatcher;
   /** Authorization header per scope, learnt from the registry's challenges. */
@@ -77,6 +80,7 @@ export class RegistryClient {
     this.registry = options.registry;
     this.base = `${options.insecure ? 'http' : 'https'}://${options.registry}`;
     this.credentials = options.credentials;
+    this.credentialsHint = options.credentialsHint ?? { missing: 'an imagePullSecret of type kubernetes.io/dockerconfigjson', denied: 'check the imagePullSecrets' };
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.dispatcher = options.dispatcher;
   }
@@ -112,7 +116,7 @@ export class RegistryClient {
     const { scheme, params } = parseChallenge(header);
     const basic = this.credentials ? `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}` : undefined;
     if (scheme === 'basic') {
-      if (!basic) throw pullError(`registry ${this.registry} requires a user name and password (an imagePullSecret of type kubernetes.io/dockerconfigjson)`);
+      if (!basic) throw pullError(`registry ${this.registry} requires a user name and password (${this.credentialsHint.missing})`);
       this.authorization.set(scope, basic);
       return;
     }
@@ -156,7 +160,7 @@ export class RegistryClient {
       detail = text.slice(0, 200);
     }
     const hint = response.statusCode === 401 || response.statusCode === 403
-      ? ' (access denied: check the imagePullSecrets)'
+      ? ` (access denied: ${this.credentialsHint.denied})`
       : response.statusCode === 404 ? ' (not found)' : '';
     return pullError(`${what}: registry ${this.registry} answered HTTP ${response.statusCode}${hint}${detail ? `: ${detail.slice(0, 300)}` : ''}`);
   }
