@@ -108,7 +108,7 @@ export async function startHybridHost(dataDir: string, address: string, images: 
         step(`image ${address}/${imageRepository(image.split(':')[0])}:${image.split(':')[1]} is in the local registry`);
         continue;
       }
-      step(`building image ${image} from Debian packages and pushing it to ${address} (first time only; a few minutes)`);
+      step(`building image ${image} from Debian packages and pushing it to ${address} (first time only; a minute or more)`);
       await buildImage(image, address, join(dataDir, 'images', image.replace(':', '-')), step);
     }
     const containerd = await startContainerd({ dir: join(dataDir, 'containerd'), pauseImage: `${address}/${imageRepository('pause')}:${PAUSE.split(':')[1]}` });
