@@ -61,9 +61,13 @@ describe('one ZooKeeper ensemble on bare metal and in a container', { skip: syst
   };
 
   before(async () => {
-    const [sd, containers, layout] = await Promise.all([startSystemd(), startContainerHost('127.0.12.20'), zookeeperImageLayout()]);
-    systemd = sd;
-    host = containers;
+    const started = await Promise.allSettled([startSystemd(), startContainerHost('127.0.12.20'), zookeeperImageLayout()] as const);
+    // What did start is kept for after() to stop even when another part failed (it was left running).
+    if (started[0].status === 'fulfilled') systemd = started[0].value;
+    if (started[1].status === 'fulfilled') host = started[1].value;
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const layout = (started[2] as PromiseFulfilledResult<string>).value;
     await pushImageLayout(layout, host.registry.client, 'granary/zookeeper', '3.8.0');
     stack = await startZookeeperStack({ runtime: 'systemd', systemd, runtimes: ['systemd', 'systemd', 'container'], containerd: { socket: host.containerd.socket }, subnet: '127.0.12', firstHost: 21 });
   });
