@@ -20,6 +20,31 @@ type NotYet = [string, string][];
 /** An object `granary up` applies, with what it is for (`monitoring`, `demo`) in its progress lines. */
 export interface Applied { label: string; object: KubeObject }
 
+/**
+ * A resumed run finds the previous run's statuses: nodes Ready and objects Available from before
+ * Ctrl-C, although nothing runs yet, so its summary came at once and said so. Before this run's
+ * agents and operators start, those conditions are set to Unknown, as a node controller does for a
+ * node whose agent went quiet; progress and the summary then wait until they are reported again.
+ */
+export async function forgetPreviousStatuses(client: KubeClient, objects: KubeObject[]): Promise<void> {
+  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const unknown = { status: 'Unknown' as const, lastTransitionTime: now, reason: 'NotReportedYet', message: 'granary up is starting: not reported in this run yet' };
+  const listed = (await client.resource<Node>('v1', 'Node').list(undefined, { labelSelector: `${LOCAL_NODE_LABEL}=true` })).items;
+  for (const node of listed) {
+    const conditions = node.status?.conditions ?? [];
+    if (!conditions.some((c) => c.type === 'Ready')) continue;
+    await client.resource<Node>('v1', 'Node').updateStatus({ ...node, status: { ...node.status, conditions: conditions.map((c) => (c.type === 'Ready' ? { ...c, ...unknown } : c)) } }).catch(() => undefined);
+  }
+  for (const object of objects) {
+    const api = client.resource<KubeObject & { status?: { conditions?: { type: string }[] } }>(object.apiVersion, object.kind);
+    const current = await api.get(object.metadata.name!, object.metadata.namespace).catch(() => undefined);
+    const conditions = current?.status?.conditions;
+    if (!current || !conditions?.some((c) => c.type === 'Available' || c.type === 'Ready')) continue;
+    const next = conditions.map((c) => (c.type === 'Available' || c.type === 'Ready' ? { ...c, ...unknown } : c));
+    await api.updateStatus({ ...current, status: { ...current.status, conditions: next } }).catch(() => undefined);
+  }
+}
+
 /** Every operator's summary lines; an operator whose summary fails says so instead. */
 export async function summaries(client: KubeClient, operators: Operator[] = OPERATORS): Promise<string[]> {
   const lines: string[] = [];

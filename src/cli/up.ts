@@ -22,7 +22,7 @@ import {
 import { UsageError } from './process.ts';
 import { Supervised } from './supervisor.ts';
 import { runningPid, writePidFile } from './up-pid-file.ts';
-import { describe, isReady, reportProgress, summaries } from './up-progress.ts';
+import { describe, forgetPreviousStatuses, isReady, reportProgress, summaries } from './up-progress.ts';
 
 const DATA_DIR_HELP = 'where granary keeps its state (default: $GRANARY_HOME or ~/.granary)';
 /** The operators with a part of the platform `granary up` runs (--no-NAME leaves it out). */
@@ -91,6 +91,10 @@ export async function upCommand(argv: string[]): Promise<void> {
     step(`custom resource definitions installed: ${(await installCrds(client)).join(', ')}`);
     step(`runtime classes: ${(await installRuntimeClasses(client)).join(', ')}`);
     step(`package repository "debian" (the host's apt) ${(await ensureDefaultRepository(client)) ? 'created' : 'kept as it is'}`);
+    await forgetPreviousStatuses(client, [
+      ...PLATFORM.flatMap((o) => o.platform!(LOCAL_NODES.map((n) => n.name))),
+      ...OPERATORS.flatMap((o) => [...(o.demo ?? []), ...(o.hybridDemo?.(registryAddress) ?? [])]),
+    ]);
 
     if (interrupted()) return;
     const logs = join(dataDir, 'logs');
