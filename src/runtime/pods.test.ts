@@ -156,6 +156,15 @@ test('createMissingPods creates every missing pod in one pass, labelled, owned a
   assert.equal(settled.podApi.created.length, 0);
 });
 
+test('createMissingPods holds back the pods the owner may not create yet, and comes back for them', async () => {
+  const ctx = context([pod(1)], { default: 3 }, { mayCreate: (p) => p.id !== 3 });
+  assert.deepEqual((await createMissingPods(ctx)).result, REQUEUE);
+  assert.deepEqual(ctx.podApi.created.map((p) => p.metadata.name), ['simple-server-default-2']);
+  const held = context([pod(1), pod(2)], { default: 3 }, { mayCreate: (p) => p.id !== 3 });
+  assert.deepEqual((await createMissingPods(held)).result, REQUEUE, 'nothing to create now, but not settled');
+  assert.equal(held.podApi.created.length, 0);
+});
+
 test('createMissingPods sends a pod back to its previous node', async () => {
   const ctx = context([], { default: 2 }, { previousPlacements: { server: [{ roleGroup: 'default', id: 1, node: 'n4' }, { roleGroup: 'default', id: 2, node: 'n2' }] } });
   await createMissingPods(ctx);

@@ -96,6 +96,8 @@ export interface PodSet {
   quorum?: boolean;
   /** Delay of every Requeue (default DEFAULT_POD_REQUEUE_MS). */
   requeueAfterMs?: number;
+  /** Whether a missing pod may be created now (default: every one); one held back is created in a later pass. */
+  mayCreate?(pod: { roleGroup: string; id: number }): boolean;
 }
 
 /** What the pod steps work on: the pod set and the API they create and delete pods through. */
@@ -328,6 +330,7 @@ export async function createMissingPods(ctx: PodContext): Promise<PodStepResult>
   const owned = ownedPods(ctx);
   const toCreate: PodBuildInput[] = [];
   const problems: PodProblem[] = [];
+  let held = false;
   for (const [roleName, role] of sortedEntries(ctx.roles)) {
     const rolePods = podsOfRole(owned, roleName);
     const plan = desiredPods(role, rolePods.map(existingPod), ctx.previousPlacements?.[roleName]);
@@ -343,6 +346,10 @@ export async function createMissingPods(ctx: PodContext): Promise<PodStepResult>
     const creating = new Set(plan.create.map((c) => `${c.roleGroup}/${c.id}`));
     for (const placed of plans.placed) {
       if (!creating.has(`${placed.roleGroup}/${placed.id}`)) continue;
+      if (ctx.mayCreate && !ctx.mayCreate(placed)) {
+        held = true;
+        continue;
+      }
       const name = podName(instance, roleName, placed.roleGroup, placed.id);
       const labels = {
         ...appLabels({ name: ctx.product, instance, component: roleName, roleGroup: placed.roleGroup, version: ctx.version, managedBy: ctx.manager }),
@@ -365,7 +372,7 @@ export async function createMissingPods(ctx: PodContext): Promise<PodStepResult>
     strategy: 'AllRequeue',
     requeueAfterMs: requeueDelay(ctx),
   })(ctx);
-  return reported(problems.length > 0 ? Requeue(requeueDelay(ctx)) : result, problems);
+  return reported(problems.length > 0 || held ? Requeue(requeueDelay(ctx)) : result, problems);
 }
 
 async function createPod(ctx: PodContext, input: PodBuildInput): Promise<boolean> {

@@ -140,6 +140,7 @@ class ClusterReconciler {
     const ctx: PodContext = { ...plan.pods, podApi: this.pods, log: this.log, events: this.events };
     if (waitingForCertificates) return chain(ctx).then(async () => Requeue(FAST_REQUEUE_MS));
     if (plan.cluster.spec.stopped) return chain(ctx).then(deleteIllegalPods).then(deleteExcessPods).then(waitForTerminatingPods);
+    if (plan.restartAllAtOnce) return chain(ctx).then(deleteIllegalPods).then(waitForTerminatingPods).then(this.restartEveryOutdatedServer(plan, plan.restartAllAtOnce));
     return chain(ctx).then(deleteIllegalPods).then(waitForTerminatingPods).then(createMissingPods)
       .then(waitForRunningAndReadyPods).then(deleteExcessPods).then(this.restartOutdatedServer(plan, health));
   }
@@ -154,6 +155,17 @@ class ClusterReconciler {
       this.log.info({ cluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, pod: next.metadata.name }, 'restarting a server to apply the new configuration');
       await this.events.publish(cluster, { type: 'Normal', reason: 'RollingRestart', action: 'Restart', note: `restarting ${next.metadata.name} to apply a new configuration (${health!.message})` });
       await deletePod(this.pods, next);
+      return Requeue(FAST_REQUEUE_MS);
+    };
+  }
+
+  /** Restarts every outdated server at once: a membership change one restart at a time could not keep, or regain, a quorum (membership.ts). */
+  private restartEveryOutdatedServer(plan: ClusterPlan, why: string): Step<PodContext> {
+    return async () => {
+      const cluster = plan.cluster;
+      this.log.info({ cluster: `${cluster.metadata.namespace}/${cluster.metadata.name}`, pods: plan.outdated.map((p) => p.metadata.name) }, 'restarting every outdated server at once');
+      await this.events.publish(cluster, { type: 'Normal', reason: 'RollingRestart', action: 'Restart', note: `restarting ${plan.outdated.map((p) => p.metadata.name).join(', ')} at once: ${why}` });
+      for (const pod of plan.outdated) await deletePod(this.pods, pod);
       return Requeue(FAST_REQUEUE_MS);
     };
   }

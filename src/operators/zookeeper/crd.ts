@@ -79,6 +79,7 @@ export const ZookeeperClusterSchema = kindSchema('A ZooKeeper ensemble: its serv
     version: Type.Optional(Type.String({ description: 'The ZooKeeper version the servers run.' })),
     connectionString: Type.Optional(Type.String({ description: 'host:port,host:port,... of every server.' })),
     servers: Type.Optional(Type.Array(PlacementSchema, { description: 'Where each server id runs; a recreated server goes back to its node and data.' })),
+    members: Type.Optional(Type.Array(Type.Integer(), { description: 'The server ids that have served: their data is the ensemble\'s. New servers join them, never elect without them.' })),
     tls: Type.Optional(TlsStagesSchema),
   })),
 }, ['spec']);

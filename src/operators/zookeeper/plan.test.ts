@@ -60,6 +60,7 @@ test('a new cluster: a ConfigMap per role group, the discovery ConfigMap, every 
   assert.deepEqual(plan.status, {
     version: '3.8.0', connectionString: '10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181',
     servers: [1, 2, 3].map((id) => ({ roleGroup: 'default', id, node: `n${id}` })),
+    members: [],
     tls: { client: 'plain', quorum: 'plain' },
   });
   assert.equal(plan.nextTls, undefined, 'a new cluster starts as its spec says, without stages');
@@ -73,7 +74,8 @@ test('planning is a function of its arguments: the same input gives the same pla
   const pods = [await serverPod(planOf(cluster()), 1)];
   const a = planOf(cluster(), pods);
   const b = planOf(cluster(), pods);
-  assert.deepEqual({ ...a, pods: { ...a.pods, buildPod: undefined } }, { ...b, pods: { ...b.pods, buildPod: undefined } });
+  const comparable = (p: ClusterPlan) => ({ ...p, pods: { ...p.pods, buildPod: undefined, mayCreate: undefined }, creatable: creatable(p, [1, 2, 3]) });
+  assert.deepEqual(comparable(a), comparable(b));
 });
 
 test('servers built from another configuration are outdated; the leader is restarted last, and only with a quorum', async () => {
@@ -371,4 +373,59 @@ test('a scale-down removes the leaving servers, highest id first, before any sta
   const staying = planOf(three, pods.slice(0, 3), fiveNodes);
   assert.deepEqual(staying.leaving, []);
   assert.equal((nextRestart(staying.outdated, health(3), staying.leaving) as Pod).metadata.name, 'zk-server-default-2', 'then the roll, the leader last');
+});
+
+/** `pod` as the agent reports it: Running, and Ready when it serves. */
+const reported = (pod: Pod, ready: boolean): Pod => ({ ...pod, status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] } });
+const replicas = (n: number, status?: ZookeeperCluster['status']) => cluster({ servers: { roleGroups: { default: { replicas: n } } } }, status);
+const creatable = (plan: ClusterPlan, ids: number[]) => ids.filter((id) => plan.pods.mayCreate!({ roleGroup: 'default', id }));
+
+test('growing from one server: it restarts with the new list first, then newcomers come fewer than a majority at a time, so none elects without the data', async () => {
+  const one = planOf(replicas(1));
+  assert.deepEqual(creatable(one, [1]), [1], 'a new cluster creates every server');
+  const pod1 = reported(await serverPod(one, 1), true);
+  assert.deepEqual(planOf(replicas(1), [pod1]).status.members, [1], 'a server that served is a member');
+
+  // Scaled to three: server 1 runs standalone and takes no part in elections; 2 and 3 alone would elect.
+  const grown = planOf(replicas(3, { members: [1] }), [pod1]);
+  assert.match(grown.restartAllAtOnce ?? '', /fewer than a majority of the 3/);
+  assert.deepEqual(grown.outdated.map((p) => p.metadata.name), ['zk-server-default-1']);
+  assert.deepEqual(creatable(grown, [2, 3]), [], 'no newcomer while server 1 runs the old list');
+
+  const restarting = planOf(replicas(3, { members: [1] }), []);
+  assert.equal(restarting.restartAllAtOnce, undefined);
+  assert.deepEqual(creatable(restarting, [1, 2, 3]), [1], 'server 1 comes back first');
+
+  const back = reported(await serverPod(restarting, 1), false);
+  const joining = planOf(replicas(3, { members: [1] }), [back]);
+  assert.deepEqual(creatable(joining, [2, 3]), [2], 'one newcomer: with server 1 a quorum, without it none');
+  const pod2 = reported(await serverPod(joining, 2), false);
+  assert.deepEqual(creatable(planOf(replicas(3, { members: [1] }), [back, pod2]), [3]), [], 'the next waits until it serves');
+  const serving = planOf(replicas(3, { members: [1] }), [reported(back, true), reported(pod2, true)]);
+  assert.deepEqual([serving.status.members, creatable(serving, [3])], [[1, 2], [3]]);
+});
+
+test('growing from a majority (3 → 5) lets the newcomers join the running leader: no restart at once', async () => {
+  const fiveNodes = [...NODES, node('n4', '10.0.0.4'), node('n5', '10.0.0.5')];
+  const three = planOf(replicas(3), [], fiveNodes);
+  const pods = await Promise.all([1, 2, 3].map(async (id) => reported(await serverPod(three, id), true)));
+  const five = planOf(replicas(5, { members: [1, 2, 3] }), pods, fiveNodes);
+  assert.equal(five.restartAllAtOnce, undefined);
+  assert.deepEqual(creatable(five, [4, 5]), [4, 5]);
+});
+
+test('shrinking below a majority (3 → 1): once the others are gone, the staying server restarts with the new list, not waiting for a quorum that cannot come', async () => {
+  const three = planOf(replicas(3));
+  const pods = await Promise.all([1, 2, 3].map(async (id) => reported(await serverPod(three, id), true)));
+  const shrinking = planOf(replicas(1, { members: [1, 2, 3] }), pods);
+  assert.equal(shrinking.restartAllAtOnce, undefined, 'leaving servers go first, one at a time');
+  assert.deepEqual(shrinking.leaving.map((p) => p.metadata.name), ['zk-server-default-3', 'zk-server-default-2']);
+  const alone = planOf(replicas(1, { members: [1, 2, 3] }), [reported(pods[0], false)]);
+  assert.match(alone.restartAllAtOnce ?? '', /fewer than a majority of the 3 they ran with/);
+  assert.deepEqual(alone.status.members, [1]);
+  // Pods built before the ensemble size was recorded are not guessed at.
+  const unannotated = { ...pods[0], metadata: { ...pods[0].metadata, annotations: { [CONFIG_HASH_ANNOTATION]: 'old' } } };
+  assert.equal(planOf(replicas(1), [reported(unannotated, false)]).restartAllAtOnce, undefined);
+  // 3 → 2 keeps a majority: the usual roll, one at a time with a quorum.
+  assert.equal(planOf(replicas(2, { members: [1, 2, 3] }), pods.slice(0, 2)).restartAllAtOnce, undefined);
 });

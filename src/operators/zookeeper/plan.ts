@@ -13,6 +13,7 @@ import {
   validateCluster, zookeeperVersion, type ServerAddress, type ServerNode, type ServerPlan,
 } from './config.ts';
 import type { QuorumHealth } from './four-letter.ts';
+import { planMembership } from './membership.ts';
 import { CONFIG_HASH_ANNOTATION, configMapName, javaArgs, podClientStage, serverPod } from './pods.ts';
 import type { SecretClass } from '../../runtime/secret-class.ts';
 import { RESTART_AT_LIFETIME_FRACTION, secretClassesOf, shortestLifetimeSeconds, tlsSettings, type TlsSettings } from './tls.ts';
@@ -35,10 +36,12 @@ export interface ClusterPlan {
   outdated: Pod[];
   /** Pods of servers beyond the replicas (a scale-down), removed before any outdated server restarts. */
   leaving: Pod[];
+  /** Why every outdated server restarts at once rather than one at a time (membership.ts); undefined: one at a time. */
+  restartAllAtOnce?: string;
   /** What planning found wrong (servers no node fits). */
   problems: PodProblem[];
   /** The status fields the plan decides; `tls`: the TLS stages the servers are built with now. */
-  status: { version: string; connectionString: string; servers: ServerPlacement[]; tls: TlsStages };
+  status: { version: string; connectionString: string; servers: ServerPlacement[]; members: number[]; tls: TlsStages };
   /** The next TLS stages (tls-stages.ts), to move to once every server runs the current ones and there is a quorum; undefined: the servers are where the spec wants them. */
   nextTls?: TlsStages;
 }
@@ -86,25 +89,31 @@ export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nod
     owner: cluster, product: PRODUCT, manager: MANAGER, version,
     roles: { [SERVER_ROLE]: effectiveRole(cluster) }, pods, nodes,
     previousPlacements: { [SERVER_ROLE]: servers.map((s) => ({ roleGroup: s.roleGroup, id: s.id, node: s.node })) },
-    buildPod: (input) => serverPod(cluster, serverById.get(input.id)!, validated.groups[input.roleGroup], hashes[input.roleGroup], tls),
+    buildPod: (input) => serverPod(cluster, serverById.get(input.id)!, validated.groups[input.roleGroup], hashes[input.roleGroup], tls, servers.length),
     quorum: !cluster.spec.stopped,
     requeueAfterMs: FAST_REQUEUE_MS,
   };
+  // Not terminating: a server whose pod is being deleted is not asked (every one of them: no ensemble to ask).
+  const running = cluster.spec.stopped ? [] : runningServers(serverPods, nodes);
+  const outdated = outdatedServers(pods, servers, hashes, shortestLifetimeSeconds(tls, classes), now);
+  const leaving = excessPods(podSet);
+  const membership = planMembership({ servers: servers.map((s) => s.id), pods: serverPods, outdated, leaving, members: cluster.status?.members ?? [] });
+  podSet.mayCreate = (pod) => membership.creatable.has(pod.id);
   return {
     ok: true,
     plan: {
       cluster, servers, configMaps,
       pods: podSet,
       // The ensemble as it runs, not as it will be: mid-change, its leader may be a server about to go.
-      ensemble: !cluster.spec.stopped && serverPods.length > 0 ? runningServers(serverPods, nodes) : undefined,
-      outdated: outdatedServers(pods, servers, hashes, shortestLifetimeSeconds(tls, classes), now),
-      leaving: excessPods(podSet),
+      ensemble: running.length > 0 ? running : undefined,
+      outdated, leaving,
+      restartAllAtOnce: membership.restartAllAtOnce,
       problems: [
         ...unplaced.map((u) => ({ pod: `${SERVER_ROLE} ${u.id}`, reason: 'NoEligibleNode', message: `server ${u.id} (group ${u.roleGroup}) has no node: ${u.reason}` })),
         ...secretClassesOf(tls).filter((c) => !classes.get(c)?.status?.trustBundle)
           .map((c) => ({ pod: SERVER_ROLE, reason: 'SecretClassNotReady', message: `SecretClass ${c} does not exist or has no CA yet: servers wait for their certificates` })),
       ],
-      status: { version, connectionString: connect, servers: placementsToRecord(cluster.status?.servers, servers), tls: stages },
+      status: { version, connectionString: connect, servers: placementsToRecord(cluster.status?.servers, servers), members: membership.members, tls: stages },
       nextTls: nextStages(stages, target),
     },
   };

@@ -10,6 +10,7 @@ import { API_VERSION, MANAGER, PRODUCT, serversRole, type ZookeeperCluster } fro
 import { clusterDataDir, DEFAULT_HEAP_MIB, groupRuntime, serverConfigFile, serverDataPath, serverImage, serverPaths, type ServerNode, type ServerPlan } from './config.ts';
 import { serverCheck, tlsDirectory, tlsVolumes, type TlsSettings } from './tls.ts';
 import { clientStageOf, type ClientStage } from './tls-stages.ts';
+import { ENSEMBLE_SIZE_ANNOTATION } from './membership.ts';
 import { LOG4J_PROPERTIES, ZOO_CFG } from './properties.ts';
 import type { MergedProperties } from '../../runtime/product-config/merge.ts';
 
@@ -54,7 +55,7 @@ export function javaArgs(cluster: ZookeeperCluster, roleGroup: string, propertie
  * image of the same packages) and the paths (see ServerPaths): in a container, a pod a kubelet
  * would run unchanged (host network, real mount paths, a hostPath with the node's real path).
  */
-export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, properties: MergedProperties, hash: string, tls: TlsSettings): PodTemplate {
+export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, properties: MergedProperties, hash: string, tls: TlsSettings, ensembleSize: number): PodTemplate {
   const image = serverImage(cluster, server.roleGroup);
   const paths = serverPaths(cluster, server.roleGroup);
   const inContainer = groupRuntime(cluster, server.roleGroup) === 'container';
@@ -95,7 +96,7 @@ export function serverPod(cluster: ZookeeperCluster, server: ServerPlan, propert
       readinessProbe: { exec: { command: ['/bin/bash', '-c', serves] }, periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 2 },
     }],
   };
-  return { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: hash, [CLIENT_TLS_ANNOTATION]: clientStageOf(tls) } }, spec };
+  return { metadata: { annotations: { [CONFIG_HASH_ANNOTATION]: hash, [CLIENT_TLS_ANNOTATION]: clientStageOf(tls), [ENSEMBLE_SIZE_ANNOTATION]: String(ensembleSize) } }, spec };
 }
 
 /** The component label of the pods that remove a deleted cluster's data. */

@@ -26,7 +26,7 @@ export function clusterConditions(cluster: ZookeeperCluster, o: Observed): Condi
     return result;
   }
   if (o.health) result.push(available(o.health.healthy, o.health.healthy ? 'QuorumHealthy' : 'NoQuorum', o.health.message, generation));
-  else result.push(available(false, 'NoServers', 'no server is placed yet', generation));
+  else result.push(available(false, 'NoServers', o.remaining > 0 ? 'no server runs: every one is being restarted' : 'no server is placed yet', generation));
   result.push(progressing(!o.settled, o.settled ? 'Settled' : 'Reconciling', o.settled ? 'every server runs the desired configuration' : 'creating, restarting or removing servers', generation));
   return result;
 }
