@@ -3,7 +3,7 @@
 // what it still waits for; then the summary (kubeconfig, operators' summaries with the firing
 // alerts, how to reach the demo), and what becomes ready after it.
 import type { Node } from '../api/kinds/core.ts';
-import type { KubeObject } from '../api/meta.ts';
+import type { Condition, KubeObject } from '../api/meta.ts';
 import { sleep, type KubeClient } from '../client/client.ts';
 import { conditionsOf, isConditionTrue } from '../runtime/conditions.ts';
 import { OPERATORS, type Operator } from '../operators/index.ts';
@@ -36,12 +36,14 @@ export async function forgetPreviousStatuses(client: KubeClient, objects: KubeOb
     await client.resource<Node>('v1', 'Node').updateStatus({ ...node, status: { ...node.status, conditions: conditions.map((c) => (c.type === 'Ready' ? { ...c, ...unknown } : c)) } }).catch(() => undefined);
   }
   for (const object of objects) {
-    const api = client.resource<KubeObject & { status?: { conditions?: { type: string }[] } }>(object.apiVersion, object.kind);
+    const api = client.resource<KubeObject>(object.apiVersion, object.kind);
     const current = await api.get(object.metadata.name!, object.metadata.namespace).catch(() => undefined);
-    const conditions = current?.status?.conditions;
+    // Any kind of the demo: only its conditions are read, as every kind with conditions has them.
+    const status = current?.status as { conditions?: Condition[] } | undefined;
+    const conditions = status?.conditions;
     if (!current || !conditions?.some((c) => c.type === 'Available' || c.type === 'Ready')) continue;
     const next = conditions.map((c) => (c.type === 'Available' || c.type === 'Ready' ? { ...c, ...unknown } : c));
-    await api.updateStatus({ ...current, status: { ...current.status, conditions: next } }).catch(() => undefined);
+    await api.updateStatus({ ...current, status: { ...status, conditions: next } }).catch(() => undefined);
   }
 }
 
