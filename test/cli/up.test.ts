@@ -197,9 +197,14 @@ test('granary up: control plane, three Ready local nodes, the debian repository,
   assert.equal((stopped as { code: number }).code, 3);
 
   // The rerun resumes the same cluster: same Node objects, the user's ConfigMap, the demo kept as it is.
+  const resumedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const second = startUp(home, listen, ['--no-monitoring']);
   started.push(second);
   await second.ready;
+  // Its summary comes once this run's operators said the demo is available, not from the first run's status.
+  const available = JSON.parse(await kubectl.ok(['get', 'zookeepercluster', 'demo', '-o', 'jsonpath={.status.conditions[?(@.type=="Available")]}'])) as { status: string; lastTransitionTime: string };
+  assert.equal(available.status, 'True');
+  assert.ok(available.lastTransitionTime >= resumedAt, `Available since ${available.lastTransitionTime}, before the rerun began at ${resumedAt}:\n${second.output()}`);
   assert.doesNotMatch(second.output(), /MonitoringStack/, `--no-monitoring leaves the stack out:\n${second.output()}`);
   assert.equal(await kubectl.ok(['get', 'monitoringstacks', '-o', 'name']), '');
   assert.match(second.output(), /package repository "debian" \(the host's apt\) kept as it is/);
