@@ -3,12 +3,13 @@
 // Chromium (Debian's) renders Prometheus' own web UI. A ZooKeeper ensemble of three on three agents
 // (process runtime, 127.0.13.31-33), `granary operator all` (127.0.13.30) and a MonitoringStack
 // scraping every 2 s; a minute of calm, a rolling Restart, a minute more, then the picture.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/support/apiserver.ts';
 import { eventually } from '../test/support/eventually.ts';
+import { startOperatorProcess, type OperatorProcess } from '../test/support/operator-process.ts';
 import { startZookeeperStack } from '../test/support/zookeeper-stack.ts';
 
 const SUBNET = '127.0.13';
@@ -18,18 +19,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const stack = await startZookeeperStack({ runtime: 'process', subnet: SUBNET, firstHost: 31, inProcessOperator: false });
-  let operator: ChildProcess | undefined;
-  let operatorLog = '';
+  let operator: OperatorProcess | undefined;
+  let stopping = false;
   try {
     // `granary operator all` needs every operator's CRD, the monitoring one included.
     execFileSync(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'install', '--kubeconfig', stack.server.kubeconfig]);
     await stack.kubectl.ok(['wait', '--for=condition=Established', '--timeout=30s', 'crd/monitoringstacks.monitoring.granary.dev']);
-    operator = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'operator', 'all', '--kubeconfig', stack.server.kubeconfig,
-      '--metrics-bind-address', `${SUBNET}.30:0`, '--lease-namespace', 'default'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'warn' } });
-    const keep = (d: Buffer) => (operatorLog = (operatorLog + d.toString()).slice(-10_000));
-    operator.stdout!.on('data', keep);
-    operator.stderr!.on('data', keep);
-    operator.once('exit', (code, signal) => console.error(`granary operator all exited (${code ?? signal}):\n${operatorLog}`));
+    const started = startOperatorProcess(stack.server.kubeconfig, `${SUBNET}.30:0`, { args: ['--lease-namespace', 'default'], env: { ...process.env, GRANARY_LOG_LEVEL: 'warn' } });
+    operator = started;
+    started.child.once('exit', (code, signal) => {
+      if (!stopping) console.error(`granary operator all exited (${code ?? signal}):\n${started.output().slice(-10_000)}`);
+    });
     await stack.kubectl.ok(['apply', '-f', '-'], { input: `
 apiVersion: zookeeper.granary.dev/v1alpha1
 kind: ZookeeperCluster
@@ -74,12 +74,8 @@ spec: { prometheus: { nodeName: ${stack.nodes[0].name}, scrapeInterval: 2s, eval
     }
     console.log(`${OUT}: ${statSync(OUT).size} bytes, from ${url}`);
   } finally {
-    if (operator && operator.exitCode === null && operator.signalCode === null) {
-      operator.removeAllListeners('exit');
-      const exited = new Promise((r) => operator!.once('exit', r));
-      operator.kill('SIGTERM');
-      await exited;
-    }
+    stopping = true; // on purpose: no word about its exit
+    await operator?.stop();
     await stack.stop();
   }
 }

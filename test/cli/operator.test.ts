@@ -3,11 +3,12 @@
 // that stop cleanly (releasing the lease) on SIGTERM and SIGINT.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { REPO_ROOT, startApiServer } from '../support/apiserver.ts';
 import { eventually } from '../support/eventually.ts';
+import { startOperatorProcess } from '../support/operator-process.ts';
 import { KubeClient } from '../../src/client/client.ts';
 import type { KubeObject } from '../../src/api/meta.ts';
 import { OPERATORS, type Operator } from '../../src/operators/index.ts';
@@ -18,14 +19,8 @@ const GRANARY = join(REPO_ROOT, 'granary');
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string } };
 
-function startOperators(kubeconfig: string) {
-  const child = spawn(GRANARY, ['operator', 'all', '--kubeconfig', kubeconfig, '--metrics-bind-address', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exited, output: () => out };
-}
+/** Through the ./granary wrapper, as an administrator runs it. */
+const startOperators = (kubeconfig: string) => startOperatorProcess(kubeconfig, '127.0.0.1:0', { command: [GRANARY] });
 
 test('granary operator needs the CRDs, holds one lease per operator, hands over on SIGTERM and stops on SIGINT', { skip: OPERATORS.length === 0 && 'no operators yet' }, async (t) => {
   const server = await startApiServer();

@@ -7,11 +7,12 @@
 // it is left to start again, the alert resolves. The stack's spec shortens intervals and `for`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/apiserver.ts';
 import { eventually } from '../support/eventually.ts';
+import { startOperatorProcess, type OperatorProcess } from '../support/operator-process.ts';
 import { startZookeeperStack, type ZookeeperStack } from '../support/zookeeper-stack.ts';
 import { processesMentioning } from '../../src/agent/runtimes/host.ts';
 import { MONITORING_STACK_CRD } from '../../src/operators/monitoring/crd.ts';
@@ -30,8 +31,7 @@ type Targets = { data: { activeTargets: { labels: Record<string, string>; health
 
 describe('a MonitoringStack with the real Prometheus, Alertmanager and node exporter', () => {
   let stack: ZookeeperStack;
-  let operator: ChildProcess;
-  let operatorOutput = '';
+  let operator: OperatorProcess | undefined;
   let prometheus: string;
   let alertmanager: string;
 
@@ -43,10 +43,7 @@ describe('a MonitoringStack with the real Prometheus, Alertmanager and node expo
     void client;
     execFileSync(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'install', '--kubeconfig', stack.server.kubeconfig]);
     await kubectl.ok(['wait', '--for=condition=Established', '--timeout=30s', `crd/${MONITORING_STACK_CRD.metadata.name}`]);
-    operator = spawn(process.execPath, [join(REPO_ROOT, 'src/cli/main.ts'), 'operator', 'all', '--kubeconfig', stack.server.kubeconfig,
-      '--metrics-bind-address', `${SUBNET}.10:0`, '--lease-namespace', 'default'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GRANARY_LOG_LEVEL: 'warn' } });
-    operator.stdout!.on('data', (d: Buffer) => (operatorOutput += d.toString()));
-    operator.stderr!.on('data', (d: Buffer) => (operatorOutput += d.toString()));
+    operator = startOperatorProcess(stack.server.kubeconfig, `${SUBNET}.10:0`, { args: ['--lease-namespace', 'default'], env: { ...process.env, GRANARY_LOG_LEVEL: 'warn' } });
     await kubectl.ok(['apply', '-f', '-'], { input: `
 apiVersion: zookeeper.granary.dev/v1alpha1
 kind: ZookeeperCluster
@@ -66,7 +63,7 @@ spec:
       return s.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') ? s.status : undefined;
     }, 180_000, 500).catch(async (err) => {
       const pods = await kubectl.run(['get', 'pods,monitoringstacks,events', '-o', 'wide']);
-      throw new Error(`${(err as Error).message}\n${pods.stdout}\noperators:\n${operatorOutput.slice(-3000)}\nagents:\n${stack.agentOutput().slice(-3000)}`);
+      throw new Error(`${(err as Error).message}\n${pods.stdout}\noperators:\n${operator?.output().slice(-3000)}\nagents:\n${stack.agentOutput().slice(-3000)}`);
     });
     prometheus = status.prometheusUrl!;
     alertmanager = status.alertmanagerUrl!;
@@ -76,11 +73,7 @@ spec:
   });
 
   after(async () => {
-    if (operator && operator.exitCode === null) {
-      const exited = new Promise((r) => operator.once('exit', r));
-      operator.kill('SIGTERM');
-      await exited;
-    }
+    await operator?.stop();
     await stack?.stop();
   });
 
@@ -103,7 +96,7 @@ spec:
       assert.match(events, /^Running: Available is True: Prometheus and Alertmanager are ready$/m);
     } catch (err) {
       const logs = await stack.kubectl.run(['logs', 'mon-prometheus', '--tail=30']);
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(seen.map((x) => [x.labels.job, x.scrapeUrl, x.health, x.lastError]))}\n${logs.stdout}\n${operatorOutput.slice(-3000)}`);
+      throw new Error(`${(err as Error).message}: ${JSON.stringify(seen.map((x) => [x.labels.job, x.scrapeUrl, x.health, x.lastError]))}\n${logs.stdout}\n${operator?.output().slice(-3000)}`);
     }
   });
 
