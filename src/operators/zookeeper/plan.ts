@@ -93,7 +93,7 @@ export function planCluster(cluster: ZookeeperCluster, pods: readonly Pod[], nod
     quorum: !cluster.spec.stopped,
     requeueAfterMs: FAST_REQUEUE_MS,
   };
-  // Not terminating: a server whose pod is being deleted is not asked (every one of them: no ensemble to ask).
+  // The servers running now: a pod being deleted is not asked; with none left there is no ensemble to ask.
   const running = cluster.spec.stopped ? [] : runningServers(serverPods, nodes);
   const outdated = outdatedServers(pods, servers, hashes, shortestLifetimeSeconds(tls, classes), now);
   const leaving = excessPods(podSet);
